@@ -1,0 +1,323 @@
+//! Deltas: what one event changes in one role's view. A delta names the seq of the view's
+//! previous message too, so a client tells an event skipped for its view from a message it lost.
+
+use serde::{Deserialize, Serialize};
+
+use crate::challenge::Challenge;
+use crate::event::{Event, EventBody};
+use crate::ids::{JudgeId, TeamId};
+use crate::milestone::MilestoneDef;
+use crate::progress::Post;
+use crate::roster::Track;
+use crate::rubric::{RankingSettings, Rubric, Scorecard};
+use crate::state::{RevealEntry, State};
+use crate::view::{BoardView, CheerRow, JudgeView, Projector, Role, TeamView, TokenView};
+use crate::SCHEMA_VERSION;
+
+/// One change to a view. Each replaces or inserts a well-defined part, so applying it twice does
+/// no harm.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Patch {
+    /// The challenge: titles, phase, clock, scoring open or not.
+    Challenge {
+        /// The new value.
+        challenge: Challenge,
+    },
+    /// All tracks.
+    Tracks {
+        /// The new value.
+        tracks: Vec<Track>,
+    },
+    /// All milestones.
+    Milestones {
+        /// The new value.
+        milestones: Vec<MilestoneDef>,
+    },
+    /// The rubric.
+    Rubric {
+        /// The new value.
+        rubric: Rubric,
+    },
+    /// The ranking method.
+    Ranking {
+        /// The new value.
+        ranking: RankingSettings,
+    },
+    /// One team, added or changed.
+    Team {
+        /// The new value.
+        team: TeamView,
+    },
+    /// One team removed.
+    TeamRemoved {
+        /// Its id.
+        id: TeamId,
+    },
+    /// All judges.
+    Judges {
+        /// The new value.
+        judges: Vec<JudgeView>,
+    },
+    /// One judge, added or changed.
+    Judge {
+        /// The new value.
+        judge: JudgeView,
+    },
+    /// One judge removed.
+    JudgeRemoved {
+        /// Their id.
+        id: JudgeId,
+    },
+    /// A new post: goes to the front of the ticker, which keeps its length.
+    Post {
+        /// The post.
+        post: Post,
+    },
+    /// The whole ticker.
+    Ticker {
+        /// The new value.
+        posts: Vec<Post>,
+    },
+    /// The leaderboard.
+    Leaderboard {
+        /// The new value.
+        leaderboard: BoardView,
+    },
+    /// The people's choice.
+    PeoplesChoice {
+        /// The new value.
+        rows: Vec<CheerRow>,
+    },
+    /// One more step of the reveal.
+    Revealed {
+        /// The step.
+        entry: RevealEntry,
+    },
+    /// One scorecard, added or revised.
+    Scorecard {
+        /// The new value.
+        scorecard: Scorecard,
+    },
+    /// Every visible scorecard.
+    Scorecards {
+        /// The new value.
+        scorecards: Vec<Scorecard>,
+    },
+    /// Minted tokens.
+    Tokens {
+        /// The new value.
+        tokens: Vec<TokenView>,
+    },
+}
+
+/// What one event changed in one view.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    /// Schema version.
+    pub schema: u32,
+    /// The event's seq.
+    pub seq: u64,
+    /// The seq of this view's previous message (or of the snapshot it started from). A client
+    /// whose last seq is below this has missed a message and asks for a snapshot.
+    pub prev_seq: u64,
+    /// The changes, in order.
+    pub patches: Vec<Patch>,
+}
+
+/// The delta `event` makes in the view of `role`, given the state after the event. `None` when
+/// the event changes nothing the role may see. `prev_seq` is left 0: [`ViewStream`] fills it.
+pub fn delta(after: &State, event: &Event, role: &Role) -> Option<Delta> {
+    Projector::new(after).delta(event, role)
+}
+
+impl Projector<'_> {
+    /// The delta `event` makes in the view of `role`; the projector's state is the state after
+    /// the event.
+    pub fn delta(&self, event: &Event, role: &Role) -> Option<Delta> {
+        let s = self.state;
+        let mut patches = Vec::new();
+        let challenge = || Patch::Challenge {
+            challenge: s.challenge().cloned().expect("events follow the creation"),
+        };
+        let board = || Patch::Leaderboard {
+            leaderboard: self.board(role),
+        };
+        let all_scorecards = || Patch::Scorecards {
+            scorecards: self.scorecards(role),
+        };
+        let judges = || Patch::Judges {
+            judges: s
+                .judges()
+                .keys()
+                .filter_map(|id| self.judge(id, role))
+                .collect(),
+        };
+        let is_judge = matches!(role, Role::Judge(_));
+        let team = |id: &TeamId| self.team(id, role).map(|team| Patch::Team { team });
+        match &event.body {
+            EventBody::ChallengeCreated { .. }
+            | EventBody::ChallengeUpdated { .. }
+            | EventBody::ChallengeStarted
+            | EventBody::ClockPaused { .. }
+            | EventBody::ClockResumed => patches.push(challenge()),
+            EventBody::BuildingEnded | EventBody::ScoringOpened | EventBody::ScoringClosed => {
+                patches.push(challenge());
+                if is_judge {
+                    patches.push(all_scorecards());
+                }
+            }
+            EventBody::Frozen => patches.extend([challenge(), board()]),
+            EventBody::TeamRevealed { .. } => {
+                let entry = s.revealed().last().cloned().expect("just revealed");
+                patches.push(Patch::Revealed { entry });
+            }
+            EventBody::ResultFinal => patches.extend([challenge(), board(), all_scorecards()]),
+            EventBody::TrackAdded { .. } | EventBody::TrackUpdated { .. } => patches.extend([
+                Patch::Tracks {
+                    tracks: s.tracks().to_vec(),
+                },
+                board(),
+            ]),
+            EventBody::TrackRemoved { .. } => patches.extend([
+                Patch::Tracks {
+                    tracks: s.tracks().to_vec(),
+                },
+                judges(),
+                board(),
+            ]),
+            EventBody::RubricSet { rubric } => patches.extend([
+                Patch::Rubric {
+                    rubric: rubric.clone(),
+                },
+                board(),
+            ]),
+            EventBody::MilestonesSet { milestones } => patches.push(Patch::Milestones {
+                milestones: milestones.clone(),
+            }),
+            EventBody::RankingSet { settings } => patches.extend([
+                Patch::Ranking {
+                    ranking: settings.clone(),
+                },
+                board(),
+            ]),
+            EventBody::TeamAdded { team: t } | EventBody::TeamUpdated { team: t } => {
+                patches.extend(team(&t.id));
+                patches.extend([
+                    board(),
+                    Patch::PeoplesChoice {
+                        rows: self.peoples_choice(),
+                    },
+                ]);
+                if is_judge {
+                    patches.push(all_scorecards());
+                }
+            }
+            EventBody::TeamRemoved { id } => patches.extend([
+                Patch::TeamRemoved { id: id.clone() },
+                judges(),
+                board(),
+                Patch::PeoplesChoice {
+                    rows: self.peoples_choice(),
+                },
+            ]),
+            EventBody::JudgeAdded { judge } | EventBody::JudgeUpdated { judge } => {
+                patches.extend(
+                    self.judge(&judge.id, role)
+                        .map(|judge| Patch::Judge { judge }),
+                );
+                patches.push(board());
+                if is_judge {
+                    patches.push(all_scorecards());
+                }
+            }
+            EventBody::JudgeRemoved { id } => {
+                patches.extend([Patch::JudgeRemoved { id: id.clone() }, board()]);
+            }
+            EventBody::TokenIssued { .. } | EventBody::TokensRevoked { .. } => {
+                if matches!(role, Role::Admin) {
+                    patches.push(Patch::Tokens {
+                        tokens: self.tokens(role),
+                    });
+                }
+            }
+            EventBody::PostHidden { post, .. } => {
+                patches.push(Patch::Ticker {
+                    posts: self.ticker(role),
+                });
+                if let Some(p) = s.post(*post) {
+                    patches.extend(team(&p.team));
+                }
+            }
+            EventBody::ProgressPosted { team: id, .. } => {
+                if let Some(post) = s.post(event.seq) {
+                    patches.push(Patch::Post { post: post.clone() });
+                }
+                patches.extend(team(id));
+            }
+            EventBody::MilestoneReached { team: id, .. } => patches.extend(team(id)),
+            EventBody::ScorecardSubmitted { judge, team, .. } => {
+                patches.push(board());
+                if self.sees_scorecard(role, judge, team) {
+                    if let Some(card) = s.scorecard(judge, team) {
+                        patches.push(Patch::Scorecard {
+                            scorecard: card.clone(),
+                        });
+                    }
+                }
+            }
+            EventBody::ConflictDeclared { judge, .. } => {
+                patches.extend(self.judge(judge, role).map(|judge| Patch::Judge { judge }));
+                patches.push(board());
+                if is_judge {
+                    patches.push(all_scorecards());
+                }
+            }
+            EventBody::CheersTallied { .. } => patches.push(Patch::PeoplesChoice {
+                rows: self.peoples_choice(),
+            }),
+        }
+        if patches.is_empty() {
+            return None;
+        }
+        Some(Delta {
+            schema: SCHEMA_VERSION,
+            seq: event.seq,
+            prev_seq: 0,
+            patches,
+        })
+    }
+}
+
+/// Follows one role's view along the log and numbers its messages: each delta gets the seq of
+/// the view's previous message as `prev_seq`.
+#[derive(Clone, Debug)]
+pub struct ViewStream {
+    role: Role,
+    last: u64,
+}
+
+impl ViewStream {
+    /// A stream for `role` whose clients start from the snapshot at `seq`.
+    pub fn new(role: Role, seq: u64) -> Self {
+        Self { role, last: seq }
+    }
+
+    /// The role followed.
+    pub fn role(&self) -> &Role {
+        &self.role
+    }
+
+    /// The seq of the last message this view was given.
+    pub fn last(&self) -> u64 {
+        self.last
+    }
+
+    /// The next message of this view for `event`, projected from the state after it.
+    pub fn next(&mut self, after: &Projector<'_>, event: &Event) -> Option<Delta> {
+        let mut delta = after.delta(event, &self.role)?;
+        delta.prev_seq = self.last;
+        self.last = event.seq;
+        Some(delta)
+    }
+}

@@ -1,0 +1,371 @@
+//! The leaderboard (排行榜): jury scores per track and overall, derived from scorecards every time
+//! it is needed, never stored as truth, with the numbers that explain every score.
+//!
+//! ## How a score is formed
+//!
+//! 1. A scorecard's total is the weighted mean of its criteria, each mapped onto 0–100
+//!    ([`Rubric::total`]). Only complete scorecards count, and only those of judges who are
+//!    assigned the team and have no conflict of interest with it.
+//! 2. With normalisation on, each judge's totals are turned into z-scores against that judge's own
+//!    mean and spread, then mapped back onto the pooled mean and spread of every counted total, and
+//!    clamped to 0–100. A judge with fewer than two counted scorecards, or whose totals are all
+//!    equal, is only shifted by the difference between their mean and the pooled mean.
+//! 3. A team's jury score is the mean of its counted totals, each weighted by the panel role of
+//!    its judge ([`RankingSettings::role_weights`]), rounded to two decimals.
+//!
+//! ## Ranks and ties
+//!
+//! Teams are ordered by, in turn:
+//! 1. jury score, higher first (as shown, to two decimals);
+//! 2. the mean score of each criterion, heaviest criterion first (equal weights in rubric order);
+//! 3. the number of counted scorecards, more first.
+//!
+//! Teams equal on all three share a rank (1, 2, 2, 4) and are listed by team id. Teams without a
+//! counted scorecard have no rank and come last, by team id.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CriterionId, JudgeId, TeamId, TrackId};
+use crate::roster::PanelRole;
+use crate::rubric::{RankingSettings, Rubric, Scorecard};
+use crate::state::State;
+
+/// Rounds to two decimals, the precision shown and ranked on.
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Rounds to six decimals; intermediate totals are kept at this precision so that arithmetic that
+/// is the identity on paper (normalising judges who agree) is the identity here too.
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// Why a scorecard does not count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    /// Some criteria are still missing.
+    Incomplete,
+    /// The judge is no longer assigned this team.
+    NotAssigned,
+    /// The judge declared a conflict of interest.
+    Conflicted,
+}
+
+/// One judge's part in a team's score.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// The judge.
+    pub judge: JudgeId,
+    /// Their seat.
+    pub panel_role: PanelRole,
+    /// The scorecard total on 0–100.
+    pub total: f64,
+    /// The total after normalisation, when it is on.
+    pub normalized: Option<f64>,
+    /// The weight of this scorecard in the team's mean.
+    pub weight: f64,
+    /// Why it does not count, if it does not.
+    pub excluded: Option<Exclusion>,
+}
+
+/// The mean score a team got on one criterion, on the rubric's scale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CriterionMean {
+    /// The criterion.
+    pub criterion: CriterionId,
+    /// Mean of the counted scorecards, two decimals.
+    pub mean: f64,
+}
+
+/// One line of a board.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Rank, shared by ties; `None` without a counted scorecard.
+    pub rank: Option<u32>,
+    /// The team.
+    pub team: TeamId,
+    /// Its track.
+    pub track: TrackId,
+    /// Jury score on 0–100, two decimals.
+    pub score: Option<f64>,
+    /// Judges whose complete scorecard counts.
+    pub judges_scored: u32,
+    /// Judges assigned without a conflict.
+    pub judges_assigned: u32,
+    /// Mean per criterion.
+    pub criteria: Vec<CriterionMean>,
+    /// Every scorecard behind the score; empty in views that may not see individual scorecards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributions: Vec<Contribution>,
+}
+
+/// The ranking of one track.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrackBoard {
+    /// The track.
+    pub track: TrackId,
+    /// Its teams, best first.
+    pub rows: Vec<Row>,
+}
+
+/// Every track's ranking, and the overall one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Leaderboard {
+    /// Per track, in track order.
+    pub tracks: Vec<TrackBoard>,
+    /// All teams together.
+    pub overall: Vec<Row>,
+}
+
+impl Leaderboard {
+    /// The ranking of `state` now, with every contribution.
+    pub fn compute(state: &State) -> Leaderboard {
+        let Some(rubric) = state.rubric() else {
+            return Leaderboard::default();
+        };
+        let settings = state.ranking();
+        let mut contributions = contributions(state, rubric, settings);
+        if settings.normalize {
+            normalize(&mut contributions);
+        }
+        let rows: Vec<Row> = state
+            .teams()
+            .values()
+            .map(|team| {
+                let judges_assigned = state
+                    .judges()
+                    .values()
+                    .filter(|j| j.eligible(&team.id, &team.track))
+                    .count() as u32;
+                let contributions = contributions.remove(&team.id).unwrap_or_default();
+                row(
+                    state,
+                    rubric,
+                    team.id.clone(),
+                    team.track.clone(),
+                    judges_assigned,
+                    contributions,
+                )
+            })
+            .collect();
+        let order = tie_break_order(rubric);
+        let tracks = state
+            .tracks()
+            .iter()
+            .map(|t| TrackBoard {
+                track: t.id.clone(),
+                rows: ranked(
+                    rows.iter().filter(|r| r.track == t.id).cloned().collect(),
+                    &order,
+                ),
+            })
+            .collect();
+        Leaderboard {
+            tracks,
+            overall: ranked(rows, &order),
+        }
+    }
+
+    /// The same board without individual scorecards, as the public sees it.
+    pub fn public(&self) -> Leaderboard {
+        let strip = |rows: &[Row]| {
+            rows.iter()
+                .map(|r| Row {
+                    contributions: Vec::new(),
+                    ..r.clone()
+                })
+                .collect()
+        };
+        Leaderboard {
+            tracks: self
+                .tracks
+                .iter()
+                .map(|t| TrackBoard {
+                    track: t.track.clone(),
+                    rows: strip(&t.rows),
+                })
+                .collect(),
+            overall: strip(&self.overall),
+        }
+    }
+
+    /// The board of one track.
+    pub fn track(&self, track: &TrackId) -> Option<&TrackBoard> {
+        self.tracks.iter().find(|t| &t.track == track)
+    }
+}
+
+/// Every scorecard of every team as a contribution, counted or not.
+fn contributions(
+    state: &State,
+    rubric: &Rubric,
+    settings: &RankingSettings,
+) -> BTreeMap<TeamId, Vec<Contribution>> {
+    let mut out: BTreeMap<TeamId, Vec<Contribution>> = BTreeMap::new();
+    for card in state.scorecards().values() {
+        let (Some(team), Some(judge)) = (state.team(&card.team), state.judge(&card.judge)) else {
+            continue;
+        };
+        let excluded = if judge.conflicts.contains(&team.id) {
+            Some(Exclusion::Conflicted)
+        } else if !judge.assignment.covers(&team.id, &team.track) {
+            Some(Exclusion::NotAssigned)
+        } else if !rubric.is_complete(&card.current.scores) {
+            Some(Exclusion::Incomplete)
+        } else {
+            None
+        };
+        out.entry(team.id.clone()).or_default().push(Contribution {
+            judge: judge.id.clone(),
+            panel_role: judge.panel_role,
+            total: round6(rubric.total(&card.current.scores)),
+            normalized: None,
+            weight: settings.weight_of(judge.panel_role),
+            excluded,
+        });
+    }
+    out
+}
+
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// Fills `normalized` of every counted contribution (step 2 of the module docs).
+fn normalize(all: &mut BTreeMap<TeamId, Vec<Contribution>>) {
+    let counted = || all.values().flatten().filter(|c| c.excluded.is_none());
+    let pooled: Vec<f64> = counted().map(|c| c.total).collect();
+    if pooled.is_empty() {
+        return;
+    }
+    let (pooled_mean, pooled_sd) = mean_sd(&pooled);
+    let mut per_judge: BTreeMap<&JudgeId, Vec<f64>> = BTreeMap::new();
+    for c in counted() {
+        per_judge.entry(&c.judge).or_default().push(c.total);
+    }
+    let stats: BTreeMap<JudgeId, (usize, f64, f64)> = per_judge
+        .into_iter()
+        .map(|(j, totals)| {
+            let (mean, sd) = mean_sd(&totals);
+            (j.clone(), (totals.len(), mean, sd))
+        })
+        .collect();
+    for c in all.values_mut().flatten().filter(|c| c.excluded.is_none()) {
+        let (n, mean, sd) = stats[&c.judge];
+        let value = if n >= 2 && sd > 1e-9 {
+            pooled_mean + (c.total - mean) / sd * pooled_sd
+        } else {
+            c.total - mean + pooled_mean
+        };
+        c.normalized = Some(round6(value.clamp(0.0, 100.0)));
+    }
+}
+
+fn row(
+    state: &State,
+    rubric: &Rubric,
+    team: TeamId,
+    track: TrackId,
+    judges_assigned: u32,
+    contributions: Vec<Contribution>,
+) -> Row {
+    let counted: Vec<&Contribution> = contributions
+        .iter()
+        .filter(|c| c.excluded.is_none())
+        .collect();
+    let weights: f64 = counted.iter().map(|c| c.weight).sum();
+    let score = (!counted.is_empty() && weights > 0.0).then(|| {
+        let sum: f64 = counted
+            .iter()
+            .map(|c| c.weight * c.normalized.unwrap_or(c.total))
+            .sum();
+        round2(sum / weights)
+    });
+    let criteria = rubric
+        .criteria
+        .iter()
+        .map(|criterion| {
+            let scores: Vec<f64> = counted
+                .iter()
+                .filter_map(|c| state.scorecard(&c.judge, &team))
+                .filter_map(|card: &Scorecard| card.current.scores.get(&criterion.id))
+                .map(|&s| f64::from(s))
+                .collect();
+            let mean = if scores.is_empty() {
+                0.0
+            } else {
+                round2(scores.iter().sum::<f64>() / scores.len() as f64)
+            };
+            CriterionMean {
+                criterion: criterion.id.clone(),
+                mean,
+            }
+        })
+        .collect();
+    Row {
+        rank: None,
+        team,
+        track,
+        score,
+        judges_scored: counted.len() as u32,
+        judges_assigned,
+        criteria,
+        contributions,
+    }
+}
+
+/// Indexes into `Row::criteria` in tie-break order: heaviest first, equal weights in rubric order.
+fn tie_break_order(rubric: &Rubric) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..rubric.criteria.len()).collect();
+    order.sort_by(|&a, &b| {
+        rubric.criteria[b]
+            .weight
+            .total_cmp(&rubric.criteria[a].weight)
+            .then(a.cmp(&b))
+    });
+    order
+}
+
+/// Compares two scored rows by the tie-break rules; `Equal` means they share a rank.
+fn compare(a: &Row, b: &Row, order: &[usize]) -> Ordering {
+    let key = |x: f64| (x * 100.0).round() as i64;
+    let by_score = key(b.score.unwrap_or(0.0)).cmp(&key(a.score.unwrap_or(0.0)));
+    let by_criteria = order.iter().fold(Ordering::Equal, |acc, &i| {
+        acc.then_with(|| key(b.criteria[i].mean).cmp(&key(a.criteria[i].mean)))
+    });
+    by_score
+        .then(by_criteria)
+        .then(b.judges_scored.cmp(&a.judges_scored))
+}
+
+/// Sorts rows best first and gives ranks, shared by rows that compare equal.
+fn ranked(mut rows: Vec<Row>, order: &[usize]) -> Vec<Row> {
+    rows.sort_by(|a, b| match (a.score.is_some(), b.score.is_some()) {
+        (true, true) => compare(a, b, order).then_with(|| a.team.cmp(&b.team)),
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => a.team.cmp(&b.team),
+    });
+    let mut previous: Option<usize> = None;
+    for i in 0..rows.len() {
+        if rows[i].score.is_none() {
+            rows[i].rank = None;
+            continue;
+        }
+        let rank = match previous {
+            Some(p) if compare(&rows[p], &rows[i], order) == Ordering::Equal => rows[p].rank,
+            _ => Some(i as u32 + 1),
+        };
+        rows[i].rank = rank;
+        previous = Some(i);
+    }
+    rows
+}

@@ -1,0 +1,538 @@
+//! The state of one challenge: the fold of its events. `apply` is the only way it changes, so
+//! replaying the log always rebuilds exactly the live state.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::challenge::{Challenge, Clock, Pause, Phase};
+use crate::command::Actor;
+use crate::event::{Event, EventBody};
+use crate::ids::{CommandId, JudgeId, TeamId, TokenHash, TrackId};
+use crate::leaderboard::Leaderboard;
+use crate::milestone::{MilestoneDef, Reached};
+use crate::progress::Post;
+use crate::roster::{Judge, Subject, Team, Track};
+use crate::rubric::{RankingSettings, Revision, Rubric, Scorecard};
+
+/// A minted token, known only by its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Whom it speaks for.
+    pub subject: Subject,
+    /// When it was minted.
+    pub issued_at: DateTime<Utc>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// How far a team has come.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamProgress {
+    /// Milestones reached, in order.
+    pub reached: Vec<Reached>,
+    /// The latest percent done the team gave.
+    pub percent: Option<u8>,
+    /// Visible posts.
+    pub posts: u32,
+}
+
+/// The answer to an accepted command, kept so a resend gets it again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// The command's id.
+    pub command_id: CommandId,
+    /// The seq of its first event.
+    pub first_seq: u64,
+    /// The seq of its last event.
+    pub last_seq: u64,
+    #[serde(skip)]
+    pub(crate) digest: String,
+}
+
+/// The public board as it stood at the freeze, and how many scorecards arrived since per team.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrozenBoard {
+    /// The seq of the freeze.
+    pub seq: u64,
+    /// The public board then.
+    pub board: Leaderboard,
+    /// Scorecards submitted since, per team; their values stay hidden until the reveal.
+    pub pending: BTreeMap<TeamId, u32>,
+}
+
+/// One step of the reveal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevealEntry {
+    /// The seq of the reveal event.
+    pub seq: u64,
+    /// The track.
+    pub track: TrackId,
+    /// The team.
+    pub team: TeamId,
+    /// Its final rank in the track.
+    pub rank: Option<u32>,
+    /// Its final jury score.
+    pub score: Option<f64>,
+}
+
+/// An event whose seq does not follow the state's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("event seq {got} does not follow seq {expected_after}")]
+pub struct SeqError {
+    /// The state's seq.
+    pub expected_after: u64,
+    /// The event's seq.
+    pub got: u64,
+}
+
+/// The state of one challenge.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct State {
+    pub(crate) seq: u64,
+    pub(crate) challenge: Option<Challenge>,
+    pub(crate) tracks: Vec<Track>,
+    pub(crate) milestones: Vec<MilestoneDef>,
+    pub(crate) rubric: Option<Rubric>,
+    pub(crate) ranking: RankingSettings,
+    pub(crate) teams: BTreeMap<TeamId, Team>,
+    pub(crate) progress: BTreeMap<TeamId, TeamProgress>,
+    pub(crate) judges: BTreeMap<JudgeId, Judge>,
+    pub(crate) posts: Vec<Post>,
+    pub(crate) scorecards: BTreeMap<(TeamId, JudgeId), Scorecard>,
+    pub(crate) cheers: BTreeMap<TeamId, u64>,
+    pub(crate) tokens: BTreeMap<TokenHash, TokenRecord>,
+    pub(crate) commands: HashMap<(Actor, CommandId), Ack>,
+    pub(crate) frozen: Option<FrozenBoard>,
+    pub(crate) revealed: Vec<RevealEntry>,
+}
+
+impl State {
+    /// The state before any event.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Folds a whole log.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<State, SeqError> {
+        let mut state = State::new();
+        for event in events {
+            state.apply(event)?;
+        }
+        Ok(state)
+    }
+
+    /// The seq of the last event applied; 0 before any.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The challenge, once created.
+    pub fn challenge(&self) -> Option<&Challenge> {
+        self.challenge.as_ref()
+    }
+
+    /// The phase; `Setup` before the challenge exists.
+    pub fn phase(&self) -> Phase {
+        self.challenge.as_ref().map_or(Phase::Setup, |c| c.phase)
+    }
+
+    /// Tracks in order.
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    /// Milestones in order.
+    pub fn milestones(&self) -> &[MilestoneDef] {
+        &self.milestones
+    }
+
+    /// The rubric, once set.
+    pub fn rubric(&self) -> Option<&Rubric> {
+        self.rubric.as_ref()
+    }
+
+    /// How jury scores are formed.
+    pub fn ranking(&self) -> &RankingSettings {
+        &self.ranking
+    }
+
+    /// Teams by id.
+    pub fn teams(&self) -> &BTreeMap<TeamId, Team> {
+        &self.teams
+    }
+
+    /// One team.
+    pub fn team(&self, id: &TeamId) -> Option<&Team> {
+        self.teams.get(id)
+    }
+
+    /// A team's milestones and percent done.
+    pub fn progress(&self, id: &TeamId) -> Option<&TeamProgress> {
+        self.progress.get(id)
+    }
+
+    /// Judges by id.
+    pub fn judges(&self) -> &BTreeMap<JudgeId, Judge> {
+        &self.judges
+    }
+
+    /// One judge.
+    pub fn judge(&self, id: &JudgeId) -> Option<&Judge> {
+        self.judges.get(id)
+    }
+
+    /// Every post, hidden ones included, oldest first.
+    pub fn posts(&self) -> &[Post] {
+        &self.posts
+    }
+
+    /// One post.
+    pub fn post(&self, id: u64) -> Option<&Post> {
+        self.posts
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .map(|i| &self.posts[i])
+    }
+
+    /// Scorecards by (team, judge).
+    pub fn scorecards(&self) -> &BTreeMap<(TeamId, JudgeId), Scorecard> {
+        &self.scorecards
+    }
+
+    /// One judge's scorecard of one team.
+    pub fn scorecard(&self, judge: &JudgeId, team: &TeamId) -> Option<&Scorecard> {
+        self.scorecards.get(&(team.clone(), judge.clone()))
+    }
+
+    /// Logged cheers per team.
+    pub fn cheers(&self) -> &BTreeMap<TeamId, u64> {
+        &self.cheers
+    }
+
+    /// Minted tokens by hash.
+    pub fn tokens(&self) -> &BTreeMap<TokenHash, TokenRecord> {
+        &self.tokens
+    }
+
+    /// The actor a presented token speaks for, if it was minted and not revoked. The lookup is by
+    /// hash, so the comparison never touches the secret itself.
+    pub fn authenticate(&self, token: &str) -> Option<Actor> {
+        let record = self.tokens.get(&TokenHash::of(token))?;
+        if record.revoked_at.is_some() {
+            return None;
+        }
+        Some(match &record.subject {
+            Subject::Team(id) => Actor::Team(id.clone()),
+            Subject::Judge(id) => Actor::Judge(id.clone()),
+        })
+    }
+
+    /// The answer already given to a command, if it was accepted before.
+    pub fn answered(&self, actor: &Actor, id: &CommandId) -> Option<&Ack> {
+        self.commands.get(&(actor.clone(), id.clone()))
+    }
+
+    /// The frozen public board, during a freeze and after.
+    pub fn frozen(&self) -> Option<&FrozenBoard> {
+        self.frozen.as_ref()
+    }
+
+    /// Reveal steps so far.
+    pub fn revealed(&self) -> &[RevealEntry] {
+        &self.revealed
+    }
+
+    /// Applies one event. Events come from the core's own decisions, so `apply` trusts their
+    /// content; it only refuses an event out of sequence.
+    pub fn apply(&mut self, event: &Event) -> Result<(), SeqError> {
+        if event.seq != self.seq + 1 {
+            return Err(SeqError {
+                expected_after: self.seq,
+                got: event.seq,
+            });
+        }
+        self.seq = event.seq;
+        if let Some(command) = &event.command {
+            self.commands
+                .entry((event.actor.clone(), command.id.clone()))
+                .and_modify(|ack| ack.last_seq = event.seq)
+                .or_insert_with(|| Ack {
+                    command_id: command.id.clone(),
+                    first_seq: event.seq,
+                    last_seq: event.seq,
+                    digest: command.digest.clone(),
+                });
+        }
+        self.apply_body(event);
+        Ok(())
+    }
+
+    fn challenge_mut(&mut self) -> Option<&mut Challenge> {
+        self.challenge.as_mut()
+    }
+
+    fn apply_body(&mut self, event: &Event) {
+        let at = event.at;
+        match &event.body {
+            EventBody::ChallengeCreated {
+                id,
+                title,
+                description,
+                planned_start,
+                duration_secs,
+            } => {
+                self.challenge = Some(Challenge {
+                    id: id.clone(),
+                    title: title.clone(),
+                    description: description.clone(),
+                    planned_start: *planned_start,
+                    phase: Phase::Setup,
+                    clock: Clock::new(*duration_secs),
+                    scoring_open: false,
+                });
+            }
+            EventBody::ChallengeUpdated {
+                title,
+                description,
+                planned_start,
+                duration_secs,
+            } => {
+                if let Some(c) = self.challenge_mut() {
+                    c.title = title.clone();
+                    c.description = description.clone();
+                    c.planned_start = *planned_start;
+                    c.clock.duration_secs = *duration_secs;
+                }
+            }
+            EventBody::TrackAdded { track } => self.tracks.push(track.clone()),
+            EventBody::TrackUpdated { track } => {
+                if let Some(t) = self.tracks.iter_mut().find(|t| t.id == track.id) {
+                    *t = track.clone();
+                }
+            }
+            EventBody::TrackRemoved { id } => {
+                self.tracks.retain(|t| &t.id != id);
+                for judge in self.judges.values_mut() {
+                    judge.assignment.tracks.remove(id);
+                }
+            }
+            EventBody::RubricSet { rubric } => self.rubric = Some(rubric.clone()),
+            EventBody::MilestonesSet { milestones } => self.milestones = milestones.clone(),
+            EventBody::RankingSet { settings } => self.ranking = settings.clone(),
+            EventBody::TeamAdded { team } | EventBody::TeamUpdated { team } => {
+                self.progress.entry(team.id.clone()).or_default();
+                self.teams.insert(team.id.clone(), team.clone());
+            }
+            EventBody::TeamRemoved { id } => {
+                self.teams.remove(id);
+                self.progress.remove(id);
+                self.cheers.remove(id);
+                for judge in self.judges.values_mut() {
+                    judge.assignment.teams.remove(id);
+                    judge.conflicts.remove(id);
+                }
+            }
+            EventBody::JudgeAdded { judge } | EventBody::JudgeUpdated { judge } => {
+                self.judges.insert(judge.id.clone(), judge.clone());
+            }
+            EventBody::JudgeRemoved { id } => {
+                self.judges.remove(id);
+            }
+            EventBody::TokenIssued {
+                subject,
+                token_hash,
+            } => {
+                self.tokens.insert(
+                    token_hash.clone(),
+                    TokenRecord {
+                        subject: subject.clone(),
+                        issued_at: at,
+                        revoked_at: None,
+                    },
+                );
+            }
+            EventBody::TokensRevoked { subject } => {
+                for record in self.tokens.values_mut() {
+                    if &record.subject == subject && record.revoked_at.is_none() {
+                        record.revoked_at = Some(at);
+                    }
+                }
+            }
+            EventBody::ChallengeStarted => {
+                if let Some(c) = self.challenge_mut() {
+                    c.phase = Phase::Running;
+                    c.clock.started_at = Some(at);
+                }
+            }
+            EventBody::ClockPaused { reason } => {
+                if let Some(c) = self.challenge_mut() {
+                    c.clock.pauses.push(Pause {
+                        from: at,
+                        until: None,
+                        reason: reason.clone(),
+                    });
+                }
+            }
+            EventBody::ClockResumed => {
+                if let Some(pause) = self.challenge_mut().and_then(|c| c.clock.pauses.last_mut()) {
+                    pause.until = Some(at);
+                }
+            }
+            EventBody::BuildingEnded => {
+                if let Some(c) = self.challenge_mut() {
+                    c.phase = Phase::Judging;
+                    c.clock.ended_at = Some(at);
+                    if let Some(pause) = c.clock.pauses.last_mut().filter(|p| p.until.is_none()) {
+                        pause.until = Some(at);
+                    }
+                }
+            }
+            EventBody::ScoringOpened => {
+                if let Some(c) = self.challenge_mut() {
+                    c.scoring_open = true;
+                }
+            }
+            EventBody::ScoringClosed => {
+                if let Some(c) = self.challenge_mut() {
+                    c.scoring_open = false;
+                }
+            }
+            EventBody::Frozen => {
+                let board = Leaderboard::compute(self).public();
+                self.frozen = Some(FrozenBoard {
+                    seq: event.seq,
+                    board,
+                    pending: BTreeMap::new(),
+                });
+                if let Some(c) = self.challenge_mut() {
+                    c.phase = Phase::Frozen;
+                }
+            }
+            EventBody::TeamRevealed {
+                track,
+                team,
+                rank,
+                score,
+            } => self.revealed.push(RevealEntry {
+                seq: event.seq,
+                track: track.clone(),
+                team: team.clone(),
+                rank: *rank,
+                score: *score,
+            }),
+            EventBody::ResultFinal => {
+                if let Some(c) = self.challenge_mut() {
+                    c.phase = Phase::Revealed;
+                    c.scoring_open = false;
+                }
+            }
+            EventBody::PostHidden { post, reason } => {
+                if let Ok(i) = self.posts.binary_search_by_key(post, |p| p.id) {
+                    let post = &mut self.posts[i];
+                    if post.hidden.is_none() {
+                        post.hidden = Some(reason.clone());
+                        if let Some(p) = self.progress.get_mut(&post.team) {
+                            p.posts = p.posts.saturating_sub(1);
+                        }
+                    }
+                }
+            }
+            EventBody::ProgressPosted {
+                team,
+                text,
+                photos,
+                links,
+                percent,
+            } => {
+                let progress = self.progress.entry(team.clone()).or_default();
+                progress.posts += 1;
+                if percent.is_some() {
+                    progress.percent = *percent;
+                }
+                self.posts.push(Post {
+                    id: event.seq,
+                    team: team.clone(),
+                    at,
+                    text: text.clone(),
+                    photos: photos.clone(),
+                    links: links.clone(),
+                    percent: *percent,
+                    hidden: None,
+                });
+            }
+            EventBody::MilestoneReached {
+                team,
+                milestone,
+                note,
+                elapsed_secs,
+            } => {
+                let due = self
+                    .milestones
+                    .iter()
+                    .find(|m| &m.id == milestone)
+                    .and_then(|m| m.due_offset_secs);
+                self.progress
+                    .entry(team.clone())
+                    .or_default()
+                    .reached
+                    .push(Reached {
+                        milestone: milestone.clone(),
+                        at,
+                        elapsed_secs: *elapsed_secs,
+                        on_time: due.map(|due| *elapsed_secs <= due),
+                        note: note.clone(),
+                    });
+            }
+            EventBody::ScorecardSubmitted {
+                judge,
+                team,
+                revision,
+                scores,
+                comment,
+                reason,
+            } => {
+                let current = Revision {
+                    revision: *revision,
+                    seq: event.seq,
+                    at,
+                    scores: scores.clone(),
+                    comment: comment.clone(),
+                    reason: reason.clone(),
+                };
+                let key = (team.clone(), judge.clone());
+                match self.scorecards.get_mut(&key) {
+                    Some(card) => {
+                        let previous = std::mem::replace(&mut card.current, current);
+                        card.history.push(previous);
+                    }
+                    None => {
+                        self.scorecards.insert(
+                            key,
+                            Scorecard {
+                                judge: judge.clone(),
+                                team: team.clone(),
+                                current,
+                                history: Vec::new(),
+                            },
+                        );
+                    }
+                }
+                if let Some(frozen) = &mut self.frozen {
+                    *frozen.pending.entry(team.clone()).or_default() += 1;
+                }
+            }
+            EventBody::ConflictDeclared { judge, team, .. } => {
+                if let Some(j) = self.judges.get_mut(judge) {
+                    j.conflicts.insert(team.clone());
+                }
+            }
+            EventBody::CheersTallied { counts } => {
+                for (team, n) in counts {
+                    *self.cheers.entry(team.clone()).or_default() += n;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! Views: what each role may see of the state. A snapshot is the whole view at a seq; a
+//! [`Delta`](crate::delta::Delta) carries what one event changed in it. Folding the deltas from
+//! seq M to N onto the snapshot at M gives the snapshot at N, for every role.
+//!
+//! What each role sees:
+//! - audience: the public state; during a freeze the board stops at the freeze and only the
+//!   number of scorecards received since is shown; individual scorecards only once the result is
+//!   final; no contact details, conflicts or tokens;
+//! - team: the public view plus its own contact line;
+//! - judge: the public view plus its own assignment, conflicts and scorecards; other judges'
+//!   scorecards of the teams it may score only once scoring has closed after building;
+//! - admin: everything, live, with every scorecard and its revisions.
+
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::challenge::{Challenge, Phase};
+use crate::command::Actor;
+use crate::delta::{Delta, Patch};
+use crate::ids::{JudgeId, TeamId, TrackId};
+use crate::leaderboard::Leaderboard;
+use crate::milestone::MilestoneDef;
+use crate::progress::Post;
+use crate::roster::{Assignment, Member, PanelRole, Subject, Track};
+use crate::rubric::{RankingSettings, Rubric, Scorecard};
+use crate::state::{RevealEntry, State, TeamProgress};
+use crate::text::Localized;
+use crate::SCHEMA_VERSION;
+
+/// How many of the newest posts a view carries; older ones are read per team over HTTP.
+pub const TICKER_LEN: usize = 30;
+
+/// Whose view.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "role", content = "id", rename_all = "snake_case")]
+pub enum Role {
+    /// The public (观众).
+    Audience,
+    /// One team's console.
+    Team(TeamId),
+    /// One judge's console.
+    Judge(JudgeId),
+    /// The organizers.
+    Admin,
+}
+
+impl Role {
+    /// The view an actor gets; the server's own actor sees what the public sees.
+    pub fn of(actor: &Actor) -> Role {
+        match actor {
+            Actor::Admin => Role::Admin,
+            Actor::Judge(id) => Role::Judge(id.clone()),
+            Actor::Team(id) => Role::Team(id.clone()),
+            Actor::Audience | Actor::System => Role::Audience,
+        }
+    }
+}
+
+/// A team as a view shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    /// Its id.
+    pub id: TeamId,
+    /// Its track.
+    pub track: TrackId,
+    /// Its name.
+    pub name: Localized,
+    /// Its project.
+    pub description: Localized,
+    /// Its members.
+    pub members: Vec<Member>,
+    /// Contact line: only in the team's own view and the admins'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// Milestones reached, percent done, posts.
+    pub progress: TeamProgress,
+}
+
+/// A judge as a view shows them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JudgeView {
+    /// Their id.
+    pub id: JudgeId,
+    /// Their name.
+    pub name: Localized,
+    /// Their seat.
+    pub panel_role: PanelRole,
+    /// Affiliation or title.
+    pub affiliation: Localized,
+    /// Whom they score: in their own view and the admins'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<Assignment>,
+    /// Their conflicts of interest: in their own view and the admins'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<BTreeSet<TeamId>>,
+}
+
+/// The leaderboard as a view shows it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BoardView {
+    /// Whether the public board is frozen.
+    pub frozen: bool,
+    /// The board: live for admins and once final, as it stood at the freeze for everyone else
+    /// during the freeze. Individual scorecards appear only for admins and once final.
+    pub board: Leaderboard,
+    /// During a freeze: scorecards received since, per team (their values stay hidden).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<TeamId, u32>,
+}
+
+/// One line of the people's choice (观众人气) ranking.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheerRow {
+    /// Rank, shared by equal counts.
+    pub rank: u32,
+    /// The team.
+    pub team: TeamId,
+    /// Cheers logged so far.
+    pub cheers: u64,
+}
+
+/// A minted token as the admins see it: whose, and since when; never the token or its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    /// Whom it speaks for.
+    pub subject: Subject,
+    /// When it was minted.
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+    /// When it was revoked.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Everything one role may see, at one seq.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    /// Schema version.
+    pub schema: u32,
+    /// The seq this view is at.
+    pub seq: u64,
+    /// Whose view.
+    pub role: Role,
+    /// The challenge, once created.
+    pub challenge: Option<Challenge>,
+    /// Tracks in order.
+    pub tracks: Vec<Track>,
+    /// Milestones in order.
+    pub milestones: Vec<MilestoneDef>,
+    /// The rubric.
+    pub rubric: Option<Rubric>,
+    /// How jury scores are formed.
+    pub ranking: RankingSettings,
+    /// Teams by id.
+    pub teams: BTreeMap<TeamId, TeamView>,
+    /// Judges by id.
+    pub judges: BTreeMap<JudgeId, JudgeView>,
+    /// The newest posts, newest first.
+    pub ticker: Vec<Post>,
+    /// The jury's leaderboard.
+    pub leaderboard: BoardView,
+    /// The people's choice from cheers, apart from the jury's board.
+    pub peoples_choice: Vec<CheerRow>,
+    /// The reveal so far.
+    pub reveal: Vec<RevealEntry>,
+    /// The scorecards this role may see, by team then judge.
+    pub scorecards: Vec<Scorecard>,
+    /// Minted tokens (admins only).
+    pub tokens: Vec<TokenView>,
+}
+
+/// The view of `state` for `role`.
+pub fn snapshot(state: &State, role: &Role) -> View {
+    Projector::new(state).snapshot(role)
+}
+
+/// Computes views of one state. The live leaderboard is computed at most once however many
+/// roles are asked for, because the server projects every event for every connected view.
+pub struct Projector<'a> {
+    pub(crate) state: &'a State,
+    live: OnceCell<Leaderboard>,
+}
+
+impl<'a> Projector<'a> {
+    /// Views of `state`.
+    pub fn new(state: &'a State) -> Self {
+        Self {
+            state,
+            live: OnceCell::new(),
+        }
+    }
+
+    /// The state projected.
+    pub fn state(&self) -> &'a State {
+        self.state
+    }
+
+    /// The live leaderboard with every contribution.
+    pub fn live(&self) -> &Leaderboard {
+        self.live.get_or_init(|| Leaderboard::compute(self.state))
+    }
+
+    /// The whole view for `role`.
+    pub fn snapshot(&self, role: &Role) -> View {
+        let s = self.state;
+        View {
+            schema: SCHEMA_VERSION,
+            seq: s.seq(),
+            role: role.clone(),
+            challenge: s.challenge().cloned(),
+            tracks: s.tracks().to_vec(),
+            milestones: s.milestones().to_vec(),
+            rubric: s.rubric().cloned(),
+            ranking: s.ranking().clone(),
+            teams: s
+                .teams()
+                .keys()
+                .filter_map(|id| self.team(id, role).map(|t| (id.clone(), t)))
+                .collect(),
+            judges: s
+                .judges()
+                .keys()
+                .filter_map(|id| self.judge(id, role).map(|j| (id.clone(), j)))
+                .collect(),
+            ticker: self.ticker(role),
+            leaderboard: self.board(role),
+            peoples_choice: self.peoples_choice(),
+            reveal: s.revealed().to_vec(),
+            scorecards: self.scorecards(role),
+            tokens: self.tokens(role),
+        }
+    }
+
+    pub(crate) fn team(&self, id: &TeamId, role: &Role) -> Option<TeamView> {
+        let team = self.state.team(id)?;
+        let private = matches!(role, Role::Admin) || role == &Role::Team(id.clone());
+        Some(TeamView {
+            id: team.id.clone(),
+            track: team.track.clone(),
+            name: team.name.clone(),
+            description: team.description.clone(),
+            members: team.members.clone(),
+            contact: private.then(|| team.contact.clone()),
+            progress: self.state.progress(id).cloned().unwrap_or_default(),
+        })
+    }
+
+    pub(crate) fn judge(&self, id: &JudgeId, role: &Role) -> Option<JudgeView> {
+        let judge = self.state.judge(id)?;
+        let private = matches!(role, Role::Admin) || role == &Role::Judge(id.clone());
+        Some(JudgeView {
+            id: judge.id.clone(),
+            name: judge.name.clone(),
+            panel_role: judge.panel_role,
+            affiliation: judge.affiliation.clone(),
+            assignment: private.then(|| judge.assignment.clone()),
+            conflicts: private.then(|| judge.conflicts.clone()),
+        })
+    }
+
+    pub(crate) fn ticker(&self, role: &Role) -> Vec<Post> {
+        let admin = matches!(role, Role::Admin);
+        self.state
+            .posts()
+            .iter()
+            .rev()
+            .filter(|p| admin || p.hidden.is_none())
+            .take(TICKER_LEN)
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn board(&self, role: &Role) -> BoardView {
+        let s = self.state;
+        let final_result = s.phase() == Phase::Revealed;
+        let frozen = s.frozen().filter(|_| !final_result);
+        let pending = frozen.map(|f| f.pending.clone()).unwrap_or_default();
+        if final_result || matches!(role, Role::Admin) {
+            return BoardView {
+                frozen: frozen.is_some(),
+                board: self.live().clone(),
+                pending,
+            };
+        }
+        match frozen {
+            Some(f) => BoardView {
+                frozen: true,
+                board: f.board.clone(),
+                pending,
+            },
+            None => BoardView {
+                frozen: false,
+                board: self.live().public(),
+                pending,
+            },
+        }
+    }
+
+    pub(crate) fn peoples_choice(&self) -> Vec<CheerRow> {
+        let mut rows: Vec<(TeamId, u64)> = self
+            .state
+            .teams()
+            .keys()
+            .map(|id| {
+                (
+                    id.clone(),
+                    self.state.cheers().get(id).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut out: Vec<CheerRow> = Vec::with_capacity(rows.len());
+        for (i, (team, cheers)) in rows.into_iter().enumerate() {
+            let rank = match out.last() {
+                Some(prev) if prev.cheers == cheers => prev.rank,
+                _ => i as u32 + 1,
+            };
+            out.push(CheerRow { rank, team, cheers });
+        }
+        out
+    }
+
+    /// Whether `role` may see the scorecard of `judge` for `team`.
+    pub(crate) fn sees_scorecard(&self, role: &Role, judge: &JudgeId, team: &TeamId) -> bool {
+        let s = self.state;
+        if s.phase() == Phase::Revealed {
+            return true;
+        }
+        match role {
+            Role::Admin => true,
+            Role::Judge(me) if me == judge => true,
+            Role::Judge(me) => {
+                let closed = s
+                    .challenge()
+                    .is_some_and(|c| c.phase >= Phase::Judging && !c.scoring_open);
+                let eligible = match (s.judge(me), s.team(team)) {
+                    (Some(j), Some(t)) => j.eligible(&t.id, &t.track),
+                    _ => false,
+                };
+                closed && eligible
+            }
+            Role::Team(_) | Role::Audience => false,
+        }
+    }
+
+    pub(crate) fn scorecards(&self, role: &Role) -> Vec<Scorecard> {
+        self.state
+            .scorecards()
+            .values()
+            .filter(|c| self.sees_scorecard(role, &c.judge, &c.team))
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn tokens(&self, role: &Role) -> Vec<TokenView> {
+        if !matches!(role, Role::Admin) {
+            return Vec::new();
+        }
+        let mut tokens: Vec<TokenView> = self
+            .state
+            .tokens()
+            .values()
+            .map(|t| TokenView {
+                subject: t.subject.clone(),
+                issued_at: t.issued_at,
+                revoked_at: t.revoked_at,
+            })
+            .collect();
+        tokens.sort_by(|a, b| {
+            a.issued_at
+                .cmp(&b.issued_at)
+                .then_with(|| a.subject.cmp(&b.subject))
+        });
+        tokens
+    }
+}
+
+/// A team's whole timeline, oldest first, as `role` may see it (hidden posts for admins only).
+pub fn timeline(state: &State, team: &TeamId, role: &Role) -> Vec<Post> {
+    let admin = matches!(role, Role::Admin);
+    state
+        .posts()
+        .iter()
+        .filter(|p| &p.team == team && (admin || p.hidden.is_none()))
+        .cloned()
+        .collect()
+}
+
+impl View {
+    /// Applies a delta: the client-side half of the stream, kept here so clients, tests and the
+    /// server agree on it.
+    pub fn apply(&mut self, delta: &Delta) {
+        self.seq = delta.seq;
+        for patch in &delta.patches {
+            match patch {
+                Patch::Challenge { challenge } => self.challenge = Some(challenge.clone()),
+                Patch::Tracks { tracks } => self.tracks = tracks.clone(),
+                Patch::Milestones { milestones } => self.milestones = milestones.clone(),
+                Patch::Rubric { rubric } => self.rubric = Some(rubric.clone()),
+                Patch::Ranking { ranking } => self.ranking = ranking.clone(),
+                Patch::Team { team } => {
+                    self.teams.insert(team.id.clone(), team.clone());
+                }
+                Patch::TeamRemoved { id } => {
+                    self.teams.remove(id);
+                }
+                Patch::Judges { judges } => {
+                    self.judges = judges.iter().map(|j| (j.id.clone(), j.clone())).collect();
+                }
+                Patch::Judge { judge } => {
+                    self.judges.insert(judge.id.clone(), judge.clone());
+                }
+                Patch::JudgeRemoved { id } => {
+                    self.judges.remove(id);
+                }
+                Patch::Post { post } => {
+                    self.ticker.insert(0, post.clone());
+                    self.ticker.truncate(TICKER_LEN);
+                }
+                Patch::Ticker { posts } => self.ticker = posts.clone(),
+                Patch::Leaderboard { leaderboard } => self.leaderboard = leaderboard.clone(),
+                Patch::PeoplesChoice { rows } => self.peoples_choice = rows.clone(),
+                Patch::Revealed { entry } => self.reveal.push(entry.clone()),
+                Patch::Scorecard { scorecard } => {
+                    let key = |c: &Scorecard| (c.team.clone(), c.judge.clone());
+                    match self.scorecards.binary_search_by_key(&key(scorecard), key) {
+                        Ok(i) => self.scorecards[i] = scorecard.clone(),
+                        Err(i) => self.scorecards.insert(i, scorecard.clone()),
+                    }
+                }
+                Patch::Scorecards { scorecards } => self.scorecards = scorecards.clone(),
+                Patch::Tokens { tokens } => self.tokens = tokens.clone(),
+            }
+        }
+    }
+}
