@@ -12,6 +12,7 @@ pub const DEFAULT_DURATION_SECS: u64 = 72 * 3600;
 pub const MAX_DURATION_SECS: u64 = 30 * 24 * 3600;
 
 /// Where a challenge stands. Phases only move forward, in this order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
@@ -42,6 +43,7 @@ impl Phase {
 }
 
 /// One interval during which the clock stood still.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pause {
     /// When the pause began.
@@ -55,6 +57,7 @@ pub struct Pause {
 
 /// The challenge clock. Only times are stored; how much is left is computed from a `now` the
 /// caller passes, so a view never goes stale and the core never reads the system clock.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clock {
     /// Building time the challenge allows, not counting pauses.
@@ -117,6 +120,7 @@ impl Clock {
 }
 
 /// The challenge (挑战赛): one 72-hour event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Challenge {
     /// Its id, also the key of its log.

@@ -18,6 +18,7 @@ use crate::text::Localized;
 use crate::SCHEMA_VERSION;
 
 /// Who is acting. Transports turn a token into an actor; the core decides what the actor may do.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "role", content = "id", rename_all = "snake_case")]
 pub enum Actor {
@@ -47,6 +48,7 @@ impl Actor {
 }
 
 /// A command with the client-chosen id that makes resending it safe.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
@@ -91,6 +93,7 @@ impl Envelope {
 }
 
 /// Everything an actor can ask for. The JSON form is tagged by `type`, in snake_case.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
@@ -260,6 +263,7 @@ pub enum Command {
     },
     // ---- organizers: running ------------------------------------------------------------------
     /// Starts the clock.
+    #[serde(deserialize_with = "no_fields")]
     StartChallenge,
     /// Stops the clock.
     PauseClock {
@@ -268,16 +272,22 @@ pub enum Command {
         reason: String,
     },
     /// Restarts the clock.
+    #[serde(deserialize_with = "no_fields")]
     ResumeClock,
     /// Ends building and moves to judging (the server sends it when the clock runs out).
+    #[serde(deserialize_with = "no_fields")]
     EndBuilding,
     /// Lets judges submit scorecards.
+    #[serde(deserialize_with = "no_fields")]
     OpenScoring,
     /// Stops judges submitting scorecards.
+    #[serde(deserialize_with = "no_fields")]
     CloseScoring,
     /// Freezes the public leaderboard.
+    #[serde(deserialize_with = "no_fields")]
     Freeze,
     /// Reveals the next team of the final result.
+    #[serde(deserialize_with = "no_fields")]
     RevealNext,
     /// Hides a post from every screen but the admins'.
     HidePost {
@@ -344,6 +354,16 @@ pub enum Command {
         /// New cheers per team since the last tally.
         counts: BTreeMap<TeamId, u64>,
     },
+}
+
+/// Reads the rest of the object of a variant without fields, refusing any field in it: serde lets
+/// an internally tagged unit variant ignore everything beside its tag (`{"type": "freeze",
+/// "x": 1}` would be accepted), which would break the promise that unknown fields are refused.
+pub(crate) fn no_fields<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoFields {}
+    NoFields::deserialize(deserializer).map(drop)
 }
 
 impl Command {

@@ -16,6 +16,7 @@ use crate::SCHEMA_VERSION;
 
 /// One change to a view. Each replaces or inserts a well-defined part, so applying it twice does
 /// no harm.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Patch {
@@ -112,6 +113,7 @@ pub enum Patch {
 }
 
 /// What one event changed in one view.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Delta {
     /// Schema version.

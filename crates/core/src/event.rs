@@ -18,6 +18,7 @@ use crate::text::Localized;
 use crate::SCHEMA_VERSION;
 
 /// One entry of the log.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
@@ -67,6 +68,7 @@ impl Event {
 
 /// The command behind an event: its id and a digest of its content, so that an id reused for a
 /// different command is told apart from a resend.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandRef {
@@ -77,6 +79,7 @@ pub struct CommandRef {
 }
 
 /// What happened. The JSON form is tagged by `type`, in snake_case.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EventBody {
@@ -177,6 +180,7 @@ pub enum EventBody {
         subject: Subject,
     },
     /// The clock started.
+    #[serde(deserialize_with = "crate::command::no_fields")]
     ChallengeStarted,
     /// The clock stopped.
     ClockPaused {
@@ -184,14 +188,19 @@ pub enum EventBody {
         reason: String,
     },
     /// The clock restarted.
+    #[serde(deserialize_with = "crate::command::no_fields")]
     ClockResumed,
     /// Building ended; judging began.
+    #[serde(deserialize_with = "crate::command::no_fields")]
     BuildingEnded,
     /// Judges may score.
+    #[serde(deserialize_with = "crate::command::no_fields")]
     ScoringOpened,
     /// Judges may no longer score.
+    #[serde(deserialize_with = "crate::command::no_fields")]
     ScoringClosed,
     /// The public leaderboard froze.
+    #[serde(deserialize_with = "crate::command::no_fields")]
     Frozen,
     /// One team's final place was revealed.
     TeamRevealed {
@@ -205,6 +214,7 @@ pub enum EventBody {
         score: Option<f64>,
     },
     /// Every place is revealed; the result is final and public.
+    #[serde(deserialize_with = "crate::command::no_fields")]
     ResultFinal,
     /// A post was hidden.
     PostHidden {

@@ -33,6 +33,7 @@ pub fn check_id(kind: &'static str, raw: &str) -> Result<(), DomainError> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
@@ -57,6 +58,13 @@ macro_rules! id_type {
         impl TryFrom<String> for $name {
             type Error = DomainError;
             fn try_from(raw: String) -> Result<Self, DomainError> {
+                Self::new(raw)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = DomainError;
+            fn from_str(raw: &str) -> Result<Self, DomainError> {
                 Self::new(raw)
             }
         }
@@ -113,6 +121,7 @@ id_type!(
 
 /// The SHA-256 of a bearer token, as 64 lowercase hex digits. Tokens themselves never enter the
 /// core: the server hashes what it mints and what it is shown.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TokenHash(String);

@@ -45,6 +45,7 @@ fn round6(x: f64) -> f64 {
 }
 
 /// Why a scorecard does not count.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Exclusion {
@@ -57,6 +58,7 @@ pub enum Exclusion {
 }
 
 /// One judge's part in a team's score.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
     /// The judge.
@@ -74,6 +76,7 @@ pub struct Contribution {
 }
 
 /// The mean score a team got on one criterion, on the rubric's scale.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CriterionMean {
     /// The criterion.
@@ -83,6 +86,7 @@ pub struct CriterionMean {
 }
 
 /// One line of a board.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// Rank, shared by ties; `None` without a counted scorecard.
@@ -105,6 +109,7 @@ pub struct Row {
 }
 
 /// The ranking of one track.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrackBoard {
     /// The track.
@@ -114,6 +119,7 @@ pub struct TrackBoard {
 }
 
 /// Every track's ranking, and the overall one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Leaderboard {
     /// Per track, in track order.

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod leaderboard;
 pub mod milestone;
 pub mod progress;
+pub mod protocol;
 pub mod roster;
 pub mod rubric;
 pub mod state;

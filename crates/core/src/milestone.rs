@@ -9,6 +9,7 @@ use crate::text::Localized;
 pub const MAX_MILESTONES: usize = 20;
 
 /// One checkpoint, in the order teams pass them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneDef {
@@ -41,6 +42,7 @@ pub fn default_milestones() -> Vec<MilestoneDef> {
 }
 
 /// A milestone a team has reached.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reached {
     /// Which one.

@@ -11,6 +11,7 @@ pub const MAX_PHOTOS: usize = 6;
 pub const MAX_LINKS: usize = 5;
 
 /// The image types a post may carry; the server checks uploads by their content.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageType {
@@ -34,6 +35,7 @@ impl ImageType {
 }
 
 /// A photo already uploaded and stored under the SHA-256 of its bytes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhotoRef {
@@ -44,6 +46,7 @@ pub struct PhotoRef {
 }
 
 /// A post on a team's timeline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Post {
     /// The seq of the event that created it, which makes it unique and ordered.

@@ -15,6 +15,7 @@ pub const MAX_REGION: usize = 56;
 pub const MAX_CONTACT: usize = 200;
 
 /// A track (赛道): a category of projects with its own ranking.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Track {
     /// Its id.
@@ -26,6 +27,7 @@ pub struct Track {
 }
 
 /// What a member does.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Discipline {
@@ -59,6 +61,7 @@ impl Discipline {
 }
 
 /// A team member (成员).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Member {
@@ -71,6 +74,7 @@ pub struct Member {
 }
 
 /// A team (团队).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
     /// Its id.
@@ -88,6 +92,7 @@ pub struct Team {
 }
 
 /// A judge's seat on the panel.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PanelRole {
@@ -123,6 +128,7 @@ impl PanelRole {
 }
 
 /// Which teams a judge scores: every team of the listed tracks, plus the listed teams.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Assignment {
@@ -142,6 +148,7 @@ impl Assignment {
 }
 
 /// A judge (评委).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Judge {
     /// Their id.
@@ -166,6 +173,7 @@ impl Judge {
 }
 
 /// Whom a minted token speaks for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "role", content = "id", rename_all = "snake_case")]
 pub enum Subject {

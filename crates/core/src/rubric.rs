@@ -17,6 +17,7 @@ pub const MAX_WEIGHT: f64 = 1_000.0;
 pub const MAX_SCALE: u32 = 1_000;
 
 /// The points a judge gives on every criterion: whole numbers from `min` to `max`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scale {
@@ -39,6 +40,7 @@ impl Scale {
 }
 
 /// One weighted criterion (评分项).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Criterion {
@@ -51,6 +53,7 @@ pub struct Criterion {
 }
 
 /// The weighted criteria every scorecard fills in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rubric {
@@ -113,6 +116,7 @@ impl Rubric {
 }
 
 /// How the jury score of a team is formed from its scorecards.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RankingSettings {
@@ -133,6 +137,7 @@ impl RankingSettings {
 }
 
 /// One earlier version of a scorecard, kept for the audit trail.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Revision {
     /// 1 for the first submission.
@@ -150,6 +155,7 @@ pub struct Revision {
 }
 
 /// One judge's scorecard (评分表) of one team: the latest revision, with every earlier one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scorecard {
     /// Who scored.

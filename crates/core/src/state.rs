@@ -17,6 +17,7 @@ use crate::roster::{Judge, Subject, Team, Track};
 use crate::rubric::{RankingSettings, Revision, Rubric, Scorecard};
 
 /// A minted token, known only by its hash.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
     /// Whom it speaks for.
@@ -28,6 +29,7 @@ pub struct TokenRecord {
 }
 
 /// How far a team has come.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamProgress {
     /// Milestones reached, in order.
@@ -39,6 +41,7 @@ pub struct TeamProgress {
 }
 
 /// The answer to an accepted command, kept so a resend gets it again.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ack {
     /// The command's id.
@@ -52,6 +55,7 @@ pub struct Ack {
 }
 
 /// The public board as it stood at the freeze, and how many scorecards arrived since per team.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FrozenBoard {
     /// The seq of the freeze.
@@ -63,6 +67,7 @@ pub struct FrozenBoard {
 }
 
 /// One step of the reveal.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RevealEntry {
     /// The seq of the reveal event.

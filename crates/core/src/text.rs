@@ -20,6 +20,7 @@ pub const MAX_REASON: usize = 500;
 pub const MAX_URL: usize = 2_048;
 
 /// A language the product speaks.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lang {
@@ -31,6 +32,7 @@ pub enum Lang {
 
 /// A text in 中文 and English. At least one must be given; a missing one falls back to the other
 /// when shown, because a foreign team may well have no Chinese name and should not need to invent one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Localized {

@@ -33,6 +33,7 @@ use crate::SCHEMA_VERSION;
 pub const TICKER_LEN: usize = 30;
 
 /// Whose view.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "role", content = "id", rename_all = "snake_case")]
 pub enum Role {
@@ -59,6 +60,7 @@ impl Role {
 }
 
 /// A team as a view shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TeamView {
     /// Its id.
@@ -79,6 +81,7 @@ pub struct TeamView {
 }
 
 /// A judge as a view shows them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JudgeView {
     /// Their id.
@@ -98,6 +101,7 @@ pub struct JudgeView {
 }
 
 /// The leaderboard as a view shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BoardView {
     /// Whether the public board is frozen.
@@ -111,6 +115,7 @@ pub struct BoardView {
 }
 
 /// One line of the people's choice (观众人气) ranking.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheerRow {
     /// Rank, shared by equal counts.
@@ -122,6 +127,7 @@ pub struct CheerRow {
 }
 
 /// A minted token as the admins see it: whose, and since when; never the token or its hash.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenView {
     /// Whom it speaks for.
@@ -133,6 +139,7 @@ pub struct TokenView {
 }
 
 /// Everything one role may see, at one seq.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct View {
     /// Schema version.
@@ -270,7 +277,8 @@ impl<'a> Projector<'a> {
             .collect()
     }
 
-    pub(crate) fn board(&self, role: &Role) -> BoardView {
+    /// The leaderboard as `role` sees it.
+    pub fn board(&self, role: &Role) -> BoardView {
         let s = self.state;
         let final_result = s.phase() == Phase::Revealed;
         let frozen = s.frozen().filter(|_| !final_result);

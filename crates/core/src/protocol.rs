@@ -1,0 +1,148 @@
+//! The messages of the live WebSocket protocol, shared by the server and the typed client.
+//!
+//! A client opens `/api/challenges/{id}/live` and sends `hello` first, with its token (never in
+//! the URL) and the last seq it holds. The server answers `welcome`, then either the missed
+//! `delta`s in order or one `snapshot` — never a partial replay — then streams deltas. A client
+//! whose last seq is below a delta's `prev_seq` has missed a message and sends `snapshot`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::command::Envelope;
+use crate::delta::Delta;
+use crate::error::DomainError;
+use crate::ids::{ChallengeId, CommandId, TeamId};
+use crate::view::{Role, View};
+
+/// Close code: the server is going away or the client fell too far behind; reconnect with `since`.
+pub const CLOSE_RECONNECT: u16 = 4000;
+/// Close code: the token is unknown or revoked.
+pub const CLOSE_UNAUTHORIZED: u16 = 4001;
+/// Close code: nothing was heard from the client for too long.
+pub const CLOSE_IDLE: u16 = 4002;
+/// Close code: the first message was not a valid `hello`.
+pub const CLOSE_PROTOCOL: u16 = 4003;
+/// Close code: no challenge with this id.
+pub const CLOSE_NOT_FOUND: u16 = 4004;
+
+/// What a client sends.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// The first message: who the client is and from where to resume.
+    Hello {
+        /// A team, judge or admin token; absent for the audience.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        /// The last seq the client holds; absent for a fresh start.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+    },
+    /// A command, answered with `ack`, `cheered` or `error` carrying the same id.
+    Command(Envelope),
+    /// Asks for a fresh snapshot (after a gap).
+    Snapshot,
+}
+
+/// What the server sends.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The answer to `hello`.
+    Welcome {
+        /// The challenge.
+        challenge: ChallengeId,
+        /// The view this connection gets.
+        role: Role,
+        /// The challenge's seq now.
+        seq: u64,
+    },
+    /// The whole view.
+    Snapshot {
+        /// The view.
+        view: Box<View>,
+    },
+    /// What one event changed in the view.
+    Delta(Delta),
+    /// A command was accepted and is durable.
+    Ack {
+        /// The command id.
+        id: CommandId,
+        /// The seq of its first event.
+        first_seq: u64,
+        /// The seq of its last event.
+        last_seq: u64,
+        /// Whether this is the answer to a resend.
+        repeated: bool,
+    },
+    /// A cheer was counted.
+    Cheered {
+        /// The command id.
+        id: CommandId,
+        /// The team.
+        team: TeamId,
+    },
+    /// A command or message was refused; nothing changed.
+    Error {
+        /// The command id, when the message was a readable command.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<CommandId>,
+        /// Stable code.
+        code: String,
+        /// English message.
+        message: String,
+        /// Chinese message.
+        message_zh: String,
+    },
+}
+
+impl ServerMessage {
+    /// An error message for a refused command.
+    pub fn error(id: Option<CommandId>, error: &DomainError) -> Self {
+        ServerMessage::Error {
+            id,
+            code: error.code().to_owned(),
+            message: error.to_string(),
+            message_zh: error.message_zh(),
+        }
+    }
+
+    /// The message as JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("server messages always serialise")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_message_is_an_envelope_with_a_type() {
+        let raw = r#"{"type":"command","id":"c1","command":{"type":"cheer","team":"t1"}}"#;
+        let msg: ClientMessage = serde_json::from_str(raw).unwrap();
+        let ClientMessage::Command(envelope) = &msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(envelope.id.as_str(), "c1");
+        let again: ClientMessage =
+            serde_json::from_str(&serde_json::to_string(&msg).unwrap()).unwrap();
+        assert_eq!(again, msg);
+        let bad =
+            r#"{"type":"command","id":"c1","extra":1,"command":{"type":"cheer","team":"t1"}}"#;
+        assert!(serde_json::from_str::<ClientMessage>(bad).is_err());
+    }
+
+    #[test]
+    fn hello_fields_are_optional() {
+        let msg: ClientMessage = serde_json::from_str(r#"{"type":"hello"}"#).unwrap();
+        assert_eq!(
+            msg,
+            ClientMessage::Hello {
+                token: None,
+                since: None
+            }
+        );
+    }
+}

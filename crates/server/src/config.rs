@@ -1,0 +1,105 @@
+//! Configuration: one typed struct from flags and the environment. Every flag can also be set by
+//! its environment variable; secrets are never printed by `Debug`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use makerpulse_core::ChallengeId;
+
+/// makerpulse: the live tracker of a 72-hour maker challenge (创客真人秀).
+#[derive(Debug, Parser)]
+#[command(name = "makerpulse", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+/// The binary's commands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Serve the API, the live streams and the dashboards.
+    Serve(ServeArgs),
+    /// Serve, and run a live demo challenge with id `demo` with simulated teams and judges.
+    Demo {
+        /// Server settings.
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// How fast the simulation runs: 1 is an event every second or two, 10 ten times that.
+        #[arg(long, env = "MAKERPULSE_DEMO_SPEED", default_value_t = 1.0)]
+        speed: f64,
+    },
+    /// Write a challenge's event log to standard output (or a file) as NDJSON.
+    Export {
+        /// Where the journals live.
+        #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// The challenge.
+        challenge: ChallengeId,
+        /// A file to write instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Read an NDJSON event log into a new challenge journal (the server must not be running).
+    Import {
+        /// Where the journals live.
+        #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// The challenge id to import as; must be the id inside the log.
+        challenge: ChallengeId,
+        /// The NDJSON file (`-` for standard input).
+        input: PathBuf,
+    },
+}
+
+/// Settings of a running server.
+#[derive(Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "MAKERPULSE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Directory of the journals, uploaded photos and the admin token hash.
+    #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The organizers' token. When absent, one is generated at the first start, printed once,
+    /// and only its hash is kept in the data directory.
+    #[arg(long, env = "MAKERPULSE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Redis, for several instances sharing challenges (reserved; not used yet).
+    #[arg(long, env = "MAKERPULSE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// The address people reach this server at, for printed links (defaults to http://BIND).
+    #[arg(long, env = "MAKERPULSE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let cli = Cli::parse_from(["makerpulse", "serve", "--admin-token", "hunter2-secret"]);
+        let Cmd::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        assert!(!format!("{args:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,69 @@
+//! The HTTP surface: the route table, the shared middleware, and the pieces every handler uses.
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use crate::http::error::ApiError;
+
+pub mod api;
+pub mod error;
+pub mod feed;
+pub mod openapi;
+pub mod ops;
+pub mod photos;
+
+/// The largest JSON body accepted, in bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ops::router())
+        .merge(api::router())
+        .merge(feed::router())
+        .merge(crate::live::router())
+        .merge(openapi::router())
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .merge(photos::router())
+        .merge(crate::web::router())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("unmatched", |p| p.as_str());
+                // The URL is not logged whole: only the matched route, so nothing a client put in
+                // a query string reaches the log.
+                tracing::info_span!("http", method = %req.method(), route = %route)
+            }),
+        )
+        .with_state(state)
+}
+
+/// The bearer token of a request, if any. A malformed header is an error, not the audience.
+pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::Unauthorized),
+    }
+}

@@ -1,0 +1,361 @@
+//! The JSON API: commands, token minting, and reads of views, leaderboards, timelines and the log.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use makerpulse_core::roster::Subject;
+use makerpulse_core::view::BoardView;
+use makerpulse_core::{
+    progress::Post, snapshot, timeline, Actor, ChallengeId, Command, CommandId, Envelope, Phase,
+    Projector, Role, State as CoreState, TeamId, TokenHash, View,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::{new_token, AppState};
+use crate::http::bearer;
+use crate::http::error::{ApiError, ApiJson};
+use crate::hub::{Answer, Hub};
+use crate::journal;
+
+/// The API routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/challenges", get(list_challenges))
+        .route("/api/challenges/{id}/commands", post(command))
+        .route("/api/challenges/{id}/tokens", post(mint_token))
+        .route("/api/challenges/{id}/view", get(view))
+        .route("/api/challenges/{id}/leaderboard", get(leaderboard))
+        .route(
+            "/api/challenges/{id}/teams/{team}/timeline",
+            get(team_timeline),
+        )
+        .route("/api/challenges/{id}/log", get(log))
+}
+
+/// The caller of a challenge route: the challenge and who is asking.
+pub struct Caller {
+    /// The challenge.
+    pub hub: Arc<Hub>,
+    /// Who.
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound("challenge"))?;
+        let id = params
+            .get("id")
+            .and_then(|id| ChallengeId::new(id.as_str()).ok())
+            .ok_or(ApiError::NotFound("challenge"))?;
+        let hub = state.hub(&id).ok_or(ApiError::NotFound("challenge"))?;
+        let token = bearer(&parts.headers)?;
+        let actor = state
+            .actor(Some(&hub), token)
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Caller { hub, actor })
+    }
+}
+
+/// A challenge in the list.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ChallengeSummary {
+    /// Its id.
+    pub id: ChallengeId,
+    /// Its title.
+    pub title: makerpulse_core::Localized,
+    /// Its phase.
+    pub phase: Phase,
+    /// Its seq.
+    pub seq: u64,
+}
+
+/// Every challenge on this server.
+#[utoipa::path(get, path = "/api/challenges", tag = "reads",
+    responses((status = 200, body = Vec<ChallengeSummary>)))]
+async fn list_challenges(State(state): State<AppState>) -> Json<Vec<ChallengeSummary>> {
+    let mut list: Vec<ChallengeSummary> = state
+        .all_hubs()
+        .iter()
+        .filter_map(|hub| {
+            let s = hub.state();
+            let c = s.challenge()?;
+            Some(ChallengeSummary {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                phase: c.phase,
+                seq: s.seq(),
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| a.id.cmp(&b.id));
+    Json(list)
+}
+
+/// How a command ended.
+#[derive(Serialize, Deserialize, ToSchema, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandOutcome {
+    /// New events were written.
+    Applied,
+    /// A resend of an accepted command; nothing changed.
+    Repeated,
+    /// A cheer was counted.
+    Cheered,
+}
+
+/// The answer to an accepted command.
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct CommandAnswer {
+    /// The command id.
+    pub id: CommandId,
+    /// How it ended.
+    pub outcome: CommandOutcome,
+    /// The seq of its first event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seq: Option<u64>,
+    /// The seq of its last event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<u64>,
+}
+
+impl CommandAnswer {
+    /// The HTTP form of a hub's answer.
+    pub fn new(id: CommandId, answer: Answer) -> Self {
+        let (outcome, seqs) = match answer {
+            Answer::Applied {
+                first_seq,
+                last_seq,
+            } => (CommandOutcome::Applied, Some((first_seq, last_seq))),
+            Answer::Repeated {
+                first_seq,
+                last_seq,
+            } => (CommandOutcome::Repeated, Some((first_seq, last_seq))),
+            Answer::Cheered(_) => (CommandOutcome::Cheered, None),
+        };
+        CommandAnswer {
+            id,
+            outcome,
+            first_seq: seqs.map(|s| s.0),
+            last_seq: seqs.map(|s| s.1),
+        }
+    }
+}
+
+/// Sends a command. Organizers create a challenge by sending `create_challenge` to a new id.
+/// Resending a command with the same id returns the first answer and changes nothing.
+#[utoipa::path(post, path = "/api/challenges/{id}/commands", tag = "commands",
+    params(("id" = String, Path, description = "Challenge id")),
+    request_body = Envelope,
+    responses(
+        (status = 200, description = "Accepted and durable", body = CommandAnswer),
+        (status = 400, description = "Malformed or invalid", body = crate::http::error::ErrorBody),
+        (status = 401, description = "Unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge or id", body = crate::http::error::ErrorBody),
+        (status = 409, description = "Not possible now", body = crate::http::error::ErrorBody),
+        (status = 503, description = "The log is unavailable; nothing changed", body = crate::http::error::ErrorBody),
+    ),
+    security((), ("bearer" = [])))]
+async fn command(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<CommandAnswer>, ApiError> {
+    let id = ChallengeId::new(id).map_err(|_| ApiError::NotFound("challenge"))?;
+    let envelope = Envelope::from_json(&body)?;
+    let token = bearer(&headers)?;
+    let hub = match (state.hub(&id), &envelope.command) {
+        (Some(hub), _) => hub,
+        (None, Command::CreateChallenge { .. }) => {
+            if state.actor(None, token) != Some(Actor::Admin) {
+                return Err(ApiError::NotFound("challenge"));
+            }
+            state.hub_or_create(&id)?
+        }
+        (None, _) => return Err(ApiError::NotFound("challenge")),
+    };
+    if let Command::CreateChallenge { id: inner, .. } = &envelope.command {
+        if inner != &id {
+            return Err(ApiError::BadRequest(
+                "challenge_mismatch",
+                format!("the command creates {inner} but was sent to {id}"),
+            ));
+        }
+    }
+    let actor = state
+        .actor(Some(&hub), token)
+        .ok_or(ApiError::Unauthorized)?;
+    let command_id = envelope.id.clone();
+    let answer = hub.command(actor, envelope).await?;
+    Ok(Json(CommandAnswer::new(command_id, answer)))
+}
+
+/// Whom to mint a token for.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    /// A team or a judge.
+    pub subject: Subject,
+}
+
+/// A freshly minted token. It is shown once: only its hash is kept.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct MintedToken {
+    /// Whom it speaks for.
+    pub subject: Subject,
+    /// The bearer token.
+    pub token: String,
+    /// The console link, with the token in the URL fragment (never sent to a server).
+    pub link: String,
+}
+
+/// Mints a team or judge token (admins only). The token is returned once; only its hash is
+/// written to the log.
+#[utoipa::path(post, path = "/api/challenges/{id}/tokens", tag = "commands",
+    params(("id" = String, Path, description = "Challenge id")),
+    request_body = MintRequest,
+    responses((status = 200, body = MintedToken), (status = 403, body = crate::http::error::ErrorBody)),
+    security(("bearer" = [])))]
+async fn mint_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<MintRequest>,
+) -> Result<Json<MintedToken>, ApiError> {
+    if caller.actor != Actor::Admin {
+        return Err(ApiError::Forbidden("admin"));
+    }
+    let token = new_token();
+    let command = Command::IssueToken {
+        subject: request.subject.clone(),
+        token_hash: TokenHash::of(&token),
+    };
+    let id = CommandId::new(format!("mint-{}", &TokenHash::of(&token).as_str()[..16]))
+        .expect("valid id");
+    caller
+        .hub
+        .command(Actor::Admin, Envelope::new(id, command))
+        .await?;
+    let page = match &request.subject {
+        Subject::Team(_) => "team",
+        Subject::Judge(_) => "judge",
+    };
+    let link = format!(
+        "{}/{page}/{}#token={token}",
+        state.config.public_url,
+        caller.hub.id()
+    );
+    Ok(Json(MintedToken {
+        subject: request.subject,
+        token,
+        link,
+    }))
+}
+
+/// Which seq to read at.
+#[derive(Deserialize, IntoParams)]
+pub struct AtSeq {
+    /// Read the view as it was at this seq (replay); the live view when absent.
+    pub at: Option<u64>,
+}
+
+/// The caller's view of the challenge, live or at a past seq.
+#[utoipa::path(get, path = "/api/challenges/{id}/view", tag = "reads",
+    params(("id" = String, Path, description = "Challenge id"), AtSeq),
+    responses((status = 200, body = View), (status = 404, body = crate::http::error::ErrorBody)),
+    security((), ("bearer" = [])))]
+async fn view(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(at): Query<AtSeq>,
+) -> Result<Json<View>, ApiError> {
+    let role = Role::of(&caller.actor);
+    match at.at {
+        None => Ok(Json(snapshot(&caller.hub.state(), &role))),
+        Some(seq) => {
+            let past = state_at(&state, caller.hub.id(), seq)?;
+            Ok(Json(snapshot(&past, &role)))
+        }
+    }
+}
+
+/// The state as it was at `seq`, replayed from the journal.
+fn state_at(state: &AppState, id: &ChallengeId, seq: u64) -> Result<CoreState, ApiError> {
+    let path = journal::path_for(&state.config.data_dir, id);
+    let events = journal::read_until(&path, seq)?;
+    if events.last().map_or(0, |e| e.seq) < seq {
+        return Err(ApiError::NotFound("seq"));
+    }
+    CoreState::replay(&events).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The caller's leaderboard, with the breakdown its role may see.
+#[utoipa::path(get, path = "/api/challenges/{id}/leaderboard", tag = "reads",
+    params(("id" = String, Path, description = "Challenge id")),
+    responses((status = 200, body = BoardView)),
+    security((), ("bearer" = [])))]
+async fn leaderboard(caller: Caller) -> Json<BoardView> {
+    let role = Role::of(&caller.actor);
+    let state = caller.hub.state();
+    Json(Projector::new(&state).board(&role))
+}
+
+/// A team's whole timeline, oldest first.
+#[utoipa::path(get, path = "/api/challenges/{id}/teams/{team}/timeline", tag = "reads",
+    params(("id" = String, Path, description = "Challenge id"), ("team" = String, Path, description = "Team id")),
+    responses((status = 200, body = Vec<Post>), (status = 404, body = crate::http::error::ErrorBody)),
+    security((), ("bearer" = [])))]
+async fn team_timeline(
+    caller: Caller,
+    Path((_, team)): Path<(String, String)>,
+) -> Result<Json<Vec<Post>>, ApiError> {
+    let team = TeamId::new(team).map_err(|_| ApiError::NotFound("team"))?;
+    let state = caller.hub.state();
+    if state.team(&team).is_none() {
+        return Err(ApiError::NotFound("team"));
+    }
+    Ok(Json(timeline(&state, &team, &Role::of(&caller.actor))))
+}
+
+/// Where to start reading the log.
+#[derive(Deserialize, IntoParams)]
+pub struct Since {
+    /// Events after this seq (0 for all).
+    pub since: Option<u64>,
+}
+
+/// The raw event log as NDJSON (admins only): the audit trail, and what `makerpulse export`
+/// writes.
+#[utoipa::path(get, path = "/api/challenges/{id}/log", tag = "reads",
+    params(("id" = String, Path, description = "Challenge id"), Since),
+    responses((status = 200, content_type = "application/x-ndjson", body = String)),
+    security(("bearer" = [])))]
+async fn log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(since): Query<Since>,
+) -> Result<Response, ApiError> {
+    if caller.actor != Actor::Admin {
+        return Err(ApiError::Forbidden("admin"));
+    }
+    let path = journal::path_for(&state.config.data_dir, caller.hub.id());
+    let events = journal::read_until(&path, u64::MAX)?;
+    let since = since.since.unwrap_or(0);
+    let mut body = String::new();
+    for event in events.iter().filter(|e| e.seq > since) {
+        body.push_str(&event.to_json());
+        body.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}

@@ -1,0 +1,172 @@
+//! The one error body of the HTTP API: `{"error": {"code", "message", "message_zh"}}` with a
+//! status that fits. Infrastructure errors are logged and never described to the client.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use makerpulse_core::DomainError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::hub::CommandError;
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The core refused a command.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// A bearer token that is unknown or revoked.
+    #[error("the token is unknown or has been revoked")]
+    Unauthorized,
+    /// Not for this role.
+    #[error("this needs the {0} role")]
+    Forbidden(&'static str),
+    /// Nothing here.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A request that could not be read.
+    #[error("{1}")]
+    BadRequest(&'static str, String),
+    /// A body over its limit.
+    #[error("the body is too large: at most {0} bytes")]
+    TooLarge(usize),
+    /// An upload that is not an image of an accepted type.
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// The log cannot be written now.
+    #[error("the event log is unavailable; nothing was changed, try again shortly")]
+    Unavailable,
+    /// Anything else; logged, not described.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<CommandError> for ApiError {
+    fn from(err: CommandError) -> Self {
+        match err {
+            CommandError::Domain(e) => ApiError::Domain(e),
+            CommandError::Unavailable => ApiError::Unavailable,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// Stable machine-readable code.
+    code: String,
+    /// English.
+    message: String,
+    /// 中文.
+    message_zh: String,
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Domain(e) => match e {
+                e if e.is_forbidden() => StatusCode::FORBIDDEN,
+                DomainError::Unknown { .. } | DomainError::NoChallenge => StatusCode::NOT_FOUND,
+                DomainError::WrongPhase { .. }
+                | DomainError::ChallengeExists
+                | DomainError::DuplicateId { .. }
+                | DomainError::ScoringClosed
+                | DomainError::ScoringAlready { .. }
+                | DomainError::MilestoneAlreadyReached { .. }
+                | DomainError::MilestoneOutOfOrder { .. }
+                | DomainError::AlreadyPaused
+                | DomainError::NotPaused
+                | DomainError::ClockNotExpired
+                | DomainError::NotReady { .. }
+                | DomainError::TrackNotEmpty { .. }
+                | DomainError::RankingLocked
+                | DomainError::RevealNeedsClosedScoring
+                | DomainError::NothingToReveal
+                | DomainError::AlreadyHidden { .. }
+                | DomainError::NoLiveToken { .. }
+                | DomainError::CommandIdReused { .. } => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn detail(&self) -> ErrorDetail {
+        let (code, zh) = match self {
+            ApiError::Domain(e) => {
+                return ErrorDetail {
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                    message_zh: e.message_zh(),
+                }
+            }
+            ApiError::Unauthorized => ("unauthorized", "令牌无效或已被撤销".to_owned()),
+            ApiError::Forbidden(role) => ("forbidden", format!("需要 {role} 权限")),
+            ApiError::NotFound(what) => ("not_found", format!("找不到 {what}")),
+            ApiError::BadRequest(code, msg) => (*code, format!("请求无效：{msg}")),
+            ApiError::TooLarge(max) => ("too_large", format!("请求体过大：最多 {max} 字节")),
+            ApiError::UnsupportedMedia(_) => (
+                "unsupported_media",
+                "只接受 PNG、JPEG 或 WebP 图片，且类型须与内容一致".to_owned(),
+            ),
+            ApiError::Unavailable => (
+                "unavailable",
+                "事件日志暂时不可用，未做任何更改，请稍后重试".to_owned(),
+            ),
+            ApiError::Internal(_) => ("internal", "服务器内部错误".to_owned()),
+        };
+        ErrorDetail {
+            code: code.to_owned(),
+            message: self.to_string(),
+            message_zh: zh,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        if let ApiError::Internal(err) = &self {
+            tracing::error!(error = ?err, "internal error");
+        }
+        (
+            status,
+            Json(ErrorBody {
+                error: self.detail(),
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// A JSON body whose rejections use the API's error body.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge(crate::http::MAX_BODY))
+            }
+            Err(rejection) => Err(ApiError::BadRequest("malformed", rejection.body_text())),
+        }
+    }
+}

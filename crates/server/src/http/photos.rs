@@ -1,0 +1,130 @@
+//! Photo uploads for progress posts: PNG, JPEG or WebP, checked by their content, at most 5 MiB,
+//! stored under the SHA-256 of their bytes and served with headers that keep a browser from
+//! treating them as anything but an image.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use makerpulse_core::ids::{hex_sha256, is_sha256_hex};
+use makerpulse_core::progress::{ImageType, PhotoRef};
+use makerpulse_core::Actor;
+
+use crate::app::AppState;
+use crate::http::api::Caller;
+use crate::http::error::ApiError;
+
+/// The largest photo accepted, in bytes.
+pub const MAX_PHOTO: usize = 5 * 1024 * 1024;
+
+/// The photo routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/challenges/{id}/photos",
+            post(upload).layer(DefaultBodyLimit::max(MAX_PHOTO)),
+        )
+        .route("/api/photos/{sha256}", get(download))
+}
+
+/// The image type of `bytes`, from their first bytes.
+pub fn sniff(bytes: &[u8]) -> Option<ImageType> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(ImageType::Png)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(ImageType::Jpeg)
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(ImageType::Webp)
+    } else {
+        None
+    }
+}
+
+/// Uploads a photo (teams and admins). The body is the image itself; a `Content-Type` that
+/// names another type than the content is refused.
+#[utoipa::path(post, path = "/api/challenges/{id}/photos", tag = "commands",
+    params(("id" = String, Path, description = "Challenge id")),
+    request_body(content = Vec<u8>, content_type = "image/png"),
+    responses(
+        (status = 200, body = PhotoRef),
+        (status = 413, body = crate::http::error::ErrorBody),
+        (status = 415, body = crate::http::error::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<PhotoRef>, ApiError> {
+    if !matches!(caller.actor, Actor::Team(_) | Actor::Admin) {
+        return Err(ApiError::Forbidden("team"));
+    }
+    let body = body.map_err(|_| ApiError::TooLarge(MAX_PHOTO))?;
+    let detected = sniff(&body).ok_or_else(|| {
+        ApiError::UnsupportedMedia("the upload is not a PNG, JPEG or WebP image".into())
+    })?;
+    if let Some(claimed) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        let claimed = claimed.split(';').next().unwrap_or("").trim();
+        if claimed != detected.mime() && claimed != "application/octet-stream" {
+            return Err(ApiError::UnsupportedMedia(format!(
+                "the upload claims to be {claimed} but its content is {}",
+                detected.mime()
+            )));
+        }
+    }
+    let sha256 = hex_sha256(&body);
+    let dir = state.config.data_dir.join("photos");
+    let path = dir.join(&sha256);
+    if !path.exists() {
+        let tmp = dir.join(format!(".{sha256}.tmp"));
+        let write = async {
+            tokio::fs::create_dir_all(&dir).await?;
+            tokio::fs::write(&tmp, &body).await?;
+            tokio::fs::rename(&tmp, &path).await
+        };
+        write.await.map_err(|e| ApiError::Internal(e.into()))?;
+    }
+    Ok(Json(PhotoRef {
+        sha256,
+        content_type: detected,
+    }))
+}
+
+/// A stored photo.
+#[utoipa::path(get, path = "/api/photos/{sha256}", tag = "reads",
+    params(("sha256" = String, Path, description = "SHA-256 of the image")),
+    responses((status = 200, content_type = "image/*", body = Vec<u8>), (status = 404, body = crate::http::error::ErrorBody)))]
+async fn download(
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
+    if !is_sha256_hex(&sha256) {
+        return Err(ApiError::NotFound("photo"));
+    }
+    let path = state.config.data_dir.join("photos").join(&sha256);
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| ApiError::NotFound("photo"))?;
+    let kind = sniff(&bytes).ok_or(ApiError::NotFound("photo"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(kind.mime())),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

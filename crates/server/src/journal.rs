@@ -1,0 +1,309 @@
+//! The embedded store: one append-only journal file per challenge, one JSON event per line.
+//!
+//! An append is written and `fdatasync`ed before the command is acknowledged; the hub batches
+//! the events of every command waiting at that moment into one write and one sync (group commit).
+//! On open the journal is read back; a torn last line (a crash mid-write) is detected and cut, and
+//! anything else that does not read back is refused rather than half-applied.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use makerpulse_core::{ChallengeId, Event};
+
+/// An open journal.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    /// The seq of the last event in the file.
+    last_seq: u64,
+    /// The length of the file up to its last complete record.
+    len: u64,
+}
+
+/// What opening a journal found.
+#[derive(Debug)]
+pub struct Opened {
+    /// The journal, ready to append.
+    pub journal: Journal,
+    /// Every event in it, in order.
+    pub events: Vec<Event>,
+    /// Bytes of a torn last record that were cut, if any.
+    pub cut_bytes: u64,
+}
+
+/// The journal file of a challenge under `data_dir`.
+pub fn path_for(data_dir: &Path, id: &ChallengeId) -> PathBuf {
+    data_dir.join("challenges").join(format!("{id}.journal"))
+}
+
+/// The challenge ids that have a journal under `data_dir`.
+pub fn list(data_dir: &Path) -> anyhow::Result<Vec<ChallengeId>> {
+    let dir = data_dir.join("challenges");
+    let mut ids = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(ids);
+    };
+    for entry in entries {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if let Some(stem) = name.strip_suffix(".journal") {
+            if let Ok(id) = ChallengeId::new(stem) {
+                ids.push(id);
+            }
+        }
+    }
+    ids.sort();
+    Ok(ids)
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path`, reads every event back and cuts a torn tail.
+    pub fn open(path: &Path) -> anyhow::Result<Opened> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .with_context(|| format!("opening journal {}", path.display()))?;
+        let (events, good_len, total_len) = read_all(&file, path)?;
+        let cut_bytes = total_len - good_len;
+        if cut_bytes > 0 {
+            tracing::warn!(
+                journal = %path.display(),
+                cut_bytes,
+                "cutting a torn last record left by a crash"
+            );
+            file.set_len(good_len)?;
+            file.sync_all()?;
+        }
+        file.seek(SeekFrom::End(0))?;
+        let last_seq = events.last().map_or(0, |e| e.seq);
+        Ok(Opened {
+            journal: Journal {
+                path: path.to_owned(),
+                file,
+                last_seq,
+                len: good_len,
+            },
+            events,
+            cut_bytes,
+        })
+    }
+
+    /// The seq of the last event written.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Where it lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `events` (which must continue the journal's seq) in one write, then syncs the data
+    /// to disk. Only when this returns `Ok` may the commands behind the events be acknowledged.
+    pub fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+        let mut buf = Vec::with_capacity(events.len() * 256);
+        let mut expected = self.last_seq;
+        for event in events {
+            expected += 1;
+            if event.seq != expected {
+                bail!("event seq {} does not follow {}", event.seq, expected - 1);
+            }
+            serde_json::to_writer(&mut buf, event)?;
+            buf.push(b'\n');
+        }
+        let written = self
+            .file
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data());
+        if let Err(err) = written {
+            // Leave no partial record behind for the next append to follow.
+            let _ = self.file.set_len(self.len);
+            return Err(err.into());
+        }
+        self.len += buf.len() as u64;
+        self.last_seq = expected;
+        Ok(())
+    }
+}
+
+/// Reads the events of the journal at `path` up to seq `until`, without changing the file: for
+/// replays and exports while the server appends. A missing journal reads as empty.
+pub fn read_until(path: &Path, until: u64) -> anyhow::Result<Vec<Event>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let (mut events, _, _) = read_all(&file, path)?;
+    events.retain(|e| e.seq <= until);
+    Ok(events)
+}
+
+/// Reads every complete record. Returns the events, the length of the good prefix and the file
+/// length. A last line without its newline, or one that does not parse, is a torn write and is
+/// left out; a bad line anywhere else is corruption, and an error.
+fn read_all(file: &File, path: &Path) -> anyhow::Result<(Vec<Event>, u64, u64)> {
+    let total = file.metadata()?.len();
+    let mut reader = BufReader::new(file);
+    reader.seek(SeekFrom::Start(0))?;
+    let mut events: Vec<Event> = Vec::new();
+    let mut good = 0u64;
+    let mut line = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)? as u64;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let complete = line.last() == Some(&b'\n');
+        let at_end = good + n == total;
+        let parsed = std::str::from_utf8(&line)
+            .ok()
+            .and_then(|text| Event::from_json(text.trim_end()).ok());
+        match parsed {
+            Some(event) if complete => {
+                let expected = events.last().map_or(1, |e| e.seq + 1);
+                if event.seq != expected {
+                    bail!(
+                        "journal {} line {line_no}: seq {} where {expected} was expected",
+                        path.display(),
+                        event.seq
+                    );
+                }
+                events.push(event);
+                good += n;
+            }
+            _ if at_end => break,
+            _ => bail!(
+                "journal {} is damaged at line {line_no} (byte {good}); it is not a torn last \
+                 record, so it was left untouched: restore it from a backup or an export",
+                path.display()
+            ),
+        }
+    }
+    Ok((events, good, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use makerpulse_core::{Actor, Command, CommandId, Envelope, Localized, State};
+
+    /// The create events and `n` updates, always the same for the same `n`'s prefix.
+    fn events(n: usize) -> Vec<Event> {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-05-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut state = State::new();
+        let mut out = Vec::new();
+        let create = Command::CreateChallenge {
+            id: ChallengeId::new("c").unwrap(),
+            title: Localized::new("测试", "Test"),
+            description: Localized::default(),
+            planned_start: None,
+            duration_secs: None,
+        };
+        if let makerpulse_core::Outcome::Applied(evs) = state
+            .execute(
+                &Actor::Admin,
+                &Envelope::new(CommandId::new("c0").unwrap(), create),
+                now,
+            )
+            .unwrap()
+        {
+            out.extend(evs);
+        }
+        for i in 0..n {
+            let update = Command::UpdateChallenge {
+                title: Localized::new(format!("测试 {i}"), format!("Test {i}")),
+                description: Localized::default(),
+                planned_start: None,
+                duration_secs: 72 * 3600,
+            };
+            if let makerpulse_core::Outcome::Applied(evs) = state
+                .execute(
+                    &Actor::Admin,
+                    &Envelope::new(CommandId::new(format!("u{i}")).unwrap(), update),
+                    now,
+                )
+                .unwrap()
+            {
+                out.extend(evs);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn appends_read_back_after_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.journal");
+        let evs = events(4);
+        let mut opened = Journal::open(&path).unwrap();
+        opened.journal.append(&evs[..3]).unwrap();
+        opened.journal.append(&evs[3..]).unwrap();
+        drop(opened);
+        let again = Journal::open(&path).unwrap();
+        assert_eq!(again.events, evs);
+        assert_eq!(again.journal.last_seq(), evs.len() as u64);
+        assert_eq!(again.cut_bytes, 0);
+    }
+
+    #[test]
+    fn a_torn_last_record_is_cut_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.journal");
+        let evs = events(2);
+        Journal::open(&path).unwrap().journal.append(&evs).unwrap();
+        let full = std::fs::metadata(&path).unwrap().len();
+        // A crash mid-write: half of a further line.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"schema":1,"seq":6,"at":"2026-"#).unwrap();
+        drop(f);
+        let opened = Journal::open(&path).unwrap();
+        assert_eq!(opened.events, evs);
+        assert!(opened.cut_bytes > 0);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), full);
+        // And appending goes on from there.
+        let mut journal = opened.journal;
+        let next = events(3);
+        journal.append(&next[evs.len()..]).unwrap();
+        assert_eq!(Journal::open(&path).unwrap().events, next);
+    }
+
+    #[test]
+    fn damage_in_the_middle_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.journal");
+        let evs = events(2);
+        Journal::open(&path).unwrap().journal.append(&evs).unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text = text.replacen("\"seq\":2", "\"seq\":9", 1);
+        std::fs::write(&path, &text).unwrap();
+        let err = Journal::open(&path).unwrap_err().to_string();
+        assert!(err.contains("seq 9"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn appends_must_continue_the_seq() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join("c.journal"))
+            .unwrap()
+            .journal;
+        let evs = events(2);
+        assert!(journal.append(&evs[1..]).is_err());
+        assert_eq!(journal.last_seq(), 0);
+    }
+}

@@ -1,0 +1,56 @@
+//! The makerpulse server: the HTTP API, the live WebSocket and feeds, and the embedded journal,
+//! over the pure core in `makerpulse-core`.
+//!
+//! The binary and the tests start it the same way: bind a `TcpListener`, then [`run`] with a
+//! shutdown future.
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+pub mod app;
+pub mod archive;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod hub;
+pub mod journal;
+pub mod live;
+pub mod metrics;
+pub mod web;
+
+pub use app::{AppState, Config};
+
+/// Loads the challenges under `config.data_dir` and serves on `listener` until `shutdown`
+/// completes; then tells live clients to reconnect, lets the feeds end, and writes the last
+/// cheers. Every acknowledged command is already durable by then.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (state, stop) = AppState::open(config)?;
+    serve(listener, state, stop, shutdown).await
+}
+
+/// Serves an opened [`AppState`]; see [`run`].
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    stop: tokio::sync::watch::Sender<bool>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = http::router(state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing live connections");
+            let _ = stop.send(true);
+        })
+        .await?;
+    for hub in state.all_hubs() {
+        hub.tally_cheers().await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,423 @@
+//! The live WebSocket: `hello`, then the view's messages, with commands answered on the same
+//! socket. Each connection runs a reader (this task) and a writer task; when either ends, both do.
+//!
+//! The writer only ever waits on this one socket: every view message is serialised once by the
+//! hub and shared, a connection that falls more than a queue behind is resynced with a snapshot,
+//! and one whose writes stall is closed, so a viewer who never reads cannot slow anyone else or
+//! grow the server's memory.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use makerpulse_core::protocol::{
+    ClientMessage, ServerMessage, CLOSE_IDLE, CLOSE_PROTOCOL, CLOSE_RECONNECT, CLOSE_UNAUTHORIZED,
+};
+use makerpulse_core::{Actor, ChallengeId, Command, CommandId, DomainError, Role};
+use tokio::sync::{broadcast, mpsc};
+use tracing::Instrument;
+
+use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::hub::{Answer, CommandError, Hub, Start};
+
+/// The largest message a client may send, in bytes; larger ones get an error.
+pub const MAX_INBOUND: usize = 64 * 1024;
+/// Frames above this are refused by the WebSocket layer itself, closing the connection.
+const MAX_FRAME: usize = 1024 * 1024;
+/// How long a client has to say `hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the server pings.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// How long a connection may stay silent (pongs count) before it is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one write may take before the connection is closed as stalled.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The live route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/challenges/{id}/live", get(upgrade))
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let Some(hub) = ChallengeId::new(id).ok().and_then(|id| state.hub(&id)) else {
+        return ApiError::NotFound("challenge").into_response();
+    };
+    ws.max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| connection(socket, state, hub))
+}
+
+/// What the reader asks the writer to do.
+enum Out {
+    /// Send this text.
+    Text(Utf8Bytes),
+    /// Send a fresh snapshot.
+    Resync,
+    /// Close with this code.
+    Close(u16, &'static str),
+}
+
+fn text(msg: &ServerMessage) -> Utf8Bytes {
+    Utf8Bytes::from(msg.to_json())
+}
+
+fn error_text(id: Option<CommandId>, code: &str, message: &str, message_zh: &str) -> Utf8Bytes {
+    text(&ServerMessage::Error {
+        id,
+        code: code.to_owned(),
+        message: message.to_owned(),
+        message_zh: message_zh.to_owned(),
+    })
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>) {
+    let hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
+    let (token, since) = match hello {
+        Ok(Some(Ok(Message::Text(raw)))) => {
+            match serde_json::from_str::<ClientMessage>(raw.as_str()) {
+                Ok(ClientMessage::Hello { token, since }) => (token, since),
+                _ => {
+                    let _ = socket
+                    .send(Message::Text(error_text(
+                        None,
+                        "expected_hello",
+                        "the first message must be {\"type\":\"hello\"} with an optional token and since",
+                        "第一条消息必须是 hello（可带 token 和 since）",
+                    )))
+                    .await;
+                    return close(&mut socket, CLOSE_PROTOCOL, "expected hello").await;
+                }
+            }
+        }
+        _ => return close(&mut socket, CLOSE_PROTOCOL, "expected hello").await,
+    };
+    let Some(actor) = state.actor(Some(&hub), token.as_deref()) else {
+        let _ = socket
+            .send(Message::Text(error_text(
+                None,
+                "unauthorized",
+                "the token is unknown or has been revoked",
+                "令牌无效或已被撤销",
+            )))
+            .await;
+        return close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
+    };
+    let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
+    serve(socket, state, hub, actor, since)
+        .instrument(span)
+        .await;
+}
+
+/// A connection after its `hello`.
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    hub: Arc<Hub>,
+    actor: Actor,
+    since: Option<u64>,
+) {
+    let role = Role::of(&actor);
+    let role_name = actor.role_name();
+    state.metrics.connected(role_name, 1);
+    tracing::debug!("connected");
+
+    let (sink, mut stream) = socket.split();
+    let (out_tx, out_rx) = mpsc::channel::<Out>(32);
+    let writer = tokio::spawn(
+        writer(sink, hub.clone(), role, since, out_rx, state.clone()).in_current_span(),
+    );
+
+    let mut limits = Limits::new();
+    loop {
+        let frame = tokio::select! {
+            frame = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => frame,
+            _ = out_tx.closed() => break,
+        };
+        let msg = match frame {
+            Err(_) => {
+                let _ = out_tx.send(Out::Close(CLOSE_IDLE, "idle")).await;
+                break;
+            }
+            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => break,
+            Ok(Some(Ok(msg))) => msg,
+        };
+        let raw = match msg {
+            Message::Text(raw) => raw,
+            Message::Binary(_) => {
+                let reply = error_text(
+                    None,
+                    "binary_unsupported",
+                    "send JSON text messages",
+                    "请发送 JSON 文本消息",
+                );
+                if out_tx.send(Out::Text(reply)).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Close(_) => break,
+        };
+        let reply = handle(&hub, &actor, &mut limits, raw.as_str()).await;
+        if out_tx.send(reply).await.is_err() {
+            break;
+        }
+    }
+    drop(out_tx);
+    let _ = writer.await;
+    state.metrics.connected(role_name, -1);
+    tracing::debug!("disconnected");
+}
+
+/// Answers one inbound message.
+async fn handle(hub: &Hub, actor: &Actor, limits: &mut Limits, raw: &str) -> Out {
+    if raw.len() > MAX_INBOUND {
+        return Out::Text(error_text(
+            None,
+            "too_large",
+            &format!("messages are limited to {MAX_INBOUND} bytes"),
+            &format!("消息最多 {MAX_INBOUND} 字节"),
+        ));
+    }
+    let msg = match serde_json::from_str::<ClientMessage>(raw) {
+        Ok(msg) => msg,
+        Err(e) => {
+            let error = DomainError::Malformed {
+                detail: e.to_string(),
+            };
+            return Out::Text(text(&ServerMessage::error(None, &error)));
+        }
+    };
+    let envelope = match msg {
+        ClientMessage::Snapshot => return Out::Resync,
+        ClientMessage::Hello { .. } => {
+            return Out::Text(error_text(
+                None,
+                "already_hello",
+                "hello was already received",
+                "已经收到 hello",
+            ))
+        }
+        ClientMessage::Command(envelope) => envelope,
+    };
+    let id = envelope.id.clone();
+    let is_cheer = matches!(envelope.command, Command::Cheer { .. });
+    if !limits.allow(is_cheer) {
+        return Out::Text(error_text(
+            Some(id),
+            "rate_limited",
+            "too many commands; slow down",
+            "操作过于频繁，请稍后再试",
+        ));
+    }
+    if envelope.schema != makerpulse_core::SCHEMA_VERSION {
+        let error = DomainError::UnsupportedSchema {
+            got: envelope.schema,
+            supported: makerpulse_core::SCHEMA_VERSION,
+        };
+        return Out::Text(text(&ServerMessage::error(Some(id), &error)));
+    }
+    let reply = match hub.command(actor.clone(), envelope).await {
+        Ok(Answer::Applied {
+            first_seq,
+            last_seq,
+        }) => ServerMessage::Ack {
+            id,
+            first_seq,
+            last_seq,
+            repeated: false,
+        },
+        Ok(Answer::Repeated {
+            first_seq,
+            last_seq,
+        }) => ServerMessage::Ack {
+            id,
+            first_seq,
+            last_seq,
+            repeated: true,
+        },
+        Ok(Answer::Cheered(team)) => ServerMessage::Cheered { id, team },
+        Err(CommandError::Domain(e)) => ServerMessage::error(Some(id), &e),
+        Err(CommandError::Unavailable) => ServerMessage::Error {
+            id: Some(id),
+            code: "unavailable".into(),
+            message: "the event log is unavailable; nothing was changed, try again shortly".into(),
+            message_zh: "事件日志暂时不可用，未做任何更改，请稍后重试".into(),
+        },
+    };
+    Out::Text(text(&reply))
+}
+
+/// Token buckets per connection: commands in general, and cheers, which people tap fast.
+struct Limits {
+    commands: Bucket,
+    cheers: Bucket,
+}
+
+impl Limits {
+    fn new() -> Self {
+        Self {
+            commands: Bucket::new(10.0, 20.0),
+            cheers: Bucket::new(5.0, 10.0),
+        }
+    }
+
+    fn allow(&mut self, cheer: bool) -> bool {
+        if cheer {
+            self.cheers.take()
+        } else {
+            self.commands.take()
+        }
+    }
+}
+
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn new(rate: f64, burst: f64) -> Self {
+        Self {
+            rate,
+            burst,
+            tokens: burst,
+            last: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// Sends one message, or gives up when the client has stopped reading.
+async fn send(sink: &mut Sink, msg: Message, state: &AppState) -> bool {
+    match tokio::time::timeout(WRITE_TIMEOUT, sink.send(msg)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            state.metrics.slow_close();
+            tracing::info!("closing a connection whose writes stalled");
+            false
+        }
+    }
+}
+
+async fn writer(
+    mut sink: Sink,
+    hub: Arc<Hub>,
+    role: Role,
+    since: Option<u64>,
+    mut out: mpsc::Receiver<Out>,
+    state: AppState,
+) {
+    let mut shutdown = state.shutdown.clone();
+    let mut since = since;
+    let mut welcome = true;
+    'subscribe: loop {
+        let sub = hub.subscribe(&role, since);
+        let mut rx = sub.rx;
+        if welcome {
+            let hello = ServerMessage::Welcome {
+                challenge: hub.id().clone(),
+                role: role.clone(),
+                seq: sub.seq,
+            };
+            if !send(&mut sink, Message::Text(text(&hello)), &state).await {
+                return;
+            }
+            welcome = false;
+        }
+        let first = match sub.start {
+            Start::Snapshot(text) => vec![text],
+            Start::Replay(msgs) => msgs.into_iter().map(|m| m.text).collect(),
+        };
+        for text in first {
+            if !send(&mut sink, Message::Text(text), &state).await {
+                return;
+            }
+            state.metrics.sent(1);
+        }
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+        loop {
+            tokio::select! {
+                () = crate::app::stopped(&mut shutdown) => {
+                    let frame = CloseFrame { code: CLOSE_RECONNECT, reason: Utf8Bytes::from_static("server restarting; reconnect with since") };
+                    let _ = send(&mut sink, Message::Close(Some(frame)), &state).await;
+                    return;
+                }
+                direct = out.recv() => match direct {
+                    Some(Out::Text(text)) => {
+                        if !send(&mut sink, Message::Text(text), &state).await {
+                            return;
+                        }
+                    }
+                    Some(Out::Resync) => {
+                        since = None;
+                        continue 'subscribe;
+                    }
+                    Some(Out::Close(code, reason)) => {
+                        let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+                        let _ = send(&mut sink, Message::Close(Some(frame)), &state).await;
+                        return;
+                    }
+                    None => return,
+                },
+                received = rx.recv() => match received {
+                    Ok(msg) => {
+                        if !send(&mut sink, Message::Text(msg.text), &state).await {
+                            return;
+                        }
+                        state.metrics.sent(1);
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        state.metrics.resynced();
+                        since = None;
+                        continue 'subscribe;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = ping.tick() => {
+                    if !send(&mut sink, Message::Ping(Default::default()), &state).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

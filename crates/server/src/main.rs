@@ -1,0 +1,107 @@
+//! The `makerpulse` binary: parse the command line, start tracing, bind, and hand over to the
+//! library.
+
+use std::io::IsTerminal;
+
+use anyhow::Context;
+use clap::Parser;
+use makerpulse_server::config::{Cli, Cmd, ServeArgs};
+use makerpulse_server::{app, archive, demo, AppState, Config};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")),
+        )
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Serve(args) => {
+            let (listener, config) = prepare(&args).await?;
+            makerpulse_server::run(listener, config, shutdown_signal()).await
+        }
+        Cmd::Demo { serve, speed } => {
+            let (listener, config) = prepare(&serve).await?;
+            let (state, stop) = AppState::open(config)?;
+            demo::start(state.clone(), speed).await?;
+            println!(
+                "  演示挑战赛 / demo challenge: {}/api/challenges/demo/view",
+                state.config.public_url
+            );
+            makerpulse_server::serve(listener, state, stop, shutdown_signal()).await
+        }
+        Cmd::Export {
+            data_dir,
+            challenge,
+            output,
+        } => archive::export(&data_dir, &challenge, output.as_deref()),
+        Cmd::Import {
+            data_dir,
+            challenge,
+            input,
+        } => archive::import(&data_dir, &challenge, &input),
+    }
+}
+
+/// Binds the listener and resolves the admin credential, printing a new admin token once.
+async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("binding {}", args.bind))?;
+    let local = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_owned();
+    if args.redis_url.is_some() {
+        tracing::warn!("MAKERPULSE_REDIS_URL is set, but this version keeps everything in the embedded journal");
+    }
+    let (admin_token_hash, new_token) =
+        app::admin_credential(&args.data_dir, args.admin_token.as_deref())?;
+    println!("makerpulse listening on {public_url}");
+    match new_token {
+        Some(token) => {
+            println!("  管理员令牌（只显示这一次）/ admin token (shown only this once): {token}");
+            println!("  管理控制台 / admin console: {public_url}/admin#token={token}");
+        }
+        None if args.admin_token.is_none() => println!(
+            "  admin token: the one printed at the first start (its hash is in {}; delete that file to mint a new one)",
+            args.data_dir.join("admin-token.sha256").display()
+        ),
+        None => println!("  admin token: from MAKERPULSE_ADMIN_TOKEN"),
+    }
+    Ok((
+        listener,
+        Config {
+            data_dir: args.data_dir.clone(),
+            admin_token_hash,
+            public_url,
+        },
+    ))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,169 @@
+//! Prometheus metrics: connections by role, messages sent, resyncs and slow closes, command and
+//! journal fsync latency.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::hub::{Answer, CommandError};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RoleLabel {
+    role: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CommandLabel {
+    command: &'static str,
+    outcome: &'static str,
+}
+
+fn latency() -> Histogram {
+    // 50 µs to about 1.6 s.
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+}
+
+/// Every metric the server keeps.
+pub struct Metrics {
+    registry: Registry,
+    connections: Family<RoleLabel, Gauge>,
+    messages: Counter<u64, AtomicU64>,
+    resyncs: Counter<u64, AtomicU64>,
+    slow_closes: Counter<u64, AtomicU64>,
+    resumes: Family<RoleLabel, Counter<u64, AtomicU64>>,
+    events: Counter<u64, AtomicU64>,
+    commands: Family<CommandLabel, Histogram, fn() -> Histogram>,
+    fsync: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh set, registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("makerpulse");
+        let connections = Family::<RoleLabel, Gauge>::default();
+        let messages = Counter::default();
+        let resyncs = Counter::default();
+        let slow_closes = Counter::default();
+        let resumes = Family::<RoleLabel, Counter<u64, AtomicU64>>::default();
+        let events = Counter::default();
+        let commands =
+            Family::<CommandLabel, Histogram, fn() -> Histogram>::new_with_constructor(latency);
+        let fsync = latency();
+        registry.register(
+            "connections",
+            "Open live connections by role",
+            connections.clone(),
+        );
+        registry.register(
+            "messages_sent",
+            "Messages written to live connections and feeds",
+            messages.clone(),
+        );
+        registry.register(
+            "queue_resyncs",
+            "Connections that fell behind and were resynced with a snapshot",
+            resyncs.clone(),
+        );
+        registry.register(
+            "slow_closes",
+            "Connections closed because a write did not complete in time",
+            slow_closes.clone(),
+        );
+        registry.register(
+            "joins",
+            "Live joins, by how they started (replay or snapshot)",
+            resumes.clone(),
+        );
+        registry.register("events", "Events appended and published", events.clone());
+        registry.register(
+            "command_seconds",
+            "Command latency from receipt to answer",
+            commands.clone(),
+        );
+        registry.register(
+            "journal_fsync_seconds",
+            "Journal write and fsync latency per group commit",
+            fsync.clone(),
+        );
+        Self {
+            registry,
+            connections,
+            messages,
+            resyncs,
+            slow_closes,
+            resumes,
+            events,
+            commands,
+            fsync,
+        }
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+
+    pub(crate) fn connected(&self, role: &'static str, delta: i64) {
+        self.connections
+            .get_or_create(&RoleLabel { role })
+            .inc_by(delta);
+    }
+
+    pub(crate) fn sent(&self, n: u64) {
+        self.messages.inc_by(n);
+    }
+
+    pub(crate) fn resynced(&self) {
+        self.resyncs.inc();
+    }
+
+    pub(crate) fn slow_close(&self) {
+        self.slow_closes.inc();
+    }
+
+    pub(crate) fn resumes(&self, replay: bool) {
+        let role = if replay { "replay" } else { "snapshot" };
+        self.resumes.get_or_create(&RoleLabel { role }).inc();
+    }
+
+    pub(crate) fn events(&self, n: usize) {
+        self.events.inc_by(n as u64);
+    }
+
+    pub(crate) fn fsync(&self, took: Duration) {
+        self.fsync.observe(took.as_secs_f64());
+    }
+
+    pub(crate) fn command(
+        &self,
+        command: &'static str,
+        answer: &Result<Answer, CommandError>,
+        took: Duration,
+    ) {
+        let outcome = match answer {
+            Ok(Answer::Applied { .. }) => "applied",
+            Ok(Answer::Repeated { .. }) => "repeated",
+            Ok(Answer::Cheered(_)) => "cheered",
+            Err(CommandError::Domain(_)) => "refused",
+            Err(CommandError::Unavailable) => "unavailable",
+        };
+        self.commands
+            .get_or_create(&CommandLabel { command, outcome })
+            .observe(took.as_secs_f64());
+    }
+}
