@@ -332,7 +332,12 @@ impl Hub {
 fn snapshot_text(streams: &mut Streams, state: &State, role: &Role) -> Utf8Bytes {
     let render = || {
         let view = Projector::new(state).snapshot(role);
-        Utf8Bytes::from(ServerMessage::Snapshot { view: Box::new(view) }.to_json())
+        Utf8Bytes::from(
+            ServerMessage::Snapshot {
+                view: Box::new(view),
+            }
+            .to_json(),
+        )
     };
     if role != &Role::Audience {
         return render();

@@ -1,0 +1,316 @@
+//! The harness of the end-to-end tests: a real server on `127.0.0.1:0` over a temporary data
+//! directory, started the way the binary starts it, with helpers to seed a challenge and talk to
+//! it over HTTP and WebSocket.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use makerpulse_client::LiveClient;
+use makerpulse_core::roster::{Assignment, PanelRole, Subject};
+use makerpulse_core::{
+    ChallengeId, Command, CommandId, CriterionId, Envelope, JudgeId, Localized, TeamId, TokenHash,
+    TrackId,
+};
+use makerpulse_server::{AppState, Config};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The admin token every test server uses.
+pub const ADMIN: &str = "test-admin-token-0123456789";
+
+/// A server running in this process on a real socket.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    handle: JoinHandle<anyhow::Result<()>>,
+    /// The server's state, for tests that look inside.
+    pub state: AppState,
+}
+
+/// A new unique command id.
+pub fn cid() -> CommandId {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    CommandId::new(format!("t{}-{n}", std::process::id())).expect("valid id")
+}
+
+impl TestServer {
+    /// Starts a server over `data_dir`.
+    pub async fn start(data_dir: &Path) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let config = Config {
+            data_dir: data_dir.to_owned(),
+            admin_token_hash: TokenHash::of(ADMIN),
+            public_url: format!("http://{addr}"),
+        };
+        let (state, stop_all) = AppState::open(config).expect("open");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(makerpulse_server::serve(
+            listener,
+            state.clone(),
+            stop_all,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        TestServer {
+            addr,
+            data_dir: data_dir.to_owned(),
+            stop: Some(stop),
+            handle,
+            state,
+        }
+    }
+
+    /// Stops it gracefully and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.handle).await;
+    }
+
+    /// Ends it abruptly, as a crash would: no graceful shutdown, no last cheer tally, open
+    /// connections dropped. Acknowledged commands must already be on disk.
+    pub async fn abort(self) {
+        self.handle.abort();
+        let _ = self.handle.await;
+    }
+
+    /// The HTTP base URL.
+    pub fn http(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The WebSocket base URL.
+    pub fn ws(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// Sends a command over HTTP; returns the status and the JSON body.
+    pub async fn command(
+        &self,
+        challenge: &str,
+        token: Option<&str>,
+        command: Command,
+    ) -> (u16, Value) {
+        self.envelope(challenge, token, &Envelope::new(cid(), command))
+            .await
+    }
+
+    /// Sends an envelope over HTTP.
+    pub async fn envelope(
+        &self,
+        challenge: &str,
+        token: Option<&str>,
+        envelope: &Envelope,
+    ) -> (u16, Value) {
+        self.post_raw(
+            challenge,
+            token,
+            &serde_json::to_string(envelope).expect("json"),
+        )
+        .await
+    }
+
+    /// Posts any body to the command endpoint.
+    pub async fn post_raw(&self, challenge: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+        let mut req = reqwest::Client::new()
+            .post(format!(
+                "{}/api/challenges/{challenge}/commands",
+                self.http()
+            ))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let body = res.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// GETs a JSON resource.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = reqwest::Client::new().get(format!("{}{path}", self.http()));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Connects a live client.
+    pub async fn live(
+        &self,
+        challenge: &str,
+        token: Option<&str>,
+        since: Option<u64>,
+    ) -> LiveClient {
+        LiveClient::connect(&self.ws(), challenge, token, since)
+            .await
+            .expect("connect")
+    }
+
+    /// Mints a token for `subject`.
+    pub async fn mint(&self, challenge: &str, subject: Subject) -> String {
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/challenges/{challenge}/tokens", self.http()))
+            .bearer_auth(ADMIN)
+            .json(&serde_json::json!({ "subject": subject }))
+            .send()
+            .await
+            .expect("mint");
+        assert_eq!(res.status().as_u16(), 200, "mint");
+        let body: Value = res.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Creates challenge `id` with two tracks, four teams (`t1`–`t4`, two per track), three
+    /// judges (`j1` on track `a`, `j2` on both tracks with a conflict with `t2`, `j3` on track `b`),
+    /// starts it and opens scoring. Returns the tokens.
+    pub async fn seed(&self, id: &str) -> Seeded {
+        let admin = Some(ADMIN);
+        let ok = |(status, body): (u16, Value)| assert_eq!(status, 200, "{body}");
+        ok(self
+            .command(
+                id,
+                admin,
+                Command::CreateChallenge {
+                    id: ChallengeId::new(id).unwrap(),
+                    title: Localized::new("测试挑战赛", "Test challenge"),
+                    description: Localized::default(),
+                    planned_start: None,
+                    duration_secs: None,
+                },
+            )
+            .await);
+        for track in ["a", "b"] {
+            ok(self
+                .command(
+                    id,
+                    admin,
+                    Command::AddTrack {
+                        id: TrackId::new(track).unwrap(),
+                        name: Localized::new(format!("赛道 {track}"), format!("Track {track}")),
+                        description: Localized::default(),
+                    },
+                )
+                .await);
+        }
+        for (team, track) in [("t1", "a"), ("t2", "a"), ("t3", "b"), ("t4", "b")] {
+            ok(self
+                .command(
+                    id,
+                    admin,
+                    Command::AddTeam {
+                        id: TeamId::new(team).unwrap(),
+                        track: TrackId::new(track).unwrap(),
+                        name: Localized::new(format!("团队 {team}"), format!("Team {team}")),
+                        description: Localized::default(),
+                        members: vec![],
+                        contact: format!("{team}@example.org"),
+                    },
+                )
+                .await);
+        }
+        for (judge, role, tracks, conflicts) in [
+            ("j1", PanelRole::DomainExpert, vec!["a"], vec![]),
+            ("j2", PanelRole::Investor, vec!["a", "b"], vec!["t2"]),
+            ("j3", PanelRole::MakerRepresentative, vec!["b"], vec![]),
+        ] {
+            ok(self
+                .command(
+                    id,
+                    admin,
+                    Command::AddJudge {
+                        id: JudgeId::new(judge).unwrap(),
+                        name: Localized::new(format!("评委 {judge}"), format!("Judge {judge}")),
+                        panel_role: role,
+                        affiliation: Localized::default(),
+                        assignment: Assignment {
+                            tracks: tracks
+                                .into_iter()
+                                .map(|t| TrackId::new(t).unwrap())
+                                .collect(),
+                            teams: Default::default(),
+                        },
+                        conflicts: conflicts
+                            .into_iter()
+                            .map(|t| TeamId::new(t).unwrap())
+                            .collect(),
+                    },
+                )
+                .await);
+        }
+        let mut teams = BTreeMap::new();
+        for team in ["t1", "t2", "t3", "t4"] {
+            teams.insert(
+                team.to_owned(),
+                self.mint(id, Subject::Team(TeamId::new(team).unwrap()))
+                    .await,
+            );
+        }
+        let mut judges = BTreeMap::new();
+        for judge in ["j1", "j2", "j3"] {
+            judges.insert(
+                judge.to_owned(),
+                self.mint(id, Subject::Judge(JudgeId::new(judge).unwrap()))
+                    .await,
+            );
+        }
+        ok(self.command(id, admin, Command::StartChallenge).await);
+        ok(self.command(id, admin, Command::OpenScoring).await);
+        Seeded { teams, judges }
+    }
+}
+
+/// Tokens of a seeded challenge.
+pub struct Seeded {
+    /// Team tokens by team id.
+    pub teams: BTreeMap<String, String>,
+    /// Judge tokens by judge id.
+    pub judges: BTreeMap<String, String>,
+}
+
+impl Seeded {
+    /// A team's token.
+    pub fn team(&self, id: &str) -> &str {
+        &self.teams[id]
+    }
+
+    /// A judge's token.
+    pub fn judge(&self, id: &str) -> &str {
+        &self.judges[id]
+    }
+}
+
+/// A complete scorecard with every criterion of the default rubric at `score`.
+pub fn scorecard(team: &str, score: u32) -> Command {
+    let scores = [
+        "innovation",
+        "execution",
+        "completeness",
+        "commercial",
+        "presentation",
+    ]
+    .into_iter()
+    .map(|c| (CriterionId::new(c).unwrap(), score))
+    .collect();
+    Command::SubmitScorecard {
+        team: TeamId::new(team).unwrap(),
+        scores,
+        comment: String::new(),
+        reason: String::new(),
+    }
+}

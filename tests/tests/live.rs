@@ -1,0 +1,527 @@
+//! End-to-end tests of the live stream: views per role, freeze, resume with `since`, idempotent
+//! commands, authorisation over the socket, bad input, slow readers and the NDJSON feed.
+
+use std::time::Duration;
+
+use makerpulse_client::{ClientError, LiveClient, Update};
+use makerpulse_core::protocol::ServerMessage;
+use makerpulse_core::{Command, Envelope, TeamId};
+use makerpulse_e2e::{cid, scorecard, TestServer, ADMIN};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+fn score_of(view: &makerpulse_core::View, team: &str) -> Option<f64> {
+    view.leaderboard
+        .board
+        .overall
+        .iter()
+        .find(|r| r.team.as_str() == team)
+        .and_then(|r| r.score)
+}
+
+#[tokio::test]
+async fn a_scorecard_reaches_the_audience_in_order_and_the_freeze_hides_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let mut audience = server.live("c", None, None).await;
+    let mut admin = server.live("c", Some(ADMIN), None).await;
+    assert!(matches!(
+        audience.next_update().await.unwrap(),
+        Update::Snapshot
+    ));
+    assert!(matches!(
+        admin.next_update().await.unwrap(),
+        Update::Snapshot
+    ));
+
+    let (status, ack) = server
+        .command("c", Some(tokens.judge("j1")), scorecard("t1", 8))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let seq = ack["last_seq"].as_u64().unwrap();
+    audience
+        .wait_for(WAIT, |v| v.seq >= seq && score_of(v, "t1").is_some())
+        .await
+        .unwrap();
+    // 8 on a 1–10 scale is 77.78 on 0–100.
+    assert_eq!(score_of(audience.view.as_ref().unwrap(), "t1"), Some(77.78));
+    // The audience never sees an individual scorecard before the result is final.
+    assert!(audience.view.as_ref().unwrap().scorecards.is_empty());
+    assert!(
+        audience.applied.windows(2).all(|w| w[0] < w[1]),
+        "in order: {:?}",
+        audience.applied
+    );
+
+    // Freeze: end building, freeze, then a new score.
+    for command in [Command::EndBuilding, Command::Freeze] {
+        let (status, body) = server.command("c", Some(ADMIN), command).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, ack) = server
+        .command("c", Some(tokens.judge("j1")), scorecard("t2", 10))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let seq = ack["last_seq"].as_u64().unwrap();
+    audience.wait_for(WAIT, |v| v.seq >= seq).await.unwrap();
+    admin.wait_for(WAIT, |v| v.seq >= seq).await.unwrap();
+    let public = audience.view.as_ref().unwrap();
+    assert!(public.leaderboard.frozen);
+    assert_eq!(
+        score_of(public, "t2"),
+        None,
+        "the audience sees no new value"
+    );
+    assert_eq!(
+        public.leaderboard.pending.get(&TeamId::new("t2").unwrap()),
+        Some(&1)
+    );
+    let live = admin.view.as_ref().unwrap();
+    assert_eq!(
+        score_of(live, "t2"),
+        Some(100.0),
+        "the admin sees the live value"
+    );
+    assert!(!live.scorecards.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn resuming_with_since_gets_exactly_the_missed_messages_or_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let mut first = server.live("c", None, None).await;
+    first.next_update().await.unwrap();
+    let left_at = first.last_seq;
+    first.close().await.unwrap();
+
+    let mut seqs = Vec::new();
+    for (i, team) in ["t1", "t2", "t3"].iter().enumerate() {
+        let token = tokens.team(team);
+        let text = format!("update {i}");
+        let (status, ack) = server
+            .command(
+                "c",
+                Some(token),
+                Command::PostProgress {
+                    text,
+                    photos: vec![],
+                    links: vec![],
+                    percent: None,
+                },
+            )
+            .await;
+        assert_eq!(status, 200, "{ack}");
+        seqs.push(ack["last_seq"].as_u64().unwrap());
+    }
+
+    // Resume: exactly the three missed deltas, in order, no snapshot.
+    let mut again = server.live("c", None, Some(left_at)).await;
+    for expected in &seqs {
+        match again.recv().await.unwrap() {
+            ServerMessage::Delta(delta) => assert_eq!(delta.seq, *expected),
+            other => panic!("expected a delta, got {other:?}"),
+        }
+    }
+
+    // A since from the future (or from before the view's memory) gets a snapshot.
+    let mut ahead = server.live("c", None, Some(10_000)).await;
+    assert!(matches!(
+        ahead.recv().await.unwrap(),
+        ServerMessage::Snapshot { .. }
+    ));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_sees_a_gap_asks_for_and_gets_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let mut client = server.live("c", None, None).await;
+    client.next_update().await.unwrap();
+    // Pretend the client lost a message: it believes it is one behind.
+    client.last_seq -= 1;
+    let before = client.last_seq;
+    server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            Command::PostProgress {
+                text: "hi".into(),
+                photos: vec![],
+                links: vec![],
+                percent: None,
+            },
+        )
+        .await;
+    match client.next_update().await.unwrap() {
+        Update::Gap { last, prev_seq } => assert!(prev_seq > last && last == before),
+        other => panic!("expected a gap, got {other:?}"),
+    }
+    assert!(matches!(
+        client.next_update().await.unwrap(),
+        Update::Snapshot
+    ));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_command_id_twice_changes_the_state_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let envelope = Envelope::new(
+        cid(),
+        Command::PostProgress {
+            text: "double tap".into(),
+            photos: vec![],
+            links: vec![],
+            percent: Some(10),
+        },
+    );
+    let (s1, a1) = server
+        .envelope("c", Some(tokens.team("t1")), &envelope)
+        .await;
+    let (s2, a2) = server
+        .envelope("c", Some(tokens.team("t1")), &envelope)
+        .await;
+    assert_eq!((s1, s2), (200, 200));
+    assert_eq!(a1["outcome"], "applied");
+    assert_eq!(a2["outcome"], "repeated");
+    assert_eq!(a1["last_seq"], a2["last_seq"]);
+
+    // The same over the socket, resent after the HTTP answers.
+    let mut team = server.live("c", Some(tokens.team("t1")), None).await;
+    match team.command(envelope.clone()).await.unwrap() {
+        ServerMessage::Ack {
+            repeated, last_seq, ..
+        } => {
+            assert!(repeated);
+            assert_eq!(Some(last_seq), a1["last_seq"].as_u64());
+        }
+        other => panic!("{other:?}"),
+    }
+    let (_, timeline) = server
+        .get("/api/challenges/c/teams/t1/timeline", None)
+        .await;
+    assert_eq!(timeline.as_array().unwrap().len(), 1, "{timeline}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn teams_and_judges_are_held_to_their_rights_over_http_and_the_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+
+    // A team's post lands on its own timeline only; it cannot change another team.
+    let (status, _) = server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            Command::PostProgress {
+                text: "ours".into(),
+                photos: vec![],
+                links: vec![],
+                percent: None,
+            },
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, t2) = server
+        .get("/api/challenges/c/teams/t2/timeline", None)
+        .await;
+    assert!(t2.as_array().unwrap().is_empty());
+    let rename = Command::UpdateTeam {
+        id: TeamId::new("t2").unwrap(),
+        track: makerpulse_core::TrackId::new("a").unwrap(),
+        name: makerpulse_core::Localized::new("", "Hijacked"),
+        description: Default::default(),
+        members: vec![],
+        contact: String::new(),
+    };
+    let (status, body) = server
+        .command("c", Some(tokens.team("t1")), rename.clone())
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+
+    // j2 declared a conflict with t2: refused over HTTP …
+    let (status, body) = server
+        .command("c", Some(tokens.judge("j2")), scorecard("t2", 9))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("conflict_of_interest"))
+    );
+    assert!(body["error"]["message_zh"]
+        .as_str()
+        .unwrap()
+        .contains("利益冲突"));
+    // … and over the socket.
+    let mut judge = server.live("c", Some(tokens.judge("j2")), None).await;
+    match judge
+        .command(Envelope::new(cid(), scorecard("t2", 9)))
+        .await
+        .unwrap()
+    {
+        ServerMessage::Error { code, .. } => assert_eq!(code, "conflict_of_interest"),
+        other => panic!("{other:?}"),
+    }
+    // j3 is not assigned track a.
+    match server
+        .live("c", Some(tokens.judge("j3")), None)
+        .await
+        .command(Envelope::new(cid(), scorecard("t1", 9)))
+        .await
+        .unwrap()
+    {
+        ServerMessage::Error { code, .. } => assert_eq!(code, "not_assigned"),
+        other => panic!("{other:?}"),
+    }
+    // A made-up token is refused, not treated as the audience.
+    let (status, _) = server
+        .command("c", Some("not-a-token"), scorecard("t1", 9))
+        .await;
+    assert_eq!(status, 401);
+    let refused = LiveClient::connect(&server.ws(), "c", Some("not-a-token"), None).await;
+    assert!(
+        matches!(
+            refused,
+            Err(ClientError::Handshake(_)) | Err(ClientError::Closed { code: 4001, .. })
+        ),
+        "{:?}",
+        refused.err()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_messages_get_clear_errors_and_the_connection_lives_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let mut client = server.live("c", Some(tokens.team("t1")), None).await;
+    client.next_update().await.unwrap();
+
+    let cases: Vec<(String, &str)> = vec![
+        ("{not json".into(), "malformed"),
+        (r#"{"type":"launch_rockets"}"#.into(), "malformed"),
+        (r#"{"type":"command","id":"x1","command":{"type":"post_progress","text":"hi","extra":true}}"#.into(), "malformed"),
+        (r#"{"type":"command","id":"bad id!","command":{"type":"freeze"}}"#.into(), "malformed"),
+        (format!(r#"{{"type":"command","id":"big","command":{{"type":"post_progress","text":"{}"}}}}"#, "x".repeat(70_000)), "too_large"),
+        (r#"{"type":"hello"}"#.into(), "already_hello"),
+    ];
+    for (raw, code) in cases {
+        client.send_raw(&raw).await.unwrap();
+        match client.recv().await.unwrap() {
+            ServerMessage::Error {
+                code: got,
+                message,
+                message_zh,
+                ..
+            } => {
+                assert_eq!(got, code, "{raw:.80}");
+                assert!(!message.is_empty() && !message_zh.is_empty());
+            }
+            other => panic!("{raw:.80}: {other:?}"),
+        }
+    }
+    client.send_binary(vec![0, 1, 2]).await.unwrap();
+    assert!(
+        matches!(client.recv().await.unwrap(), ServerMessage::Error { code, .. } if code == "binary_unsupported")
+    );
+    // Still alive: a good command works on the same connection.
+    match client
+        .command(Envelope::new(
+            cid(),
+            Command::PostProgress {
+                text: "still here".into(),
+                photos: vec![],
+                links: vec![],
+                percent: None,
+            },
+        ))
+        .await
+        .unwrap()
+    {
+        ServerMessage::Ack { .. } => {}
+        other => panic!("{other:?}"),
+    }
+    // And a connection that does not start with hello is told so and closed.
+    let (mut raw, _) =
+        tokio_tungstenite::connect_async(format!("{}/api/challenges/c/live", server.ws()))
+            .await
+            .unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    raw.send(tokio_tungstenite::tungstenite::Message::text(
+        "{\"type\":\"snapshot\"}",
+    ))
+    .await
+    .unwrap();
+    let first = raw.next().await.unwrap().unwrap();
+    assert!(first.to_text().unwrap().contains("expected_hello"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_does_not_delay_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    // A viewer that says hello and then never reads its socket, with a small receive buffer so
+    // that the server's writes to it stall soon.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(server.addr).await.unwrap();
+    let (mut stuck, _) =
+        tokio_tungstenite::client_async(format!("{}/api/challenges/c/live", server.ws()), stream)
+            .await
+            .unwrap();
+    use futures_util::SinkExt;
+    stuck
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            r#"{"type":"hello"}"#,
+        ))
+        .await
+        .unwrap();
+    let mut reader = server.live("c", None, None).await;
+    reader.next_update().await.unwrap();
+
+    // About 6 MB of view messages: more than the kernel buffers of the stuck socket (4 MiB).
+    let text = "长".repeat(1_900);
+    let mut last = 0;
+    for _ in 0..1_000 {
+        let (status, ack) = server
+            .command(
+                "c",
+                Some(tokens.team("t1")),
+                Command::PostProgress {
+                    text: text.clone(),
+                    photos: vec![],
+                    links: vec![],
+                    percent: None,
+                },
+            )
+            .await;
+        assert_eq!(status, 200, "{ack}");
+        last = ack["last_seq"].as_u64().unwrap();
+    }
+    // The reading client has everything promptly despite the stuck one.
+    reader.wait_for(WAIT, |v| v.seq >= last).await.unwrap();
+    // And the stuck one is dealt with: its queue is bounded (a shared ring), and once a write
+    // has stalled for the write timeout it is closed rather than buffered without bound.
+    let counter = |metrics: &str, name: &str| -> u64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = reqwest::get(format!("{}/metrics", server.http()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if counter(&metrics, "makerpulse_slow_closes_total")
+            + counter(&metrics, "makerpulse_queue_resyncs_total")
+            >= 1
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stuck viewer was never closed or resynced:\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(stuck);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_ndjson_feed_and_the_socket_agree_event_for_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let start = server
+        .state
+        .hub(&makerpulse_core::ChallengeId::new("c").unwrap())
+        .unwrap()
+        .state()
+        .seq();
+    let mut socket = server.live("c", None, Some(start)).await;
+    let mut feed = reqwest::get(format!(
+        "{}/api/challenges/c/events?since={start}",
+        server.http()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(feed.headers()["content-type"], "application/x-ndjson");
+
+    let mut last = 0;
+    for (i, team) in ["t1", "t3"].iter().enumerate() {
+        let (_, ack) = server
+            .command(
+                "c",
+                Some(tokens.team(team)),
+                Command::PostProgress {
+                    text: format!("p{i}"),
+                    photos: vec![],
+                    links: vec![],
+                    percent: None,
+                },
+            )
+            .await;
+        let (_, ack2) = server
+            .command(
+                "c",
+                Some(tokens.judge("j2")),
+                scorecard(if *team == "t1" { "t1" } else { "t3" }, 7),
+            )
+            .await;
+        assert_eq!(ack2["outcome"], "applied", "{ack2}");
+        last = ack["last_seq"]
+            .as_u64()
+            .unwrap()
+            .max(ack2["last_seq"].as_u64().unwrap());
+    }
+    let mut from_socket = Vec::new();
+    while from_socket.last().is_none_or(|(seq, _)| *seq < last) {
+        match socket.recv().await.unwrap() {
+            ServerMessage::Delta(delta) => from_socket.push((
+                delta.seq,
+                serde_json::to_value(ServerMessage::Delta(delta)).unwrap(),
+            )),
+            other => panic!("{other:?}"),
+        }
+    }
+    let mut from_feed: Vec<(u64, serde_json::Value)> = Vec::new();
+    let mut buffer = Vec::new();
+    while from_feed.last().is_none_or(|(seq, _)| *seq < last) {
+        let chunk = tokio::time::timeout(WAIT, feed.chunk())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        buffer.extend_from_slice(&chunk);
+        while let Some(pos) = buffer.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=pos).collect();
+            if line.len() > 1 {
+                let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
+                from_feed.push((value["seq"].as_u64().unwrap(), value));
+            }
+        }
+    }
+    assert_eq!(from_feed, from_socket);
+    server.stop().await;
+}
