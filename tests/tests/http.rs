@@ -1,0 +1,312 @@
+//! End-to-end tests of the HTTP surface: photos, replays, feeds, the OpenAPI document,
+//! operations endpoints, graceful shutdown, and export/import of a log.
+
+use std::time::Duration;
+
+use makerpulse_client::ClientError;
+use makerpulse_core::progress::{ImageType, PhotoRef};
+use makerpulse_core::{ChallengeId, Command};
+use makerpulse_e2e::{scorecard, TestServer, ADMIN};
+
+/// A real 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+async fn upload(
+    server: &TestServer,
+    token: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, serde_json::Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/api/challenges/c/photos", server.http()))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_team_posts_a_photo_and_the_timeline_serves_it_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let team = Some(tokens.team("t1"));
+
+    let (status, body) = upload(&server, team, "image/png", PNG.to_vec()).await;
+    assert_eq!(status, 200, "{body}");
+    let photo: PhotoRef = serde_json::from_value(body).unwrap();
+    assert_eq!(photo.content_type, ImageType::Png);
+
+    // Refused: not an image, an image claiming another type, too large, the audience.
+    let (status, body) = upload(
+        &server,
+        team,
+        "image/png",
+        b"<svg onload=alert(1)>".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (415, Some("unsupported_media"))
+    );
+    let (status, _) = upload(&server, team, "image/jpeg", PNG.to_vec()).await;
+    assert_eq!(status, 415);
+    let mut huge = PNG.to_vec();
+    huge.resize(6 * 1024 * 1024, 0);
+    let (status, _) = upload(&server, team, "image/png", huge).await;
+    assert_eq!(status, 413);
+    let (status, _) = upload(&server, None, "image/png", PNG.to_vec()).await;
+    assert_eq!(status, 403);
+
+    let post = Command::PostProgress {
+        text: "原型第一次点亮 / first light".into(),
+        photos: vec![photo.clone()],
+        links: vec!["https://example.org/demo".into()],
+        percent: Some(40),
+    };
+    let (status, body) = server.command("c", team, post).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, timeline) = server
+        .get("/api/challenges/c/teams/t1/timeline", None)
+        .await;
+    assert_eq!(timeline[0]["photos"][0]["sha256"], photo.sha256.as_str());
+
+    let res = reqwest::get(format!("{}/api/photos/{}", server.http(), photo.sha256))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert!(res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("sandbox"));
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    let res = reqwest::get(format!("{}/api/photos/{}", server.http(), "0".repeat(64)))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_view_can_be_replayed_at_any_past_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let (_, before) = server.get("/api/challenges/c/view", None).await;
+    let at = before["seq"].as_u64().unwrap();
+    server
+        .command("c", Some(tokens.judge("j1")), scorecard("t1", 9))
+        .await;
+    let (_, then) = server
+        .get(&format!("/api/challenges/c/view?at={at}"), None)
+        .await;
+    assert_eq!(then, before);
+    let (_, now) = server.get("/api/challenges/c/view", None).await;
+    assert_ne!(now, before);
+    let (status, _) = server.get("/api/challenges/c/view?at=999999", None).await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn server_sent_events_carry_the_audience_view_with_seq_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let mut res = reqwest::get(format!("{}/api/challenges/c/sse", server.http()))
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let (_, ack) = server
+        .command(
+            "c",
+            Some(tokens.team("t2")),
+            Command::PostProgress {
+                text: "sse".into(),
+                photos: vec![],
+                links: vec![],
+                percent: None,
+            },
+        )
+        .await;
+    let seq = ack["last_seq"].as_u64().unwrap();
+    let mut text = String::new();
+    while !text.contains(&format!("id: {seq}\n")) {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), res.chunk())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    assert!(
+        text.starts_with("event: snapshot\n")
+            || text.contains("\nevent: snapshot\n")
+            || text.contains("event: snapshot"),
+        "{text:.200}"
+    );
+    assert!(text.contains("event: delta\n"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let (status, doc) = server.get("/api/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/openapi.json",
+        "/api/challenges",
+        "/api/challenges/{id}/commands",
+        "/api/challenges/{id}/tokens",
+        "/api/challenges/{id}/view",
+        "/api/challenges/{id}/leaderboard",
+        "/api/challenges/{id}/teams/{team}/timeline",
+        "/api/challenges/{id}/log",
+        "/api/challenges/{id}/events",
+        "/api/challenges/{id}/sse",
+        "/api/challenges/{id}/photos",
+        "/api/photos/{sha256}",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for schema in [
+        "Command",
+        "Envelope",
+        "View",
+        "Delta",
+        "Event",
+        "ServerMessage",
+        "ClientMessage",
+    ] {
+        assert!(schemas.contains_key(schema), "{schema} missing");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn operations_endpoints_and_security_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let _viewer = server.live("c", None, None).await;
+    let res = reqwest::get(format!("{}/healthz", server.http()))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let (status, ready) = server.get("/readyz", None).await;
+    assert_eq!((status, &ready["ready"]), (200, &serde_json::json!(true)));
+    let metrics = reqwest::get(format!("{}/metrics", server.http()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "makerpulse_connections{role=\"audience\"} 1",
+        "makerpulse_command_seconds_bucket",
+        "makerpulse_journal_fsync_seconds_bucket",
+        "makerpulse_messages_sent_total",
+        "makerpulse_queue_resyncs_total",
+    ] {
+        assert!(metrics.contains(name), "{name} missing in\n{metrics}");
+    }
+    let page = reqwest::get(server.http()).await.unwrap();
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    // The admin log is for admins only.
+    let (status, _) = server.get("/api/challenges/c/log", None).await;
+    assert_eq!(status, 403);
+    let log = reqwest::Client::new()
+        .get(format!("{}/api/challenges/c/log", server.http()))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(log
+        .lines()
+        .all(|l| makerpulse_core::Event::from_json(l).is_ok()));
+    assert!(!log.contains(ADMIN));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_graceful_shutdown_tells_live_clients_to_reconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let mut client = server.live("c", None, None).await;
+    client.next_update().await.unwrap();
+    let stopping = tokio::spawn(server.stop());
+    match tokio::time::timeout(Duration::from_secs(5), client.recv())
+        .await
+        .unwrap()
+    {
+        Err(ClientError::Closed { code, .. }) => {
+            assert_eq!(code, makerpulse_core::protocol::CLOSE_RECONNECT)
+        }
+        other => panic!("{other:?}"),
+    }
+    tokio::time::timeout(Duration::from_secs(5), stopping)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn export_and_import_move_a_challenge_to_another_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    server
+        .command("c", Some(tokens.judge("j3")), scorecard("t3", 6))
+        .await;
+    let (_, original) = server.get("/api/challenges/c/view", Some(ADMIN)).await;
+    server.stop().await;
+
+    let id = ChallengeId::new("c").unwrap();
+    let file = dir.path().join("c.ndjson");
+    makerpulse_server::archive::export(dir.path(), &id, Some(&file)).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    makerpulse_server::archive::import(other.path(), &id, &file).unwrap();
+    // Importing twice, or under another id, is refused.
+    assert!(makerpulse_server::archive::import(other.path(), &id, &file).is_err());
+    assert!(makerpulse_server::archive::import(
+        other.path(),
+        &ChallengeId::new("d").unwrap(),
+        &file
+    )
+    .is_err());
+
+    let moved = TestServer::start(other.path()).await;
+    let (_, view) = moved.get("/api/challenges/c/view", Some(ADMIN)).await;
+    assert_eq!(view, original);
+    moved.stop().await;
+}
