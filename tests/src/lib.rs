@@ -42,16 +42,22 @@ pub fn cid() -> CommandId {
 }
 
 impl TestServer {
-    /// Starts a server over `data_dir`.
+    /// Starts a server over `data_dir` with the embedded store.
     pub async fn start(data_dir: &Path) -> TestServer {
+        Self::start_with(data_dir, None).await
+    }
+
+    /// Starts a server over `data_dir`, sharing its challenges through `redis` when given.
+    pub async fn start_with(data_dir: &Path, redis: Option<&str>) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = Config {
-            data_dir: data_dir.to_owned(),
-            admin_token_hash: TokenHash::of(ADMIN),
-            public_url: format!("http://{addr}"),
-        };
-        let (state, stop_all) = AppState::open(config).expect("open");
+        let mut config = Config::embedded(
+            data_dir.to_owned(),
+            TokenHash::of(ADMIN),
+            format!("http://{addr}"),
+        );
+        config.redis_url = redis.map(str::to_owned);
+        let (state, stop_all) = AppState::open(config).await.expect("open");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(makerpulse_server::serve(
             listener,
@@ -312,5 +318,90 @@ pub fn scorecard(team: &str, score: u32) -> Command {
         scores,
         comment: String::new(),
         reason: String::new(),
+    }
+}
+
+/// A real `redis-server` on a free port of 127.0.0.1, with append-only persistence in a
+/// temporary directory so that a restart keeps the data (as in production); stopped on drop.
+pub struct RedisServer {
+    /// Its port.
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    /// Starts one and waits until it answers.
+    pub async fn start() -> RedisServer {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            listener.local_addr().expect("addr").port()
+        };
+        let mut server = RedisServer {
+            port,
+            dir: tempfile::tempdir().expect("tempdir"),
+            child: None,
+        };
+        server.restart().await;
+        server
+    }
+
+    /// The URL to give makerpulse.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Stops it (SIGKILL: as abrupt as a crash).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and data, and waits until it answers.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/test installs it)");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if self.query(&["PING"]).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// Runs one command.
+    pub async fn query(&self, args: &[&str]) -> redis::RedisResult<redis::Value> {
+        let client = redis::Client::open(self.url())?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        let mut cmd = redis::cmd(args[0]);
+        for arg in &args[1..] {
+            cmd.arg(*arg);
+        }
+        cmd.query_async(&mut conn).await
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

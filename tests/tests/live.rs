@@ -456,6 +456,7 @@ async fn the_ndjson_feed_and_the_socket_agree_event_for_event() {
     let start = server
         .state
         .hub(&makerpulse_core::ChallengeId::new("c").unwrap())
+        .await
         .unwrap()
         .state()
         .seq();

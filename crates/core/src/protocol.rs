@@ -83,6 +83,12 @@ pub enum ServerMessage {
         /// The team.
         team: TeamId,
     },
+    /// Who is watching now, summed over every instance; sent when it changes. Not part of the
+    /// view and not numbered: presence is transient and never logged.
+    Presence {
+        /// Connections per role.
+        online: Online,
+    },
     /// A command or message was refused; nothing changed.
     Error {
         /// The command id, when the message was a readable command.
@@ -95,6 +101,20 @@ pub enum ServerMessage {
         /// Chinese message.
         message_zh: String,
     },
+}
+
+/// Open live connections per role.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Online {
+    /// Audience connections (big screens, phones, partner feeds are not counted).
+    pub audience: u64,
+    /// Team consoles.
+    pub team: u64,
+    /// Judge consoles.
+    pub judge: u64,
+    /// Admin consoles.
+    pub admin: u64,
 }
 
 impl ServerMessage {

@@ -11,6 +11,9 @@ use makerpulse_core::{Actor, ChallengeId, TokenHash};
 use tokio::sync::watch;
 
 use crate::hub::{Hub, CHEER_TALLY_EVERY};
+
+/// How often presence is recounted (and, with Redis, reported).
+pub const PRESENCE_EVERY: Duration = Duration::from_secs(2);
 use crate::journal;
 use crate::metrics::Metrics;
 
@@ -23,6 +26,38 @@ pub struct Config {
     pub admin_token_hash: TokenHash,
     /// Base URL for links.
     pub public_url: String,
+    /// Redis, when several instances share challenges.
+    pub redis_url: Option<String>,
+    /// This instance's name in shared presence counts; unique per running instance.
+    pub instance: String,
+}
+
+impl Config {
+    /// A config for the embedded store alone.
+    pub fn embedded(data_dir: PathBuf, admin_token_hash: TokenHash, public_url: String) -> Config {
+        Config {
+            data_dir,
+            admin_token_hash,
+            public_url,
+            redis_url: None,
+            instance: instance_name(),
+        }
+    }
+}
+
+/// A name for this instance: host, process and a random suffix, so that a restarted instance is
+/// a new one in presence counts.
+pub fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let host = host.trim();
+    let mut random = [0u8; 4];
+    let _ = getrandom::fill(&mut random);
+    format!(
+        "{}-{}-{:08x}",
+        if host.is_empty() { "makerpulse" } else { host },
+        std::process::id(),
+        u32::from_le_bytes(random)
+    )
 }
 
 impl std::fmt::Debug for Config {
@@ -31,6 +66,8 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("admin_token_hash", &"<redacted>")
             .field("public_url", &self.public_url)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
+            .field("instance", &self.instance)
             .finish()
     }
 }
@@ -100,19 +137,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads every challenge under the data directory and starts the timers. Returns the state
-    /// and the sender that starts a shutdown.
-    pub fn open(config: Config) -> anyhow::Result<(AppState, watch::Sender<bool>)> {
+    /// Loads every challenge under the data directory (and, with Redis, every challenge the
+    /// shared log knows) and starts the timers. Returns the state and the sender that starts a
+    /// shutdown.
+    pub async fn open(config: Config) -> anyhow::Result<(AppState, watch::Sender<bool>)> {
         let metrics = Arc::new(Metrics::new());
         let hubs = Arc::new(DashMap::new());
-        for id in journal::list(&config.data_dir)? {
-            let hub = Hub::open(
-                id.clone(),
-                &journal::path_for(&config.data_dir, &id),
-                metrics.clone(),
-            )?;
-            hubs.insert(id, hub);
-        }
         let (tx, rx) = watch::channel(false);
         let state = AppState {
             config: Arc::new(config),
@@ -120,35 +150,88 @@ impl AppState {
             metrics,
             shutdown: rx,
         };
+        let mut ids = journal::list(&state.config.data_dir)?;
+        if let Some(url) = &state.config.redis_url {
+            let client = redis::Client::open(url.as_str())?;
+            let mut conn = client
+                .get_multiplexed_async_connection()
+                .await
+                .context("connecting to Redis")?;
+            let shared: Vec<String> = redis::cmd("SMEMBERS")
+                .arg(CHALLENGES_KEY)
+                .query_async(&mut conn)
+                .await?;
+            ids.extend(
+                shared
+                    .into_iter()
+                    .filter_map(|id| ChallengeId::new(id).ok()),
+            );
+            ids.sort();
+            ids.dedup();
+        }
+        for id in ids {
+            state.open_hub(&id).await?;
+        }
         tokio::spawn(timers(state.clone()));
         Ok((state, tx))
     }
 
-    /// A live challenge.
-    pub fn hub(&self, id: &ChallengeId) -> Option<Arc<Hub>> {
-        self.hubs.get(id).map(|h| h.clone())
+    async fn open_hub(&self, id: &ChallengeId) -> anyhow::Result<Arc<Hub>> {
+        let redis = self
+            .config
+            .redis_url
+            .as_deref()
+            .map(|url| (url, self.config.instance.as_str()));
+        let path = journal::path_for(&self.config.data_dir, id);
+        let hub = Hub::open(id.clone(), &path, self.metrics.clone(), redis).await?;
+        if let Some(url) = redis.map(|(url, _)| url) {
+            let client = redis::Client::open(url)?;
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            let _: i64 = redis::cmd("SADD")
+                .arg(CHALLENGES_KEY)
+                .arg(id.as_str())
+                .query_async(&mut conn)
+                .await?;
+        }
+        // Two requests may race to open the same challenge: the first one in wins.
+        Ok(self.hubs.entry(id.clone()).or_insert(hub).clone())
+    }
+
+    /// A live challenge. With Redis, a challenge another instance created is opened on first use.
+    pub async fn hub(&self, id: &ChallengeId) -> Option<Arc<Hub>> {
+        if let Some(hub) = self.hubs.get(id) {
+            return Some(hub.clone());
+        }
+        let url = self.config.redis_url.as_deref()?;
+        let known = async {
+            let client = redis::Client::open(url).ok()?;
+            let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+            redis::cmd("SISMEMBER")
+                .arg(CHALLENGES_KEY)
+                .arg(id.as_str())
+                .query_async::<bool>(&mut conn)
+                .await
+                .ok()
+        };
+        if known.await != Some(true) {
+            return None;
+        }
+        match self.open_hub(id).await {
+            Ok(hub) => Some(hub),
+            Err(err) => {
+                tracing::warn!(challenge = %id, %err, "could not open a shared challenge");
+                None
+            }
+        }
     }
 
     /// A live challenge, opened (its journal created) if it does not exist yet. Only for a
     /// create command from an admin.
-    pub fn hub_or_create(&self, id: &ChallengeId) -> anyhow::Result<Arc<Hub>> {
-        if let Some(hub) = self.hub(id) {
-            return Ok(hub);
+    pub async fn hub_or_create(&self, id: &ChallengeId) -> anyhow::Result<Arc<Hub>> {
+        match self.hub(id).await {
+            Some(hub) => Ok(hub),
+            None => self.open_hub(id).await,
         }
-        let entry = self.hubs.entry(id.clone());
-        let hub = match entry {
-            dashmap::Entry::Occupied(e) => e.get().clone(),
-            dashmap::Entry::Vacant(e) => {
-                let hub = Hub::open(
-                    id.clone(),
-                    &journal::path_for(&self.config.data_dir, id),
-                    self.metrics.clone(),
-                )?;
-                e.insert(hub.clone());
-                hub
-            }
-        };
-        Ok(hub)
     }
 
     /// Whether `token` is the admin token.
@@ -172,6 +255,16 @@ impl AppState {
         hub.and_then(|hub| hub.state().authenticate(token))
     }
 
+    /// [`AppState::actor`], but a token not known yet is looked up again once this instance has
+    /// caught up with the shared log: it may have been minted through another instance a moment ago.
+    pub async fn resolve(&self, hub: &Hub, token: Option<&str>) -> Option<Actor> {
+        if let Some(actor) = self.actor(Some(hub), token) {
+            return Some(actor);
+        }
+        hub.catch_up().await;
+        self.actor(Some(hub), token)
+    }
+
     /// Every live challenge.
     pub fn all_hubs(&self) -> Vec<Arc<Hub>> {
         self.hubs.iter().map(|e| e.value().clone()).collect()
@@ -184,12 +277,16 @@ pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|&stop| stop).await.map(|_| ());
 }
 
-/// Ends building when a clock runs out, and writes counted cheers, until shutdown; then writes
-/// the last cheers.
+/// The Redis set of every shared challenge id (not hash-tagged: it spans challenges).
+const CHALLENGES_KEY: &str = "mp:challenges";
+
+/// Ends building when a clock runs out, writes counted cheers, and recounts who is online, until
+/// shutdown; then writes the last cheers.
 async fn timers(state: AppState) {
     let mut shutdown = state.shutdown.clone();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut tally = tokio::time::interval(CHEER_TALLY_EVERY);
+    let mut presence = tokio::time::interval(PRESENCE_EVERY);
     loop {
         tokio::select! {
             _ = tick.tick() => {
@@ -200,6 +297,11 @@ async fn timers(state: AppState) {
             _ = tally.tick() => {
                 for hub in state.all_hubs() {
                     hub.tally_cheers().await;
+                }
+            }
+            _ = presence.tick() => {
+                for hub in state.all_hubs() {
+                    hub.refresh_presence().await;
                 }
             }
             () = stopped(&mut shutdown) => break,

@@ -293,7 +293,7 @@ impl Sender {
 /// Seeds the demo challenge if it does not exist, then starts the simulation.
 pub async fn start(state: AppState, speed: f64) -> anyhow::Result<()> {
     let challenge = ChallengeId::new(DEMO_ID).expect("valid id");
-    let hub = state.hub_or_create(&challenge)?;
+    let hub = state.hub_or_create(&challenge).await?;
     let stamp = chrono::Utc::now().timestamp_millis();
     let mut sender = Sender {
         hub: hub.clone(),

@@ -5,24 +5,30 @@
 //! one write and one sync (group commit), and only then applies them to the committed state that
 //! readers see, projects one delta per connected view, and acknowledges. Cheers skip the writer:
 //! they are counted in memory and a tally event is written every few seconds.
+//!
+//! With Redis (several instances sharing challenges) the writer appends to the challenge's Redis
+//! stream instead, and a tailer on a connection of its own reads the stream, mirrors every event
+//! into the local journal and publishes it: events of every instance reach the state and the
+//! connections by the same path. The writer acknowledges once the tailer has applied its events.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use chrono::Utc;
-use makerpulse_core::protocol::ServerMessage;
+use makerpulse_core::protocol::{Online, ServerMessage};
 use makerpulse_core::{
     decide, stamp, Actor, ChallengeId, Command, CommandId, Decision, DomainError, Envelope, Event,
     Phase, Projector, Role, State, TeamId, ViewStream,
 };
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use crate::journal::Journal;
+use crate::journal::{self, Journal};
 use crate::metrics::Metrics;
+use crate::redis_log::{Appended, RedisLog};
 
 /// Messages kept per view for clients that resume with `since`.
 const RING: usize = 1024;
@@ -154,14 +160,45 @@ pub struct Hub {
     healthy: AtomicBool,
     counter: AtomicU64,
     metrics: Arc<Metrics>,
+    /// The committed seq, for writers waiting for the tailer.
+    seq: watch::Sender<u64>,
+    /// Open connections on this instance per role: audience, team, judge, admin.
+    local: [AtomicI64; 4],
+    /// The latest presence message.
+    presence: watch::Sender<Utf8Bytes>,
+    shared: Option<Shared>,
+    path: PathBuf,
+}
+
+/// What a hub needs when instances share its challenge through Redis.
+struct Shared {
+    log: RedisLog,
+    instance: String,
 }
 
 impl Hub {
-    /// Opens the journal at `path`, replays it and starts the writer.
-    pub fn open(id: ChallengeId, path: &Path, metrics: Arc<Metrics>) -> anyhow::Result<Arc<Hub>> {
+    /// Opens the journal at `path`, replays it and starts the writer; with `redis`, joins the
+    /// challenge's shared log (seeding it from the journal when it is behind) and starts the tailer.
+    pub async fn open(
+        id: ChallengeId,
+        path: &Path,
+        metrics: Arc<Metrics>,
+        redis: Option<(&str, &str)>,
+    ) -> anyhow::Result<Arc<Hub>> {
         let opened = Journal::open(path)?;
         let state = State::replay(&opened.events)?;
         tracing::info!(challenge = %id, events = state.seq(), "challenge loaded");
+        let shared = match redis {
+            None => None,
+            Some((url, instance)) => {
+                let log = RedisLog::connect(url, &id).await?;
+                agree(&log, path, &opened.events).await?;
+                Some(Shared {
+                    log,
+                    instance: instance.to_owned(),
+                })
+            }
+        };
         let (jobs, rx) = mpsc::channel(4 * BATCH);
         let mut streams = Streams::default();
         for role in [Role::Audience, Role::Admin] {
@@ -169,6 +206,9 @@ impl Hub {
                 .views
                 .insert(role.clone(), ViewChannel::new(role, state.seq()));
         }
+        let presence = ServerMessage::Presence {
+            online: Online::default(),
+        };
         let hub = Arc::new(Hub {
             id,
             committed: RwLock::new(state.clone()),
@@ -178,8 +218,22 @@ impl Hub {
             healthy: AtomicBool::new(true),
             counter: AtomicU64::new(0),
             metrics,
+            seq: watch::channel(state.seq()).0,
+            local: Default::default(),
+            presence: watch::channel(Utf8Bytes::from(presence.to_json())).0,
+            shared,
+            path: path.to_owned(),
         });
-        tokio::spawn(writer(Arc::downgrade(&hub), opened.journal, state, rx));
+        let weak = Arc::downgrade(&hub);
+        match &hub.shared {
+            None => {
+                tokio::spawn(writer(weak, opened.journal, state, rx));
+            }
+            Some(shared) => {
+                tokio::spawn(tailer(weak.clone(), shared.log.clone(), opened.journal));
+                tokio::spawn(shared_writer(weak, shared.log.clone(), state, rx));
+            }
+        }
         Ok(hub)
     }
 
@@ -326,7 +380,401 @@ impl Hub {
             }
         }
         self.metrics.events(events.len());
+        if let Some(last) = events.last() {
+            self.seq.send_replace(last.seq);
+        }
     }
+
+    /// Waits until the committed seq reaches `seq`, for at most `timeout`.
+    async fn committed(&self, seq: u64, timeout: Duration) -> bool {
+        let mut rx = self.seq.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|&s| s >= seq))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// With Redis, waits (briefly) until this instance has read the whole shared log, so that
+    /// what another instance just wrote (a minted token, say) is known here. A no-op without Redis.
+    pub async fn catch_up(&self) {
+        let Some(shared) = &self.shared else { return };
+        if let Ok(top) = shared.log.top().await {
+            self.committed(top, Duration::from_secs(5)).await;
+        }
+    }
+
+    /// Counts a live connection of `role` in or out.
+    pub fn connected(&self, role: &Role, delta: i64) {
+        let i = match role {
+            Role::Audience => 0,
+            Role::Team(_) => 1,
+            Role::Judge(_) => 2,
+            Role::Admin => 3,
+        };
+        self.local[i].fetch_add(delta, Ordering::Relaxed);
+    }
+
+    fn local_online(&self) -> Online {
+        let n = |i: usize| self.local[i].load(Ordering::Relaxed).max(0) as u64;
+        Online {
+            audience: n(0),
+            team: n(1),
+            judge: n(2),
+            admin: n(3),
+        }
+    }
+
+    /// The latest presence message, and a way to hear of the next.
+    pub fn presence(&self) -> watch::Receiver<Utf8Bytes> {
+        self.presence.subscribe()
+    }
+
+    /// Recounts who is online: this instance's connections, plus, with Redis, those every other
+    /// live instance reported in the last [`PRESENCE_TTL`].
+    pub async fn refresh_presence(&self) -> Online {
+        let local = self.local_online();
+        let online = match &self.shared {
+            None => local,
+            Some(shared) => match shared_presence(&self.id, shared, local).await {
+                Ok(total) => total,
+                Err(err) => {
+                    tracing::debug!(challenge = %self.id, %err, "presence not shared");
+                    local
+                }
+            },
+        };
+        let text = Utf8Bytes::from(ServerMessage::Presence { online }.to_json());
+        self.presence.send_if_modified(|current| {
+            if *current == text {
+                false
+            } else {
+                *current = text;
+                true
+            }
+        });
+        online
+    }
+}
+
+/// How long an instance's presence report lives in Redis without being renewed.
+pub const PRESENCE_TTL: Duration = Duration::from_secs(6);
+
+async fn shared_presence(
+    challenge: &ChallengeId,
+    shared: &Shared,
+    local: Online,
+) -> Result<Online, redis::RedisError> {
+    let mut conn = shared.log.connection();
+    let instances = crate::redis_log::key(challenge, "instances");
+    let mine = crate::redis_log::key(challenge, &format!("online:{}", shared.instance));
+    redis::pipe()
+        .cmd("HSET")
+        .arg(&mine)
+        .arg("audience")
+        .arg(local.audience)
+        .arg("team")
+        .arg(local.team)
+        .arg("judge")
+        .arg(local.judge)
+        .arg("admin")
+        .arg(local.admin)
+        .ignore()
+        .cmd("EXPIRE")
+        .arg(&mine)
+        .arg(PRESENCE_TTL.as_secs())
+        .ignore()
+        .cmd("SADD")
+        .arg(&instances)
+        .arg(&shared.instance)
+        .ignore()
+        .query_async::<()>(&mut conn)
+        .await?;
+    let members: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(&instances)
+        .query_async(&mut conn)
+        .await?;
+    let mut total = Online::default();
+    for member in members {
+        let key = crate::redis_log::key(challenge, &format!("online:{member}"));
+        let counts: HashMap<String, u64> = redis::cmd("HGETALL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await?;
+        if counts.is_empty() {
+            // Its report expired: the instance is gone.
+            let _: i64 = redis::cmd("SREM")
+                .arg(&instances)
+                .arg(&member)
+                .query_async(&mut conn)
+                .await?;
+            continue;
+        }
+        let get = |role: &str| counts.get(role).copied().unwrap_or(0);
+        total.audience += get("audience");
+        total.team += get("team");
+        total.judge += get("judge");
+        total.admin += get("admin");
+    }
+    Ok(total)
+}
+
+/// Checks at start that the journal and the shared log tell the same story where they overlap,
+/// and seeds the shared log from the journal when it is behind (a new or emptied Redis).
+async fn agree(log: &RedisLog, path: &Path, events: &[Event]) -> anyhow::Result<()> {
+    let top = log.top().await?;
+    let mine = events.last().map_or(0, |e| e.seq);
+    let overlap = top.min(mine);
+    if overlap > 0 {
+        let theirs = log.get(overlap).await?;
+        let ours = &events[overlap as usize - 1];
+        if theirs.as_ref() != Some(ours) {
+            anyhow::bail!(
+                "the journal {} and the Redis log disagree at seq {overlap}: this instance's data \
+                 belongs to another history; move it aside to join this Redis",
+                path.display()
+            );
+        }
+    }
+    if top < mine {
+        seed(log, path, top, mine).await?;
+    }
+    Ok(())
+}
+
+/// Copies the events after `top` up to `upto` from the journal into the shared log, in chunks,
+/// stopping when another instance got there first.
+async fn seed(log: &RedisLog, path: &Path, mut top: u64, upto: u64) -> anyhow::Result<()> {
+    let events = journal::read_until(path, upto)?;
+    tracing::warn!(
+        from = top + 1,
+        to = upto,
+        "the Redis log is behind this instance's journal; seeding it"
+    );
+    while top < upto {
+        let chunk: Vec<Event> = events
+            .iter()
+            .filter(|e| e.seq > top)
+            .take(256)
+            .cloned()
+            .collect();
+        if chunk.is_empty() {
+            break;
+        }
+        // A conflict means another instance is seeding too, or has appended: go on from there.
+        top = match log.append(top, &chunk).await? {
+            Appended::Done(new_top) => new_top,
+            Appended::Conflict { top: found } => found,
+        };
+    }
+    Ok(())
+}
+
+/// Reads the shared log from where this instance is, mirrors each event into the journal and
+/// publishes it. Runs on a connection of its own because its reads block.
+async fn tailer(hub: std::sync::Weak<Hub>, log: RedisLog, journal: Journal) {
+    let mut journal = Some(journal);
+    let mut last = journal.as_ref().map_or(0, Journal::last_seq);
+    'connect: loop {
+        if hub.upgrade().is_none() {
+            return;
+        }
+        let mut conn = match log.tail_connection().await {
+            Ok(conn) => conn,
+            Err(err) => {
+                if let Some(hub) = hub.upgrade() {
+                    hub.healthy.store(false, Ordering::Relaxed);
+                    tracing::warn!(challenge = %hub.id, %err, "Redis unreachable; retrying");
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        loop {
+            let Some(hub) = hub.upgrade() else { return };
+            let read = log.read_after(&mut conn, last, BATCH).await;
+            let events = match read {
+                Ok(events) => events,
+                Err(err) => {
+                    hub.healthy.store(false, Ordering::Relaxed);
+                    tracing::warn!(challenge = %hub.id, %err, "reading the Redis log failed; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue 'connect;
+                }
+            };
+            hub.healthy.store(true, Ordering::Relaxed);
+            if events.is_empty() {
+                // Idle: make sure the shared log has not lost what this instance holds (a
+                // Redis restarted empty), and put it back if it has.
+                match log.top().await {
+                    Ok(top) if top < last => {
+                        if let Err(err) = seed(&log, &hub.path, top, last).await {
+                            tracing::warn!(challenge = %hub.id, %err, "seeding the Redis log failed");
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let fresh: Vec<Event> = events.into_iter().filter(|e| e.seq > last).collect();
+            if fresh.first().is_some_and(|e| e.seq != last + 1) {
+                tracing::error!(challenge = %hub.id, after = last, "gap in the Redis log; reading again");
+                continue;
+            }
+            let Some(newest) = fresh.last().map(|e| e.seq) else {
+                continue;
+            };
+            let mut j = journal
+                .take()
+                .expect("the journal comes back after each append");
+            let started = Instant::now();
+            let (j, fresh, mirrored) = tokio::task::spawn_blocking(move || {
+                let result = j.append(&fresh);
+                (j, fresh, result)
+            })
+            .await
+            .expect("journal append does not panic");
+            journal = Some(j);
+            hub.metrics.fsync(started.elapsed());
+            if let Err(err) = mirrored {
+                // The event is durable in Redis; the mirror is retried by reading it again.
+                tracing::error!(challenge = %hub.id, %err, "mirroring to the journal failed");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+            let now = Utc::now();
+            for event in &fresh {
+                hub.metrics
+                    .stream_lag((now - event.at).to_std().unwrap_or_default());
+            }
+            hub.publish(&fresh);
+            last = newest;
+        }
+    }
+}
+
+/// The writer of an instance that shares the challenge through Redis (see the module docs).
+async fn shared_writer(
+    hub: std::sync::Weak<Hub>,
+    log: RedisLog,
+    mut working: State,
+    mut rx: mpsc::Receiver<Job>,
+) {
+    let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let Some(hub) = hub.upgrade() else { break };
+        let jobs: Vec<Job> = std::mem::take(&mut batch);
+        // Decide against the whole log, not just what this instance has read so far: a refusal
+        // or a resend must be answered from the same state another instance would see.
+        let caught_up = match log.top().await {
+            Ok(top) if top > working.seq() => {
+                let reached = hub.committed(top, Duration::from_secs(5)).await;
+                working = hub.state().clone();
+                reached
+            }
+            Ok(_) => true,
+            Err(err) => {
+                tracing::warn!(challenge = %hub.id, %err, "Redis unreachable; nothing acknowledged");
+                hub.healthy.store(false, Ordering::Relaxed);
+                false
+            }
+        };
+        if !caught_up {
+            for job in jobs {
+                let _ = job.reply.send(Err(CommandError::Unavailable));
+            }
+            continue;
+        }
+        let mut attempt = 0;
+        let replies = loop {
+            attempt += 1;
+            let base = working.seq();
+            let now = Utc::now();
+            let mut events: Vec<Event> = Vec::new();
+            let mut answers: Vec<Result<Answer, CommandError>> = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                answers.push(match decide(&working, &job.actor, &job.envelope, now) {
+                    Err(err) => Err(err.into()),
+                    Ok(Decision::Cheer(team)) => {
+                        // Counted once, however often the batch is decided again.
+                        if attempt == 1 {
+                            *lock(&hub.cheers).entry(team.clone()).or_default() += 1;
+                        }
+                        Ok(Answer::Cheered(team))
+                    }
+                    Ok(Decision::Repeat(ack)) => Ok(Answer::Repeated {
+                        first_seq: ack.first_seq,
+                        last_seq: ack.last_seq,
+                    }),
+                    Ok(Decision::Append(bodies)) => {
+                        let stamped = stamp(&working, &job.actor, &job.envelope, bodies, now);
+                        for event in &stamped {
+                            working
+                                .apply(event)
+                                .expect("stamped events follow the state");
+                        }
+                        let answer = Answer::Applied {
+                            first_seq: stamped.first().map_or(0, |e| e.seq),
+                            last_seq: stamped.last().map_or(0, |e| e.seq),
+                        };
+                        events.extend(stamped);
+                        Ok(answer)
+                    }
+                });
+            }
+            let Some(last) = events.last().map(|e| e.seq) else {
+                break answers;
+            };
+            let started = Instant::now();
+            let appended = log.append(base, &events).await;
+            hub.metrics.redis(started.elapsed());
+            match appended {
+                Ok(Appended::Done(_)) => {
+                    hub.healthy.store(true, Ordering::Relaxed);
+                    if hub.committed(last, Duration::from_secs(5)).await {
+                        break answers;
+                    }
+                    // In Redis but not yet read back: a resend will find it and be answered.
+                    working = hub.state().clone();
+                    break unavailable(answers);
+                }
+                Ok(Appended::Conflict { top }) => {
+                    hub.metrics.append_retry();
+                    if top < base {
+                        let mine = hub.state().seq();
+                        if let Err(err) = seed(&log, &hub.path, top, mine).await {
+                            tracing::warn!(challenge = %hub.id, %err, "seeding the Redis log failed");
+                        }
+                    } else {
+                        hub.committed(top, Duration::from_secs(5)).await;
+                    }
+                    working = hub.state().clone();
+                    if attempt >= 20 {
+                        break unavailable(answers);
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(challenge = %hub.id, %err, "appending to the Redis log failed; nothing acknowledged");
+                    hub.healthy.store(false, Ordering::Relaxed);
+                    working = hub.state().clone();
+                    break unavailable(answers);
+                }
+            }
+        };
+        for (job, answer) in jobs.into_iter().zip(replies) {
+            let _ = job.reply.send(answer);
+        }
+    }
+}
+
+/// Turns every accepted answer of a batch whose append failed into `Unavailable`; refusals stay.
+fn unavailable(answers: Vec<Result<Answer, CommandError>>) -> Vec<Result<Answer, CommandError>> {
+    answers
+        .into_iter()
+        .map(|a| match a {
+            Ok(Answer::Cheered(team)) => Ok(Answer::Cheered(team)),
+            Ok(_) => Err(CommandError::Unavailable),
+            Err(e) => Err(e),
+        })
+        .collect()
 }
 
 fn snapshot_text(streams: &mut Streams, state: &State, role: &Role) -> Utf8Bytes {

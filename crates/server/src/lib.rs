@@ -17,6 +17,7 @@ pub mod hub;
 pub mod journal;
 pub mod live;
 pub mod metrics;
+pub mod redis_log;
 pub mod web;
 
 pub use app::{AppState, Config};
@@ -29,7 +30,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (state, stop) = AppState::open(config)?;
+    let (state, stop) = AppState::open(config).await?;
     serve(listener, state, stop, shutdown).await
 }
 

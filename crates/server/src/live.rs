@@ -50,7 +50,11 @@ async fn upgrade(
     Path(id): Path<String>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let Some(hub) = ChallengeId::new(id).ok().and_then(|id| state.hub(&id)) else {
+    let hub = match ChallengeId::new(id) {
+        Ok(id) => state.hub(&id).await,
+        Err(_) => None,
+    };
+    let Some(hub) = hub else {
         return ApiError::NotFound("challenge").into_response();
     };
     ws.max_message_size(MAX_FRAME)
@@ -111,7 +115,7 @@ async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>) {
         }
         _ => return close(&mut socket, CLOSE_PROTOCOL, "expected hello").await,
     };
-    let Some(actor) = state.actor(Some(&hub), token.as_deref()) else {
+    let Some(actor) = state.resolve(&hub, token.as_deref()).await else {
         let _ = socket
             .send(Message::Text(error_text(
                 None,
@@ -139,12 +143,21 @@ async fn serve(
     let role = Role::of(&actor);
     let role_name = actor.role_name();
     state.metrics.connected(role_name, 1);
+    hub.connected(&role, 1);
     tracing::debug!("connected");
 
     let (sink, mut stream) = socket.split();
     let (out_tx, out_rx) = mpsc::channel::<Out>(32);
     let writer = tokio::spawn(
-        writer(sink, hub.clone(), role, since, out_rx, state.clone()).in_current_span(),
+        writer(
+            sink,
+            hub.clone(),
+            role.clone(),
+            since,
+            out_rx,
+            state.clone(),
+        )
+        .in_current_span(),
     );
 
     let mut limits = Limits::new();
@@ -186,6 +199,7 @@ async fn serve(
     drop(out_tx);
     let _ = writer.await;
     state.metrics.connected(role_name, -1);
+    hub.connected(&role, -1);
     tracing::debug!("disconnected");
 }
 
@@ -346,6 +360,7 @@ async fn writer(
     state: AppState,
 ) {
     let mut shutdown = state.shutdown.clone();
+    let mut presence = hub.presence();
     let mut since = since;
     let mut welcome = true;
     'subscribe: loop {
@@ -412,6 +427,15 @@ async fn writer(
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
+                changed = presence.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let text = presence.borrow_and_update().clone();
+                    if !send(&mut sink, Message::Text(text), &state).await {
+                        return;
+                    }
+                }
                 _ = ping.tick() => {
                     if !send(&mut sink, Message::Ping(Default::default()), &state).await {
                         return;

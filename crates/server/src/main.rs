@@ -28,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Demo { serve, speed } => {
             let (listener, config) = prepare(&serve).await?;
-            let (state, stop) = AppState::open(config)?;
+            let (state, stop) = AppState::open(config).await?;
             demo::start(state.clone(), speed).await?;
             println!(
                 "  演示挑战赛 / demo challenge: {}/api/challenges/demo/view",
@@ -61,9 +61,6 @@ async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
         .unwrap_or_else(|| format!("http://{local}"))
         .trim_end_matches('/')
         .to_owned();
-    if args.redis_url.is_some() {
-        tracing::warn!("MAKERPULSE_REDIS_URL is set, but this version keeps everything in the embedded journal");
-    }
     let (admin_token_hash, new_token) =
         app::admin_credential(&args.data_dir, args.admin_token.as_deref())?;
     println!("makerpulse listening on {public_url}");
@@ -84,6 +81,8 @@ async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
             data_dir: args.data_dir.clone(),
             admin_token_hash,
             public_url,
+            redis_url: args.redis_url.clone(),
+            instance: app::instance_name(),
         },
     ))
 }

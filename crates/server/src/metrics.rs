@@ -40,6 +40,9 @@ pub struct Metrics {
     events: Counter<u64, AtomicU64>,
     commands: Family<CommandLabel, Histogram, fn() -> Histogram>,
     fsync: Histogram,
+    redis: Histogram,
+    append_retries: Counter<u64, AtomicU64>,
+    stream_lag: Histogram,
 }
 
 impl Default for Metrics {
@@ -61,6 +64,9 @@ impl Metrics {
         let commands =
             Family::<CommandLabel, Histogram, fn() -> Histogram>::new_with_constructor(latency);
         let fsync = latency();
+        let redis = latency();
+        let append_retries = Counter::default();
+        let stream_lag = latency();
         registry.register(
             "connections",
             "Open live connections by role",
@@ -97,6 +103,21 @@ impl Metrics {
             "Journal write and fsync latency per group commit",
             fsync.clone(),
         );
+        registry.register(
+            "redis_append_seconds",
+            "Latency of appends to the shared Redis log",
+            redis.clone(),
+        );
+        registry.register(
+            "append_retries",
+            "Appends to the Redis log refused because another instance appended first",
+            append_retries.clone(),
+        );
+        registry.register(
+            "stream_lag_seconds",
+            "Time from an event's decision to its application on this instance",
+            stream_lag.clone(),
+        );
         Self {
             registry,
             connections,
@@ -107,6 +128,9 @@ impl Metrics {
             events,
             commands,
             fsync,
+            redis,
+            append_retries,
+            stream_lag,
         }
     }
 
@@ -147,6 +171,18 @@ impl Metrics {
 
     pub(crate) fn fsync(&self, took: Duration) {
         self.fsync.observe(took.as_secs_f64());
+    }
+
+    pub(crate) fn redis(&self, took: Duration) {
+        self.redis.observe(took.as_secs_f64());
+    }
+
+    pub(crate) fn append_retry(&self) {
+        self.append_retries.inc();
+    }
+
+    pub(crate) fn stream_lag(&self, lag: Duration) {
+        self.stream_lag.observe(lag.as_secs_f64());
     }
 
     pub(crate) fn command(

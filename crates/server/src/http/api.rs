@@ -58,10 +58,14 @@ impl FromRequestParts<AppState> for Caller {
             .get("id")
             .and_then(|id| ChallengeId::new(id.as_str()).ok())
             .ok_or(ApiError::NotFound("challenge"))?;
-        let hub = state.hub(&id).ok_or(ApiError::NotFound("challenge"))?;
+        let hub = state
+            .hub(&id)
+            .await
+            .ok_or(ApiError::NotFound("challenge"))?;
         let token = bearer(&parts.headers)?;
         let actor = state
-            .actor(Some(&hub), token)
+            .resolve(&hub, token)
+            .await
             .ok_or(ApiError::Unauthorized)?;
         Ok(Caller { hub, actor })
     }
@@ -176,13 +180,13 @@ async fn command(
     let id = ChallengeId::new(id).map_err(|_| ApiError::NotFound("challenge"))?;
     let envelope = Envelope::from_json(&body)?;
     let token = bearer(&headers)?;
-    let hub = match (state.hub(&id), &envelope.command) {
+    let hub = match (state.hub(&id).await, &envelope.command) {
         (Some(hub), _) => hub,
         (None, Command::CreateChallenge { .. }) => {
             if state.actor(None, token) != Some(Actor::Admin) {
                 return Err(ApiError::NotFound("challenge"));
             }
-            state.hub_or_create(&id)?
+            state.hub_or_create(&id).await?
         }
         (None, _) => return Err(ApiError::NotFound("challenge")),
     };
@@ -195,7 +199,8 @@ async fn command(
         }
     }
     let actor = state
-        .actor(Some(&hub), token)
+        .resolve(&hub, token)
+        .await
         .ok_or(ApiError::Unauthorized)?;
     let command_id = envelope.id.clone();
     let answer = hub.command(actor, envelope).await?;
