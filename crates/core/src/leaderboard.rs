@@ -11,7 +11,7 @@
 //!    clamped to 0–100. A judge with fewer than two counted scorecards, or whose totals are all
 //!    equal, is only shifted by the difference between their mean and the pooled mean.
 //! 3. A team's jury score is the mean of its counted totals, each weighted by the panel role of
-//!    its judge ([`RankingSettings::role_weights`]), rounded to two decimals.
+//!    its judge ([`RankingSettings::role_weights`]), rounded to two decimals (half a cent up).
 //!
 //! ## Ranks and ties
 //!
@@ -293,7 +293,11 @@ fn row(
             .iter()
             .map(|c| c.weight * c.normalized.unwrap_or(c.total))
             .sum();
-        round2(sum / weights)
+        // The mean is taken back to the totals' six decimals before it is rounded for show: a
+        // mean that is exactly on a half cent on paper (35.625) lands a hair below or above it
+        // depending on which totals made it, and rounding that directly would show and rank two
+        // teams that are tied on paper apart.
+        round2(round6(sum / weights))
     });
     let criteria = rubric
         .criteria
