@@ -114,7 +114,8 @@ pub enum Command {
         #[serde(default)]
         duration_secs: Option<u64>,
     },
-    /// Changes titles and plans; the duration only before the start.
+    /// Changes titles and plans; the duration only during setup and while the clock runs (an
+    /// organizer may add an hour mid-challenge).
     UpdateChallenge {
         /// Title.
         title: Localized,

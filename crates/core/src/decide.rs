@@ -20,6 +20,10 @@ use crate::rubric::{Rubric, MAX_CRITERIA, MAX_SCALE, MAX_WEIGHT};
 use crate::state::{Ack, State};
 use crate::text::{self, Localized, MAX_COMMENT, MAX_DESCRIPTION, MAX_NAME, MAX_POST, MAX_REASON};
 
+/// The most cheers one tally may add for one team: far above what people can tap in a few
+/// seconds, far below what could overflow a count.
+pub const MAX_TALLY: u64 = 1_000_000_000;
+
 /// What to do with an accepted command.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
@@ -313,7 +317,11 @@ impl Ctx<'_> {
                     return Err(DomainError::RankingLocked);
                 }
                 for (role, &w) in &settings.role_weights {
-                    weight(&format!("{role:?}"), w)?;
+                    let name = serde_json::to_value(role)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    weight(&name, w)?;
                 }
                 one(EventBody::RankingSet {
                     settings: settings.clone(),
@@ -665,9 +673,11 @@ impl Ctx<'_> {
                     &[Running, Judging, Frozen, Revealed],
                     "any phase after the start",
                 )?;
-                if counts.is_empty() || counts.values().any(|&n| n == 0) {
+                if counts.is_empty() || counts.values().any(|&n| n == 0 || n > MAX_TALLY) {
                     return Err(DomainError::Malformed {
-                        detail: "a tally needs at least one count, and every count above 0".into(),
+                        detail: format!(
+                            "a tally needs at least one count, each from 1 to {MAX_TALLY}"
+                        ),
                     });
                 }
                 for team in counts.keys() {
@@ -728,7 +738,8 @@ impl Ctx<'_> {
 
     /// The next step of the reveal: per track in track order, the final board from the last
     /// place up (teams without a score first), one team a step; the last step also makes the
-    /// result final.
+    /// result final. A log whose last step lost its `result_final` (a crash between the two
+    /// lines) is completed by the next call rather than stuck.
     fn reveal_next(&self) -> Result<Decision, DomainError> {
         let board = Leaderboard::compute(self.state);
         let order: Vec<_> = board
@@ -738,11 +749,7 @@ impl Ctx<'_> {
             .collect();
         let done = self.state.revealed().len();
         let Some(row) = order.get(done) else {
-            return if done == 0 {
-                one(EventBody::ResultFinal)
-            } else {
-                Err(DomainError::NothingToReveal)
-            };
+            return one(EventBody::ResultFinal);
         };
         let mut events = vec![EventBody::TeamRevealed {
             track: row.track.clone(),

@@ -215,14 +215,21 @@ impl Projector<'_> {
                     patches.push(all_scorecards());
                 }
             }
-            EventBody::TeamRemoved { id } => patches.extend([
-                Patch::TeamRemoved { id: id.clone() },
-                judges(),
-                board(),
-                Patch::PeoplesChoice {
-                    rows: self.peoples_choice(),
-                },
-            ]),
+            EventBody::TeamRemoved { id } => {
+                patches.extend([
+                    Patch::TeamRemoved { id: id.clone() },
+                    judges(),
+                    board(),
+                    Patch::PeoplesChoice {
+                        rows: self.peoples_choice(),
+                    },
+                ]);
+                if matches!(role, Role::Admin) {
+                    patches.push(Patch::Tokens {
+                        tokens: self.tokens(role),
+                    });
+                }
+            }
             EventBody::JudgeAdded { judge } | EventBody::JudgeUpdated { judge } => {
                 patches.extend(
                     self.judge(&judge.id, role)
@@ -235,6 +242,11 @@ impl Projector<'_> {
             }
             EventBody::JudgeRemoved { id } => {
                 patches.extend([Patch::JudgeRemoved { id: id.clone() }, board()]);
+                if matches!(role, Role::Admin) {
+                    patches.push(Patch::Tokens {
+                        tokens: self.tokens(role),
+                    });
+                }
             }
             EventBody::TokenIssued { .. } | EventBody::TokensRevoked { .. } => {
                 if matches!(role, Role::Admin) {

@@ -209,9 +209,6 @@ pub enum DomainError {
     /// Revealing while judges can still change scores.
     #[error("close scoring before revealing the result")]
     RevealNeedsClosedScoring,
-    /// Revealing after everything was revealed.
-    #[error("everything has been revealed")]
-    NothingToReveal,
     /// Hiding a post twice.
     #[error("post {post} is already hidden")]
     AlreadyHidden {
@@ -271,7 +268,6 @@ impl DomainError {
             DomainError::TrackNotEmpty { .. } => "track_not_empty",
             DomainError::RankingLocked => "ranking_locked",
             DomainError::RevealNeedsClosedScoring => "reveal_needs_closed_scoring",
-            DomainError::NothingToReveal => "nothing_to_reveal",
             DomainError::AlreadyHidden { .. } => "already_hidden",
             DomainError::NoLiveToken { .. } => "no_live_token",
             DomainError::CommandIdReused { .. } => "command_id_reused",
@@ -356,7 +352,6 @@ impl DomainError {
             }
             DomainError::RankingLocked => "封榜后不能再更改排名方式".into(),
             DomainError::RevealNeedsClosedScoring => "揭晓结果前请先关闭评分".into(),
-            DomainError::NothingToReveal => "结果已全部揭晓".into(),
             DomainError::AlreadyHidden { post } => format!("进展 {post} 已被隐藏"),
             DomainError::NoLiveToken { subject } => format!("{subject} 没有有效的令牌"),
             DomainError::CommandIdReused { id } => {

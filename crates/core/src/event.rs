@@ -38,9 +38,17 @@ pub struct Event {
 }
 
 impl Event {
-    /// Reads an event from JSON.
+    /// Reads an event from JSON. An event written with a newer schema than this build knows is
+    /// refused rather than half-understood.
     pub fn from_json(raw: &str) -> Result<Event, serde_json::Error> {
-        serde_json::from_str(raw)
+        let event: Event = serde_json::from_str(raw)?;
+        if event.schema > SCHEMA_VERSION {
+            return Err(serde::de::Error::custom(format!(
+                "event schema {} is newer than this server's {SCHEMA_VERSION}",
+                event.schema
+            )));
+        }
+        Ok(event)
     }
 
     /// The event as one line of JSON, as the journal and the feeds write it.

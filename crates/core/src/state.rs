@@ -274,6 +274,16 @@ impl State {
         Ok(())
     }
 
+    /// Revokes every live token of `subject`: on request, and when a team or judge is removed,
+    /// so that a later team or judge with the same id is not reachable with an old token.
+    fn revoke(&mut self, subject: &Subject, at: DateTime<Utc>) {
+        for record in self.tokens.values_mut() {
+            if &record.subject == subject && record.revoked_at.is_none() {
+                record.revoked_at = Some(at);
+            }
+        }
+    }
+
     fn challenge_mut(&mut self) -> Option<&mut Challenge> {
         self.challenge.as_mut()
     }
@@ -331,6 +341,7 @@ impl State {
                 self.teams.insert(team.id.clone(), team.clone());
             }
             EventBody::TeamRemoved { id } => {
+                self.revoke(&Subject::Team(id.clone()), at);
                 self.teams.remove(id);
                 self.progress.remove(id);
                 self.cheers.remove(id);
@@ -343,6 +354,7 @@ impl State {
                 self.judges.insert(judge.id.clone(), judge.clone());
             }
             EventBody::JudgeRemoved { id } => {
+                self.revoke(&Subject::Judge(id.clone()), at);
                 self.judges.remove(id);
             }
             EventBody::TokenIssued {
@@ -358,13 +370,7 @@ impl State {
                     },
                 );
             }
-            EventBody::TokensRevoked { subject } => {
-                for record in self.tokens.values_mut() {
-                    if &record.subject == subject && record.revoked_at.is_none() {
-                        record.revoked_at = Some(at);
-                    }
-                }
-            }
+            EventBody::TokensRevoked { subject } => self.revoke(subject, at),
             EventBody::ChallengeStarted => {
                 if let Some(c) = self.challenge_mut() {
                     c.phase = Phase::Running;
@@ -535,7 +541,8 @@ impl State {
             }
             EventBody::CheersTallied { counts } => {
                 for (team, n) in counts {
-                    *self.cheers.entry(team.clone()).or_default() += n;
+                    let count = self.cheers.entry(team.clone()).or_default();
+                    *count = count.saturating_add(*n);
                 }
             }
         }
