@@ -89,7 +89,6 @@ impl ApiError {
                 | DomainError::TrackNotEmpty { .. }
                 | DomainError::RankingLocked
                 | DomainError::RevealNeedsClosedScoring
-                | DomainError::NothingToReveal
                 | DomainError::AlreadyHidden { .. }
                 | DomainError::NoLiveToken { .. }
                 | DomainError::CommandIdReused { .. } => StatusCode::CONFLICT,
