@@ -15,6 +15,7 @@ pub mod feed;
 pub mod openapi;
 pub mod ops;
 pub mod photos;
+pub mod replay;
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -24,6 +25,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
         .merge(api::router())
+        .merge(replay::router())
         .merge(feed::router())
         .merge(crate::live::router())
         .merge(openapi::router())

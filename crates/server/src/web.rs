@@ -1,36 +1,276 @@
-//! The dashboards: static files from `web/`, embedded in the binary so that one file is the
-//! whole deployment.
+//! The dashboards: the pages and the static files under `web/`, embedded in the binary so that
+//! one file is the whole deployment.
+//!
+//! Every page is the same small HTML shell; `web/js/main.js` reads the path and loads the page's
+//! module. The shell and the files carry no inline script or style, so the pages run under a
+//! strict Content-Security-Policy. Only `/embed/{id}` may be framed, by partner sites.
 
-use axum::http::{header, HeaderValue};
-use axum::response::IntoResponse;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use makerpulse_core::ids::hex_sha256;
 
 use crate::app::AppState;
 
-/// Pages may load only what this server serves; nothing inline but styles, no framing.
-const PAGE_CSP: &str =
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/// Pages may load only what this server serves, run only its scripts and styles, and may not be
+/// framed. `blob:` images are the team console's previews of photos not yet uploaded.
+const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+    form-action 'self'; object-src 'none'";
 
-/// The page routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(index))
+/// The embeddable leaderboard: the same policy, but any site may frame it.
+const EMBED_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; frame-ancestors *; base-uri 'none'; \
+    form-action 'self'; object-src 'none'";
+
+/// The page shell every route serves.
+const SHELL: &str = include_str!("../../../web/index.html");
+
+macro_rules! assets {
+    ($($path:literal => $mime:expr),* $(,)?) => {
+        &[$(($path, $mime, include_bytes!(concat!("../../../web/", $path)) as &[u8])),*]
+    };
 }
 
-async fn index() -> impl IntoResponse {
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// Every static file: path under `/static/`, media type, bytes.
+const ASSETS: &[(&str, &str, &[u8])] = assets! {
+    "css/app.css" => CSS,
+    "css/screen.css" => CSS,
+    "icon.svg" => "image/svg+xml",
+    "js/main.js" => JS,
+    "js/i18n.js" => JS,
+    "js/dom.js" => JS,
+    "js/api.js" => JS,
+    "js/live.js" => JS,
+    "js/clock.js" => JS,
+    "js/qr.js" => JS,
+    "js/board.js" => JS,
+    "js/chrome.js" => JS,
+    "js/outbox.js" => JS,
+    "js/pages/landing.js" => JS,
+    "js/pages/screen.js" => JS,
+    "js/pages/phone.js" => JS,
+    "js/pages/team.js" => JS,
+    "js/pages/judge.js" => JS,
+    "js/pages/admin.js" => JS,
+    "js/pages/embed.js" => JS,
+    "js/pages/replay.js" => JS,
+};
+
+/// A static file with its strong validator, computed once.
+struct Asset {
+    mime: &'static str,
+    body: &'static [u8],
+    etag: HeaderValue,
+}
+
+static TABLE: LazyLock<HashMap<&'static str, Asset>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|&(path, mime, body)| {
+            let etag = format!("\"{}\"", &hex_sha256(body)[..20]);
+            let etag = HeaderValue::from_str(&etag).expect("hex is a valid header");
+            (path, Asset { mime, body, etag })
+        })
+        .collect()
+});
+
+/// The page routes and the static files.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(page))
+        .route("/admin", get(page))
+        .route("/screen/{id}", get(page))
+        .route("/phone/{id}", get(page))
+        .route("/phone/{id}/teams/{team}", get(page))
+        .route("/team/{id}", get(page))
+        .route("/judge/{id}", get(page))
+        .route("/replay/{id}", get(page))
+        .route("/embed/{id}", get(embed))
+        .route("/static/{*path}", get(asset))
+}
+
+fn html(csp: &'static str) -> [(header::HeaderName, HeaderValue); 3] {
+    [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        ),
+        // The shell is tiny and changes with every release; the files it loads are revalidated.
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+async fn page() -> Response {
     (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(PAGE_CSP),
-            ),
-            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        ],
-        include_str!("../../../web/index.html"),
+        html(PAGE_CSP),
+        [(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"))],
+        SHELL,
     )
+        .into_response()
+}
+
+async fn embed() -> Response {
+    (html(EMBED_CSP), SHELL).into_response()
+}
+
+/// A static file, revalidated with its ETag so that ten thousand phones joining at once mostly
+/// get a 304.
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    let Some(asset) = TABLE.get(path.as_str()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == asset.etag.as_bytes());
+    let common = [
+        (header::ETAG, asset.etag.clone()),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, common).into_response();
+    }
+    (
+        common,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(asset.mime))],
+        asset.body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    fn app() -> Router {
+        // The page routes need no state; a unit router is enough to check headers.
+        Router::new()
+            .route("/", get(page))
+            .route("/screen/{id}", get(page))
+            .route("/embed/{id}", get(embed))
+            .route("/static/{*path}", get(asset))
+    }
+
+    async fn get_path(path: &str, etag: Option<&str>) -> Response {
+        let mut req = Request::get(path);
+        if let Some(etag) = etag {
+            req = req.header(header::IF_NONE_MATCH, etag);
+        }
+        app()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn pages_are_strict_and_only_the_embed_may_be_framed() {
+        let res = get_path("/screen/demo", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY");
+
+        let res = get_path("/embed/demo", None).await;
+        let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors *"), "{csp}");
+        assert!(res.headers().get(header::X_FRAME_OPTIONS).is_none());
+    }
+
+    #[tokio::test]
+    async fn assets_are_served_with_their_type_and_revalidated() {
+        let res = get_path("/static/js/main.js", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_TYPE], JS);
+        let etag = res.headers()[header::ETAG].to_str().unwrap().to_owned();
+        let res = get_path("/static/js/main.js", Some(&etag)).await;
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+        let res = get_path("/static/css/app.css", None).await;
+        assert_eq!(res.headers()[header::CONTENT_TYPE], CSS);
+        assert_eq!(
+            get_path("/static/../Cargo.toml", None).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    /// Every module a file imports, and every file the shell names, is embedded: a missing one
+    /// would be a blank page in production, where nothing is read from disk.
+    #[test]
+    fn every_import_is_embedded() {
+        let mut missing = Vec::new();
+        for &(path, _, body) in ASSETS {
+            if !path.ends_with(".js") {
+                continue;
+            }
+            let text = std::str::from_utf8(body).unwrap();
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            for line in text.lines() {
+                let line = line.trim();
+                let spec = (line.starts_with("import ") || line.starts_with("} from "))
+                    .then(|| line.split(['\'', '"']).nth(1))
+                    .flatten();
+                if let Some(spec) = spec {
+                    let resolved = resolve(dir, spec);
+                    if !TABLE.contains_key(resolved.as_str()) {
+                        missing.push(format!("{path} imports {spec}"));
+                    }
+                }
+            }
+        }
+        for name in SHELL.split("\"/static/").skip(1) {
+            let file = name.split('"').next().unwrap();
+            if !TABLE.contains_key(file) {
+                missing.push(format!("the shell names {file}"));
+            }
+        }
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    fn resolve(dir: &str, spec: &str) -> String {
+        let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+        for seg in spec.split('/') {
+            match seg {
+                "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                s => parts.push(s),
+            }
+        }
+        parts.join("/")
+    }
+
+    #[test]
+    fn no_file_writes_html_from_strings() {
+        for &(path, _, body) in ASSETS {
+            let text = std::str::from_utf8(body).unwrap();
+            for banned in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+            ] {
+                assert!(!text.contains(banned), "{path} uses {banned}");
+            }
+        }
+    }
 }

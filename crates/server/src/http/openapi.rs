@@ -43,6 +43,7 @@ impl Modify for Bearer {
         crate::http::api::leaderboard,
         crate::http::api::team_timeline,
         crate::http::api::log,
+        crate::http::replay::times,
         crate::http::feed::ndjson,
         crate::http::feed::sse,
         crate::http::photos::upload,

@@ -1,0 +1,112 @@
+// What every page shares: the language switch, the connection banner, notices, and the guard that
+// turns an unexpected error into a calm message instead of a blank page or a stack trace.
+
+import { h, replace } from './dom.js';
+import { t, lang, setLang, onLang } from './i18n.js';
+import { reportError } from './live.js';
+
+/** The language switch: shows the other language's name; the choice persists. */
+export function langSwitch() {
+  const b = h('button', {
+    class: 'langsw',
+    type: 'button',
+    i18n: 'lang_switch',
+    tip: 'lang_switch_tip',
+    on: { click: () => setLang(lang() === 'zh' ? 'en' : 'zh') },
+  });
+  return b;
+}
+
+/** A banner that tells the connection's state: hidden while live. */
+export function statusBanner(live) {
+  const el = h('div', { class: 'banner', attrs: { role: 'status', 'aria-live': 'polite' }, hidden: true });
+  const show = (status) => {
+    const key = { reconnecting: 'reconnecting', unauthorized: 'unauthorized', not_found: 'not_found' }[status];
+    el.hidden = !key;
+    el.className = `banner ${status}`;
+    if (key) replace(el, h('span', { class: 'spinner', hidden: status !== 'reconnecting' }), h('span', { i18n: key }));
+  };
+  live.on('status', show);
+  show(live.status);
+  return el;
+}
+
+let toastBox = null;
+
+/** A short message at the bottom of the screen. `kind`: 'ok' or 'error'. Text, never markup. */
+export function toast(text, kind = 'ok', ms = 3500) {
+  if (!toastBox) {
+    toastBox = h('div', { class: 'toasts', attrs: { 'aria-live': 'polite' } });
+    document.body.appendChild(toastBox);
+  }
+  const el = h('div', { class: ['toast', kind], text });
+  toastBox.appendChild(el);
+  setTimeout(() => el.remove(), ms);
+  return el;
+}
+
+/** A full-page notice (no such challenge, no token), in place of the page. */
+export function notice(root, key, ...extra) {
+  replace(root, h('main', { class: 'notice' }, h('div', { class: 'notice-top' }, langSwitch()), h('p', { i18n: key }), extra));
+}
+
+/** Turns errors nobody caught into a quiet message; the details go to the console only. */
+export function guard() {
+  let last = 0;
+  const calm = (err) => {
+    reportError(err);
+    const now = Date.now();
+    if (now - last > 10000) {
+      last = now;
+      toast(t('error_generic'), 'error', 5000);
+    }
+  };
+  window.addEventListener('error', (ev) => calm(ev.error || ev.message));
+  window.addEventListener('unhandledrejection', (ev) => calm(ev.reason));
+}
+
+/** Sets the document title now and after every language change; returns a function to set it again. */
+export function title(fn) {
+  const set = () => {
+    document.title = fn();
+  };
+  set();
+  onLang(set);
+  return set;
+}
+
+/**
+ * A button for an action that cannot be undone: the first press arms it (its label asks to
+ * confirm), a second press within four seconds runs `action`. No native dialog, so it works the
+ * same on a tablet and under test.
+ */
+export function confirmButton(key, action, cls = 'danger', vars) {
+  let armed = null;
+  const b = h('button', { type: 'button', class: cls, i18n: key, vars });
+  b.addEventListener('click', async () => {
+    if (!armed) {
+      b.classList.add('armed');
+      b.dataset.i18n = 'confirm';
+      b.textContent = t('confirm');
+      armed = setTimeout(() => {
+        armed = null;
+        b.classList.remove('armed');
+        b.dataset.i18n = key;
+        b.textContent = t(key, vars);
+      }, 4000);
+      return;
+    }
+    clearTimeout(armed);
+    armed = null;
+    b.classList.remove('armed');
+    b.dataset.i18n = key;
+    b.textContent = t(key, vars);
+    b.disabled = true;
+    try {
+      await action();
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return b;
+}

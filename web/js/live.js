@@ -1,0 +1,330 @@
+// The live view of a challenge over the WebSocket: hello with the token and `since`, a snapshot or
+// the missed deltas, then every delta applied exactly as `View::apply` does in the core. A gap
+// (a delta whose prev_seq is above the seq held) asks for a snapshot; a dropped connection
+// resumes with `since` after a short, growing wait. Commands are answered by id.
+
+import { newId } from './api.js';
+
+/** How many posts the ticker keeps (`TICKER_LEN` in the core). */
+export const TICKER_LEN = 30;
+
+/** Close codes of the protocol (docs/protocol.md). */
+const CLOSE_UNAUTHORIZED = 4001;
+const CLOSE_PROTOCOL = 4003;
+const CLOSE_NOT_FOUND = 4004;
+
+function byTeamThenJudge(a, b) {
+  if (a.team !== b.team) return a.team < b.team ? -1 : 1;
+  if (a.judge !== b.judge) return a.judge < b.judge ? -1 : 1;
+  return 0;
+}
+
+/** Applies one delta's patches to `view`, in order; the same rules as `View::apply`. */
+export function applyDelta(view, delta) {
+  view.seq = delta.seq;
+  for (const p of delta.patches) {
+    switch (p.type) {
+      case 'challenge':
+        view.challenge = p.challenge;
+        break;
+      case 'tracks':
+        view.tracks = p.tracks;
+        break;
+      case 'milestones':
+        view.milestones = p.milestones;
+        break;
+      case 'rubric':
+        view.rubric = p.rubric;
+        break;
+      case 'ranking':
+        view.ranking = p.ranking;
+        break;
+      case 'team':
+        view.teams[p.team.id] = p.team;
+        break;
+      case 'team_removed':
+        delete view.teams[p.id];
+        break;
+      case 'judges':
+        view.judges = Object.fromEntries(p.judges.map((j) => [j.id, j]));
+        break;
+      case 'judge':
+        view.judges[p.judge.id] = p.judge;
+        break;
+      case 'judge_removed':
+        delete view.judges[p.id];
+        break;
+      case 'post':
+        view.ticker.unshift(p.post);
+        if (view.ticker.length > TICKER_LEN) view.ticker.length = TICKER_LEN;
+        break;
+      case 'ticker':
+        view.ticker = p.posts;
+        break;
+      case 'leaderboard':
+        view.leaderboard = p.leaderboard;
+        break;
+      case 'peoples_choice':
+        view.peoples_choice = p.rows;
+        break;
+      case 'revealed':
+        view.reveal.push(p.entry);
+        break;
+      case 'scorecard': {
+        const list = view.scorecards;
+        let lo = 0;
+        let hi = list.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (byTeamThenJudge(list[mid], p.scorecard) < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo < list.length && byTeamThenJudge(list[lo], p.scorecard) === 0) list[lo] = p.scorecard;
+        else list.splice(lo, 0, p.scorecard);
+        break;
+      }
+      case 'scorecards':
+        view.scorecards = p.scorecards;
+        break;
+      case 'tokens':
+        view.tokens = p.tokens;
+        break;
+      default:
+        // A patch of a newer schema: the next snapshot brings it; nothing to guess here.
+        break;
+    }
+  }
+}
+
+/**
+ * One live connection. Events: `view` (view, {snapshot, delta, patches}), `status`
+ * ('connecting', 'live', 'reconnecting', 'unauthorized', 'not_found'), `welcome` (role),
+ * `presence` (connections per role, when the server sends them).
+ */
+export class Live {
+  constructor(challenge, token) {
+    this.challenge = challenge;
+    this.token = token || null;
+    this.view = null;
+    this.role = null;
+    this.status = 'connecting';
+    this.ws = null;
+    this.pending = new Map();
+    this.handlers = { view: [], status: [], welcome: [], presence: [] };
+    this.online = null;
+    this.attempt = 0;
+    this.timer = null;
+    this.stopped = false;
+    this.everLive = false;
+    window.addEventListener('online', () => this.kick());
+    window.addEventListener('offline', () => this.ws && this.ws.close());
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') this.kick();
+    });
+  }
+
+  on(event, fn) {
+    this.handlers[event].push(fn);
+    return this;
+  }
+
+  emit(event, ...args) {
+    for (const fn of this.handlers[event]) {
+      try {
+        fn(...args);
+      } catch (err) {
+        // One broken renderer must not stop the stream: report it and carry on.
+        reportError(err);
+      }
+    }
+  }
+
+  setStatus(status) {
+    if (this.status === status) return;
+    this.status = status;
+    this.emit('status', status);
+  }
+
+  /** Opens the connection (again). */
+  connect() {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const url = `${proto}//${location.host}/api/challenges/${encodeURIComponent(this.challenge)}/live`;
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch {
+      this.retry();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      const hello = { type: 'hello' };
+      if (this.token) hello.token = this.token;
+      if (this.view) hello.since = this.view.seq;
+      ws.send(JSON.stringify(hello));
+    };
+    ws.onmessage = (ev) => {
+      if (ws !== this.ws) return;
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      this.receive(msg);
+    };
+    ws.onclose = (ev) => {
+      if (ws !== this.ws) return;
+      this.ws = null;
+      this.failPending();
+      if (ev.code === CLOSE_UNAUTHORIZED) {
+        this.stopped = true;
+        this.setStatus('unauthorized');
+        return;
+      }
+      if (ev.code === CLOSE_PROTOCOL) this.view = null;
+      if (ev.code === CLOSE_NOT_FOUND || !this.everLive) {
+        // The upgrade of an unknown challenge is refused with a plain 404, which a WebSocket
+        // only reports as a failed connection: ask over HTTP whether the challenge exists.
+        this.probe();
+        return;
+      }
+      this.retry();
+    };
+  }
+
+  async probe() {
+    let missing = false;
+    try {
+      const res = await fetch(`/api/challenges/${encodeURIComponent(this.challenge)}/leaderboard`, { cache: 'no-store' });
+      missing = res.status === 404;
+    } catch {
+      missing = false;
+    }
+    if (missing) {
+      // It may yet be created: look again now and then, quietly.
+      this.setStatus('not_found');
+      this.attempt = 5;
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.connect();
+      }, 10000);
+    } else {
+      this.retry();
+    }
+  }
+
+  /** Reconnects now if the connection is down (the network came back, the tab came back). */
+  kick() {
+    if (!this.stopped && !this.ws) {
+      this.attempt = 0;
+      this.connect();
+    }
+  }
+
+  retry() {
+    if (this.stopped || this.timer) return;
+    this.setStatus('reconnecting');
+    // 0.5 s, 1 s, 2 s, … up to 10 s, with jitter so a hall of phones does not return at once.
+    const base = Math.min(10000, 500 * 2 ** Math.min(this.attempt, 5));
+    this.attempt += 1;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, base / 2 + Math.random() * base / 2);
+  }
+
+  receive(msg) {
+    switch (msg.type) {
+      case 'welcome':
+        this.role = msg.role;
+        this.attempt = 0;
+        this.everLive = true;
+        this.setStatus('live');
+        this.emit('welcome', msg.role);
+        break;
+      case 'snapshot':
+        this.view = msg.view;
+        this.emit('view', this.view, { snapshot: true, patches: new Set(['*']) });
+        break;
+      case 'delta': {
+        if (!this.view) return;
+        if (msg.seq <= this.view.seq) return;
+        if (msg.prev_seq > this.view.seq) {
+          // A message of this view was lost: the view is no longer trustworthy.
+          this.sendRaw({ type: 'snapshot' });
+          return;
+        }
+        applyDelta(this.view, msg);
+        this.emit('view', this.view, { delta: msg, patches: new Set(msg.patches.map((p) => p.type)) });
+        break;
+      }
+      case 'presence':
+        // Who is watching now: transient, not part of the view.
+        this.online = msg.online;
+        this.emit('presence', msg.online);
+        break;
+      case 'ack':
+      case 'cheered':
+      case 'error': {
+        const waiter = msg.id ? this.pending.get(msg.id) : null;
+        if (waiter) {
+          this.pending.delete(msg.id);
+          clearTimeout(waiter.timeout);
+          if (msg.type === 'error') waiter.reject(Object.assign(new Error(msg.message), msg, { messageZh: msg.message_zh }));
+          else waiter.resolve(msg);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  sendRaw(msg) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(msg));
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether commands can go over the socket now. */
+  get open() {
+    return this.status === 'live' && !!this.ws && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /**
+   * Sends a command over the socket. Resolves with the `ack` or `cheered` message; rejects with
+   * the `error` message, or with `{offline: true}` when the socket is not open or drops first.
+   */
+  command(command, id = newId()) {
+    return new Promise((resolve, reject) => {
+      if (!this.open) {
+        reject(Object.assign(new Error('offline'), { offline: true }));
+        return;
+      }
+      const timeout = setTimeout(() => {
+        if (this.pending.delete(id)) reject(Object.assign(new Error('timeout'), { offline: true }));
+      }, 15000);
+      this.pending.set(id, { resolve, reject, timeout });
+      this.sendRaw({ type: 'command', id, command });
+    });
+  }
+
+  failPending() {
+    for (const [, waiter] of this.pending) {
+      clearTimeout(waiter.timeout);
+      waiter.reject(Object.assign(new Error('offline'), { offline: true }));
+    }
+    this.pending.clear();
+  }
+}
+
+/** Reports an error to the console without ever showing it on the page. */
+export function reportError(err) {
+  console.error('makerpulse:', err);
+}

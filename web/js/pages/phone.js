@@ -1,0 +1,349 @@
+// The audience's phone view (手机): the live board per track, the newest posts, the people's
+// choice with cheering, and a page per team with its whole timeline from the first idea to the
+// result. Moving between the board and a team keeps the one live connection.
+
+import { h, replace, setText, safeLink } from '../dom.js';
+import { t, loc, num, onLang, when } from '../i18n.js';
+import { Live } from '../live.js';
+import { getJSON, syncClock, photoUrl, newId, errorText } from '../api.js';
+import { clockAt, hms, clockNote, everySecond } from '../clock.js';
+import { Board, rowsOf, milestoneDots } from '../board.js';
+import { langSwitch, statusBanner, title, toast } from '../chrome.js';
+
+/** One post as a card: team, time, text, photos, links, percent. */
+export function postCard(view, p, { teamLink } = {}) {
+  const team = view.teams[p.team];
+  const name = h('strong', { class: 'data', text: team ? loc(team.name) : p.team });
+  return h('article', { class: ['post-card', p.hidden ? 'hidden-post' : ''], data: { post: p.id, team: p.team } },
+    h('header', {}, teamLink ? h('a', { href: teamLink, class: 'team-link' }, name) : name, h('time', { text: when(p.at) })),
+    p.text ? h('p', { class: 'user text', text: p.text }) : null,
+    p.photos.length
+      ? h('div', { class: 'photos' }, p.photos.map((ph) => h('img', { src: photoUrl(ph.sha256), alt: t('photo_alt'), loading: 'lazy', class: 'photo' })))
+      : null,
+    p.links.length ? h('ul', { class: 'links' }, p.links.map((l) => h('li', {}, safeLink(l)))) : null,
+    p.percent != null ? h('div', { class: 'post-pct', i18n: 'percent_done', vars: { p: p.percent } }) : null,
+    p.hidden ? h('div', { class: 'hidden-note', i18n: 'hidden_post' }) : null);
+}
+
+/** A client-side bucket like the server's (5 a second, bursts of 10), so taps beyond it wait here. */
+class Bucket {
+  constructor(rate, burst) {
+    this.rate = rate;
+    this.burst = burst;
+    this.tokens = burst;
+    this.last = performance.now();
+  }
+
+  take() {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+export async function start(root, id, teamParam) {
+  const live = new Live(id);
+  const base = `/phone/${encodeURIComponent(id)}`;
+  const teamHref = (team) => `${base}/teams/${encodeURIComponent(team)}`;
+  const bucket = new Bucket(5, 10);
+  let view = null;
+  let route = teamParam || null;
+  let tab = 'board';
+  let track = null;
+
+  const titleEl = h('h1', { class: 'title data' });
+  const phaseEl = h('span', { class: 'phase' });
+  const countdown = h('span', { class: 'countdown small' });
+  const clockNoteEl = h('span', { class: 'clock-note' });
+  const frozenEl = h('div', { class: 'frozen-banner', hidden: true }, h('span', { i18n: 'frozen_banner' }));
+  const body = h('main', { class: 'phone-body' });
+  replace(
+    root,
+    h('div', { class: 'phone' },
+      statusBanner(live),
+      h('header', { class: 'phone-head' },
+        h('div', { class: 'row1' }, h('a', { href: base, class: 'brand' }, h('img', { src: '/static/icon.svg', alt: '', class: 'logo' }), h('span', { i18n: 'app_name' })), langSwitch()),
+        titleEl,
+        h('div', { class: 'row2' }, phaseEl, countdown, clockNoteEl)),
+      frozenEl,
+      body),
+  );
+
+  // ---- the main view: tabs -----------------------------------------------------------------
+  const board = new Board({ milestones: true, href: teamHref, compact: true });
+  const trackChips = h('nav', { class: 'chips' });
+  const feed = h('div', { class: 'feed' });
+  const cheers = h('ol', { class: 'cheer-list' });
+  const reveal = h('section', { class: 'reveal compact', hidden: true });
+  const tabBar = h('nav', { class: 'tabs', attrs: { role: 'tablist' } });
+  const panels = {
+    board: h('section', { class: 'panel' }, reveal, trackChips, board.el),
+    feed: h('section', { class: 'panel' }, feed),
+    cheers: h('section', { class: 'panel' }, cheers),
+  };
+  const mainView = h('div', { class: 'main-view' }, tabBar, panels.board, panels.feed, panels.cheers);
+
+  function renderTabs() {
+    replace(tabBar, ['board', 'feed', 'cheers'].map((name) =>
+      h('button', { type: 'button', class: ['tab', tab === name ? 'on' : ''], i18n: `tab_${name}`, data: { tab: name }, on: { click: () => { tab = name; renderMain(); } } })));
+    for (const [name, el] of Object.entries(panels)) el.hidden = name !== tab;
+  }
+
+  const cheerRows = new Map();
+
+  function renderMain(patches = new Set(['*'])) {
+    renderTabs();
+    if (!view) return;
+    const all = patches.has('*');
+    if (track && !view.tracks.some((tr) => tr.id === track)) track = null;
+    if (all || patches.has('tracks')) {
+      replace(trackChips,
+        h('button', { type: 'button', class: ['chip', track === null ? 'on' : ''], i18n: 'all_tracks', on: { click: () => { track = null; renderMain(); } } }),
+        view.tracks.map((tr) => h('button', { type: 'button', class: ['chip', track === tr.id ? 'on' : ''], text: loc(tr.name), data: { track: tr.id }, on: { click: () => { track = tr.id; renderMain(); } } })));
+    }
+    board.opts.track = track === null;
+    board.update(view, rowsOf(view, track));
+    renderRevealPanel();
+    if (all || patches.has('post') || patches.has('ticker') || patches.has('team')) {
+      replace(feed, view.ticker.length ? view.ticker.map((p) => postCard(view, p, { teamLink: teamHref(p.team) })) : h('p', { class: 'empty', i18n: 'no_posts' }));
+    }
+    if (all || patches.has('peoples_choice') || patches.has('team') || patches.has('team_removed')) renderCheers();
+  }
+
+  // Rows stay in place (and so do their buttons) while counts change under a finger.
+  function renderCheers() {
+    const seen = new Set();
+    view.peoples_choice.forEach((r, i) => {
+      const team = view.teams[r.team];
+      let row = cheerRows.get(r.team);
+      if (!row) {
+        row = { rank: h('span', { class: 'rank' }), name: h('a', { class: 'name data', href: teamHref(r.team) }), count: h('span', { class: 'count' }) };
+        row.li = h('li', { data: { team: r.team } }, row.rank, row.name, row.count, cheerButton(r.team, true));
+        cheerRows.set(r.team, row);
+      }
+      seen.add(r.team);
+      setText(row.rank, String(r.rank));
+      setText(row.name, team ? loc(team.name) : r.team);
+      setText(row.count, t('cheers_n', { n: r.cheers.toLocaleString() }));
+      if (cheers.children[i] !== row.li) cheers.insertBefore(row.li, cheers.children[i] || null);
+    });
+    for (const [team, row] of cheerRows) {
+      if (!seen.has(team)) {
+        row.li.remove();
+        cheerRows.delete(team);
+      }
+    }
+  }
+
+  function renderRevealPanel() {
+    const c = view.challenge;
+    const revealing = c && c.phase === 'frozen' && view.reveal.length > 0;
+    reveal.hidden = !revealing;
+    if (!revealing) return;
+    const last = view.reveal[view.reveal.length - 1];
+    const tr = view.tracks.find((x) => x.id === last.track);
+    const team = view.teams[last.team];
+    replace(reveal,
+      h('h2', {}, h('span', { i18n: 'reveal_title' }), ' · ', h('span', { class: 'data', text: tr ? loc(tr.name) : '' })),
+      h('p', { class: 'just' },
+        h('strong', { class: 'data', text: team ? loc(team.name) : last.team }), ' ',
+        h('span', { text: last.rank == null ? t('reveal_unranked') : t('reveal_rank', { rank: last.rank }) }),
+        last.score == null ? null : h('span', { class: 'score', text: ` ${num(last.score, 2)}` })));
+  }
+
+  // ---- cheering ------------------------------------------------------------------------------
+  const myCheers = (team) => Number(localStorage.getItem(`mp.cheers.${id}.${team}`) || 0);
+  function cheerButton(team, small) {
+    const btn = h('button', {
+      type: 'button',
+      class: ['cheer', small ? 'small' : ''],
+      data: { team },
+      on: {
+        click: async () => {
+          if (!bucket.take()) {
+            toast(t('cheer_slow'), 'error', 1500);
+            return;
+          }
+          const bubble = h('span', { class: 'plus', text: '+1' });
+          btn.appendChild(bubble);
+          setTimeout(() => bubble.remove(), 900);
+          try {
+            await live.command({ type: 'cheer', team });
+            localStorage.setItem(`mp.cheers.${id}.${team}`, String(myCheers(team) + 1));
+            if (!small) renderTeam();
+          } catch (err) {
+            if (err.code === 'rate_limited') toast(t('cheer_slow'), 'error', 1500);
+            else if (err.code === 'wrong_phase') toast(t('cheer_closed'), 'error');
+            else if (err.offline) toast(t('reconnecting'), 'error', 1500);
+            else toast(errorText(err), 'error');
+          }
+        },
+      },
+    }, h('span', { class: 'heart', text: '♥' }), h('span', { i18n: 'cheer' }));
+    return btn;
+  }
+
+  // ---- a team's page -------------------------------------------------------------------------
+  const teamView = h('div', { class: 'team-page' });
+  let timeline = null;
+  let timelineFor = null;
+
+  async function loadTimeline(team) {
+    timelineFor = team;
+    try {
+      const posts = await getJSON(`/api/challenges/${encodeURIComponent(id)}/teams/${encodeURIComponent(team)}/timeline`);
+      if (timelineFor === team) {
+        timeline = posts;
+        renderTeam();
+      }
+    } catch {
+      if (timelineFor === team) setTimeout(() => route === team && loadTimeline(team), 5000);
+    }
+  }
+
+  function renderTeam() {
+    if (!view) return;
+    const team = view.teams[route];
+    if (!team) {
+      replace(teamView, h('a', { href: base, class: 'back', i18n: 'back' }), h('p', { class: 'empty', i18n: 'no_teams' }));
+      return;
+    }
+    const tr = view.tracks.find((x) => x.id === team.track);
+    const pc = view.peoples_choice.find((r) => r.team === team.id);
+    const row = rowsOf(view, team.track).find((r) => r.team === team.id);
+    const revealed = view.reveal.find((e) => e.team === team.id);
+    const final = view.challenge && view.challenge.phase === 'revealed';
+    const reachedBy = new Map(team.progress.reached.map((r) => [r.milestone, r]));
+    // The whole story in time order: the start, each milestone, each post.
+    const items = [];
+    const c = view.challenge;
+    if (c && c.clock.started_at) items.push({ at: c.clock.started_at, el: h('div', { class: 'tl-event' }, h('span', { i18n: 'started_idea' })) });
+    for (const r of team.progress.reached) {
+      const m = view.milestones.find((x) => x.id === r.milestone);
+      items.push({
+        at: r.at,
+        el: h('div', { class: ['tl-event', 'milestone', r.on_time === false ? 'late' : ''] },
+          h('span', { text: t('milestone_reached', { name: m ? loc(m.name) : r.milestone }) }),
+          r.on_time == null ? null : h('span', { class: 'tag', i18n: r.on_time ? 'on_time' : 'late' }),
+          r.note ? h('p', { class: 'user text', text: r.note }) : null),
+      });
+    }
+    for (const p of timeline || []) items.push({ at: p.at, el: postCard(view, p) });
+    items.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+    replace(teamView,
+      h('a', { href: base, class: 'back', i18n: 'back', on: { click: (ev) => { ev.preventDefault(); go(null); } } }),
+      h('header', { class: 'team-head' },
+        h('h2', { class: 'data', text: loc(team.name) }),
+        h('div', { class: 'sub data', text: tr ? loc(tr.name) : '' }),
+        loc(team.description) ? h('p', { class: 'data', text: loc(team.description) }) : null),
+      (final || revealed) && revealed
+        ? h('p', { class: 'result', text: revealed.rank == null ? t('reveal_unranked') : t('team_result', { rank: revealed.rank, score: num(revealed.score ?? 0, 2) }) })
+        : null,
+      h('section', { class: 'team-stats' },
+        h('div', { class: 'stat' }, h('span', { class: 'label', i18n: 'score' }), h('strong', { text: row && row.score != null ? num(row.score, 2) : t('no_score') }),
+          row ? h('span', { class: 'sub', text: t('judges_n', { scored: row.judges_scored, assigned: row.judges_assigned }) }) : null),
+        h('div', { class: 'stat' }, h('span', { class: 'label', i18n: 'peoples_choice' }), h('strong', { text: t('cheers_n', { n: (pc ? pc.cheers : 0).toLocaleString() }) }),
+          h('span', { class: 'sub', text: t('my_cheers', { n: myCheers(team.id) }) }))),
+      cheerButton(team.id, false),
+      h('section', { class: 'milestones' },
+        h('h3', { i18n: 'milestones' }),
+        milestoneDots(view, team),
+        h('ol', { class: 'steps' }, view.milestones.map((m) => {
+          const r = reachedBy.get(m.id);
+          return h('li', { class: [r ? 'done' : '', r && r.on_time === false ? 'late' : ''] },
+            h('span', { class: 'data', text: loc(m.name) }),
+            h('span', { class: 'when', text: r ? when(r.at) : m.due_offset_secs != null ? t('due_at', { h: Math.round(m.due_offset_secs / 360) / 10 }) : '' }));
+        })),
+        team.progress.percent != null ? h('div', { class: 'bar big' }, h('span', { class: 'pct', data: { p: team.progress.percent } })) : null),
+      team.members.length
+        ? h('section', { class: 'members' }, h('h3', { i18n: 'members' }),
+          h('ul', {}, team.members.map((m) => h('li', {}, h('span', { class: 'user', text: m.name }), ' · ', h('span', { i18n: `discipline_${m.discipline}` }), m.region ? ' · ' : null, m.region ? h('span', { class: 'user', text: m.region }) : null))))
+        : null,
+      h('section', { class: 'timeline' }, h('h3', { i18n: 'timeline' }), timeline === null ? h('p', { class: 'empty', i18n: 'loading' }) : items.map((i) => i.el)));
+    for (const el of teamView.querySelectorAll('.pct[data-p]')) el.style.width = `${el.dataset.p}%`;
+  }
+
+  // ---- routing -------------------------------------------------------------------------------
+  function go(team, push = true) {
+    route = team;
+    if (push) history.pushState(null, '', team ? teamHref(team) : base);
+    if (!team) replace(body);
+    render();
+    window.scrollTo(0, 0);
+  }
+
+  function render() {
+    if (route) {
+      replace(body, teamView);
+      if (timelineFor !== route) {
+        timeline = null;
+        loadTimeline(route);
+      }
+      renderTeam();
+    } else {
+      timelineFor = null;
+      if (body.firstChild !== mainView) replace(body, mainView);
+      renderMain();
+    }
+  }
+
+  board.el.addEventListener('click', (ev) => {
+    const a = ev.target.closest('a.inner');
+    if (!a) return;
+    ev.preventDefault();
+    go(a.closest('li').dataset.team);
+  });
+  window.addEventListener('popstate', () => {
+    const m = /\/teams\/([^/]+)\/?$/.exec(location.pathname);
+    go(m ? decodeURIComponent(m[1]) : null, false);
+  });
+
+  function renderHead() {
+    const c = view.challenge;
+    setText(titleEl, c ? loc(c.title) : '');
+    if (c) {
+      phaseEl.className = `phase ${c.phase}`;
+      setText(phaseEl, t(`phase_${c.phase}`));
+    }
+    frozenEl.hidden = !view.leaderboard.frozen;
+  }
+
+  function renderClock() {
+    if (!view || !view.challenge) return;
+    const c = clockAt(view.challenge);
+    countdown.dataset.state = c.state;
+    setText(countdown, hms(c.remaining));
+    setText(clockNoteEl, clockNote(c));
+  }
+
+  live.on('view', (v, change) => {
+    view = v;
+    renderHead();
+    renderClock();
+    if (route && change.delta) {
+      for (const p of change.delta.patches) {
+        if (p.type === 'post' && p.post.team === route && timeline && !timeline.some((x) => x.id === p.post.id)) timeline.push(p.post);
+        if (p.type === 'ticker') loadTimeline(route);
+      }
+    }
+    if (change.snapshot && route) loadTimeline(route);
+    if (route) render();
+    else renderMain(change.patches);
+    if (change.snapshot || change.patches.has('challenge')) refreshTitle();
+  });
+  const refreshTitle = title(() => `${view && view.challenge ? loc(view.challenge.title) : t('app_name')} · ${t('link_phone')}`);
+  onLang(() => {
+    if (view) {
+      renderHead();
+      renderClock();
+      render();
+    }
+  });
+  render();
+  everySecond(renderClock);
+  syncClock();
+  live.connect();
+}

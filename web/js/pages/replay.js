@@ -1,0 +1,192 @@
+// The replay (回放): scrub through the 72 hours and see the boards, the posts and the people's
+// choice as they were at any moment, read from `view?at=SEQ` (the audience's view then) with the
+// moments from `/times`. `?at=SEQ` in the address opens a moment directly.
+
+import { h, replace, setText } from '../dom.js';
+import { t, loc, num, onLang, when } from '../i18n.js';
+import { getJSON } from '../api.js';
+import { clockAt, hms, clockNote } from '../clock.js';
+import { Board, rowsOf } from '../board.js';
+import { langSwitch, title } from '../chrome.js';
+import { postCard } from './phone.js';
+
+export async function start(root, id) {
+  const base = `/api/challenges/${encodeURIComponent(id)}`;
+  let marks = [];
+  let view = null;
+  let shownAt = null;
+  let seq = null;
+  let playing = null;
+  const boards = new Map();
+
+  const titleEl = h('h1', { class: 'title data' });
+  const slider = h('input', { type: 'range', min: 0, max: 1000, step: 1, value: 1000, class: 'scrub', name: 'at' });
+  const atEl = h('strong', { class: 'at' });
+  const seqEl = h('span', { class: 'muted' });
+  const countdown = h('span', { class: 'countdown small' });
+  const clockNoteEl = h('span', { class: 'clock-note' });
+  const playBtn = h('button', { type: 'button', i18n: 'play' });
+  const boardsEl = h('div', { class: 'replay-boards' });
+  const postsEl = h('div', { class: 'feed' });
+  const cheersEl = h('ol', { class: 'cheers' });
+  const revealEl = h('ol', { class: 'reveal-log' });
+  const body = h('main', { class: 'replay-body' },
+    h('section', { class: 'replay-main' }, boardsEl, revealEl),
+    h('aside', { class: 'replay-side' }, h('h3', { i18n: 'peoples_choice' }), cheersEl, h('h3', { i18n: 'ticker' }), postsEl));
+
+  replace(root, h('div', { class: 'replay' },
+    h('header', { class: 'console-head' },
+      h('div', { class: 'row1' }, h('a', { class: 'brand', href: '/' }, h('img', { src: '/static/icon.svg', alt: '', class: 'logo' }), h('span', { i18n: 'replay' })), langSwitch()),
+      titleEl,
+      h('div', { class: 'scrubber' },
+        h('button', { type: 'button', text: '◀', class: 'step', data: { step: -1 }, on: { click: () => step(-1) } }),
+        slider,
+        h('button', { type: 'button', text: '▶', class: 'step', data: { step: 1 }, on: { click: () => step(1) } }),
+        playBtn,
+        h('button', { type: 'button', i18n: 'replay_live', on: { click: () => { stop(); slider.value = slider.max; scrub(); } } })),
+      h('div', { class: 'row2' }, atEl, seqEl, countdown, clockNoteEl)),
+    body));
+
+  const first = () => Date.parse(marks[0].at);
+  const last = () => Date.parse(marks[marks.length - 1].at);
+  const timeOf = () => first() + ((last() - first()) * Number(slider.value)) / Number(slider.max);
+
+  /** The last moment at or before `ms`. */
+  function markAt(ms) {
+    let lo = 0;
+    let hi = marks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (Date.parse(marks[mid].at) <= ms) lo = mid;
+      else hi = mid - 1;
+    }
+    return marks[lo];
+  }
+
+  let timer = null;
+  function scrub() {
+    if (!marks.length) return;
+    const ms = timeOf();
+    const m = markAt(ms);
+    shownAt = ms;
+    clearTimeout(timer);
+    timer = setTimeout(() => load(m.seq), 120);
+    renderTime();
+  }
+
+  async function step(d) {
+    stop();
+    if (seq == null) return;
+    const next = Math.max(1, Math.min(marks[marks.length - 1].seq, seq + d));
+    await load(next);
+  }
+
+  let loading = 0;
+  async function load(at) {
+    const ticket = ++loading;
+    try {
+      const v = await getJSON(`${base}/view?at=${at}`);
+      if (ticket !== loading) return;
+      view = v;
+      seq = at;
+      history.replaceState(null, '', `${location.pathname}?at=${at}`);
+      render();
+    } catch {
+      // A moment past a log that was cut: keep showing the last one.
+    }
+  }
+
+  function renderTime() {
+    setText(seqEl, seq == null ? '' : t('seq_n', { n: seq }));
+    if (!view || !view.challenge) return;
+    const now = shownAt ?? Date.now();
+    const c = clockAt(view.challenge, now);
+    setText(atEl, `${when(new Date(now).toISOString())} · ${t('replay_at', { t: hms(c.elapsed) })}`);
+    countdown.dataset.state = c.state;
+    setText(countdown, hms(c.remaining));
+    setText(clockNoteEl, clockNote(c));
+  }
+
+  function render() {
+    if (!view) return;
+    setText(titleEl, view.challenge ? loc(view.challenge.title) : '');
+    renderTime();
+    const keep = new Set();
+    for (const tr of view.tracks) {
+      keep.add(tr.id);
+      let b = boards.get(tr.id);
+      if (!b) {
+        b = { board: new Board({ milestones: true, compact: true }), title: h('h2', { class: 'data' }) };
+        b.el = h('section', { class: 'card replay-board' }, b.title, b.board.el);
+        boards.set(tr.id, b);
+      }
+      setText(b.title, loc(tr.name));
+      b.board.update(view, rowsOf(view, tr.id));
+    }
+    for (const [tid, b] of boards) if (!keep.has(tid)) boards.delete(tid);
+    replace(boardsEl, view.leaderboard.frozen ? h('p', { class: 'frozen-banner', i18n: 'frozen_banner' }) : null, view.tracks.map((tr) => boards.get(tr.id).el));
+    replace(revealEl, view.reveal.map((e) => {
+      const team = view.teams[e.team];
+      return h('li', {}, h('span', { class: 'data', text: team ? loc(team.name) : e.team }), ' · ',
+        h('span', { text: e.rank == null ? t('reveal_unranked') : t('reveal_rank', { rank: e.rank }) }),
+        e.score == null ? null : h('span', { text: ` · ${num(e.score, 2)}` }));
+    }));
+    replace(cheersEl, view.peoples_choice.slice(0, 10).map((r) => h('li', {},
+      h('span', { class: 'rank', text: String(r.rank) }),
+      h('span', { class: 'name data', text: view.teams[r.team] ? loc(view.teams[r.team].name) : r.team }),
+      h('span', { class: 'count', text: t('cheers_n', { n: r.cheers }) }))));
+    replace(postsEl, view.ticker.length ? view.ticker.slice(0, 10).map((p) => postCard(view, p)) : h('p', { class: 'empty', i18n: 'no_posts' }));
+  }
+
+  function stop() {
+    if (playing) clearInterval(playing);
+    playing = null;
+    playBtn.dataset.i18n = 'play';
+    playBtn.textContent = t('play');
+  }
+
+  playBtn.addEventListener('click', () => {
+    if (playing) {
+      stop();
+      return;
+    }
+    if (Number(slider.value) >= Number(slider.max)) slider.value = 0;
+    playBtn.dataset.i18n = 'pause';
+    playBtn.textContent = t('pause');
+    // The whole challenge in about a minute, whatever its length.
+    playing = setInterval(() => {
+      const v = Number(slider.value) + 2;
+      slider.value = String(Math.min(v, Number(slider.max)));
+      scrub();
+      if (v >= Number(slider.max)) stop();
+    }, 120);
+  });
+  slider.addEventListener('input', () => {
+    stop();
+    scrub();
+  });
+
+  title(() => `${view && view.challenge ? loc(view.challenge.title) : t('app_name')} · ${t('replay')}`);
+  onLang(render);
+
+  try {
+    marks = await getJSON(`${base}/times`);
+  } catch {
+    replace(body, h('p', { class: 'empty', i18n: 'not_found' }));
+    return;
+  }
+  if (!marks.length) {
+    replace(body, h('p', { class: 'empty', i18n: 'replay_empty' }));
+    return;
+  }
+  const wanted = Number(new URLSearchParams(location.search).get('at'));
+  if (wanted > 0) {
+    const m = marks.find((x) => x.seq >= wanted) || marks[marks.length - 1];
+    const span = last() - first();
+    slider.value = String(span > 0 ? Math.round(((Date.parse(m.at) - first()) / span) * Number(slider.max)) : slider.max);
+    shownAt = Date.parse(m.at);
+    await load(Math.min(wanted, marks[marks.length - 1].seq));
+  } else {
+    scrub();
+  }
+}

@@ -1,0 +1,214 @@
+// The big screen (大屏) of the hall: each track's leaderboard in turn with animated rank changes,
+// the 72-hour countdown, the newest posts with photos, the people's choice, and a QR code to the
+// phone view. During a freeze it says so; the reveal plays step by step from the server's
+// `revealed` patches, so every screen in the hall moves together.
+//
+// Options in the query: `?track=ID` pins one track, `?rotate=SECONDS` sets the rotation (0 stops it).
+
+import { h, replace, setText } from '../dom.js';
+import { t, loc, num, onLang, clockTime } from '../i18n.js';
+import { Live } from '../live.js';
+import { syncClock, photoUrl } from '../api.js';
+import { clockAt, hms, clockNote, everySecond } from '../clock.js';
+import { Board, rowsOf } from '../board.js';
+import { qrSvg } from '../qr.js';
+import { langSwitch, statusBanner, title } from '../chrome.js';
+
+const TICKER_SHOWN = 6;
+
+export async function start(root, id) {
+  const query = new URLSearchParams(location.search);
+  const pinned = query.get('track');
+  const rotateSecs = Number(query.get('rotate') ?? 15);
+  const live = new Live(id);
+
+  const titleEl = h('h1', { class: 'title data' });
+  const phaseEl = h('span', { class: 'phase' });
+  const countdown = h('div', { class: 'countdown', data: { state: 'setup' } });
+  const clockNoteEl = h('div', { class: 'clock-note' });
+  const tabs = h('nav', { class: 'tracks-nav' });
+  const boardTitle = h('h2', { class: 'board-title' });
+  const frozenEl = h('div', { class: 'frozen-banner', hidden: true }, h('span', { class: 'snow', text: '❄' }), h('span', { i18n: 'frozen_banner' }));
+  const board = new Board({ milestones: true });
+  const revealEl = h('section', { class: 'reveal', hidden: true });
+  const boardPanel = h('section', { class: 'board-panel' }, h('div', { class: 'board-head' }, boardTitle, frozenEl), board.el);
+  const tickerList = h('ul', { class: 'ticker' });
+  const cheersList = h('ol', { class: 'cheers' });
+  const phoneUrl = `${location.origin}/phone/${encodeURIComponent(id)}`;
+
+  replace(
+    root,
+    h('div', { class: 'screen' },
+      statusBanner(live),
+      h('header', { class: 'screen-head' },
+        h('div', { class: 'head-left' },
+          h('div', { class: 'brand' }, h('img', { src: '/static/icon.svg', alt: '', class: 'logo' }), h('span', { i18n: 'app_name' }), phaseEl),
+          titleEl,
+          tabs),
+        h('div', { class: 'head-clock' }, countdown, clockNoteEl),
+        h('div', { class: 'head-right' }, langSwitch())),
+      h('main', { class: 'screen-main' },
+        h('div', { class: 'stage' }, boardPanel, revealEl),
+        h('aside', { class: 'side' },
+          h('section', { class: 'side-ticker' }, h('h3', { i18n: 'ticker' }), tickerList),
+          h('section', { class: 'side-cheers' }, h('h3', { i18n: 'peoples_choice' }), cheersList),
+          h('section', { class: 'side-qr' }, qrSvg(phoneUrl, t('scan_to_follow')), h('p', { i18n: 'scan_to_follow' }))))),
+  );
+
+  let view = null;
+  let current = 0;
+  let trackIds = [];
+
+  const trackId = () => {
+    if (pinned && trackIds.includes(pinned)) return pinned;
+    return trackIds.length ? trackIds[current % trackIds.length] : null;
+  };
+
+  function renderHead() {
+    const c = view.challenge;
+    setText(titleEl, c ? loc(c.title) : '');
+    if (c) {
+      phaseEl.className = `phase ${c.phase}`;
+      setText(phaseEl, t(`phase_${c.phase}`));
+    }
+    trackIds = view.tracks.map((tr) => tr.id);
+    const cur = trackId();
+    replace(tabs, view.tracks.map((tr) => h('span', { class: ['chip', tr.id === cur ? 'on' : ''], text: loc(tr.name) })));
+  }
+
+  function renderBoard() {
+    const cur = trackId();
+    const track = view.tracks.find((tr) => tr.id === cur);
+    const c = view.challenge;
+    const final = c && c.phase === 'revealed';
+    setText(boardTitle, track ? (final ? `${t('final_result')} · ${loc(track.name)}` : loc(track.name)) : t('board'));
+    frozenEl.hidden = !view.leaderboard.frozen;
+    board.update(view, cur ? rowsOf(view, cur) : []);
+  }
+
+  function renderReveal() {
+    const c = view.challenge;
+    const revealing = c && c.phase === 'frozen' && view.reveal.length > 0;
+    revealEl.hidden = !revealing;
+    boardPanel.hidden = revealing;
+    if (!revealing) return;
+    const last = view.reveal[view.reveal.length - 1];
+    const track = view.tracks.find((tr) => tr.id === last.track);
+    const inTrack = Object.values(view.teams).filter((tm) => tm.track === last.track);
+    const shown = view.reveal.filter((e) => e.track === last.track);
+    const waiting = Math.max(0, inTrack.length - shown.length);
+    const ranked = shown
+      .slice()
+      .sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.seq - b.seq);
+    replace(
+      revealEl,
+      h('h2', { class: 'reveal-title' }, h('span', { i18n: 'reveal_title' }), ' · ', h('span', { class: 'data', text: track ? loc(track.name) : '' })),
+      h('ol', { class: 'reveal-list' },
+        Array.from({ length: waiting }, () => h('li', { class: 'waiting' }, h('span', { class: 'rank', text: '?' }), h('span', { class: 'name', i18n: 'reveal_waiting' }))),
+        ranked.map((e) => {
+          const team = view.teams[e.team];
+          return h('li', { class: ['revealed', e.seq === last.seq ? 'just' : ''], data: { team: e.team, rank: e.rank ?? '' } },
+            h('span', { class: 'rank', text: e.rank == null ? '–' : String(e.rank) }),
+            h('span', { class: 'name data', text: team ? loc(team.name) : e.team }),
+            h('span', { class: 'place', text: e.rank == null ? t('reveal_unranked') : t('reveal_rank', { rank: e.rank }) }),
+            h('span', { class: 'score', text: e.score == null ? '' : num(e.score, 2) }));
+        })),
+    );
+  }
+
+  const tickerItems = new Map();
+  let tickerReady = false;
+  function renderTicker() {
+    const posts = view.ticker.slice(0, TICKER_SHOWN);
+    const keep = new Set(posts.map((p) => p.id));
+    for (const [pid, el] of tickerItems) {
+      if (!keep.has(pid)) {
+        el.remove();
+        tickerItems.delete(pid);
+      }
+    }
+    posts.forEach((p, i) => {
+      let el = tickerItems.get(p.id);
+      const team = view.teams[p.team];
+      if (!el) {
+        el = h('li', { class: ['post', tickerReady ? 'new' : ''], data: { post: p.id } });
+        tickerItems.set(p.id, el);
+      }
+      replace(
+        el,
+        p.photos.length ? h('img', { class: 'thumb', src: photoUrl(p.photos[0].sha256), alt: t('photo_alt'), loading: 'lazy' }) : null,
+        h('div', { class: 'post-body' },
+          h('div', { class: 'post-head' }, h('strong', { class: 'data', text: team ? loc(team.name) : p.team }), h('time', { text: clockTime(p.at) })),
+          h('p', { class: 'user text', text: p.text })),
+      );
+      if (tickerList.children[i] !== el) tickerList.insertBefore(el, tickerList.children[i] || null);
+    });
+    tickerReady = true;
+    if (!posts.length) replace(tickerList, h('li', { class: 'empty', i18n: 'no_posts' }));
+    else for (const el of [...tickerList.children]) if (!el.dataset.post) el.remove();
+  }
+
+  function renderCheers() {
+    const rows = view.peoples_choice.slice(0, 5);
+    replace(
+      cheersList,
+      rows.length
+        ? rows.map((r) => {
+          const team = view.teams[r.team];
+          return h('li', { data: { team: r.team } },
+            h('span', { class: 'rank', text: String(r.rank) }),
+            h('span', { class: 'name data', text: team ? loc(team.name) : r.team }),
+            h('span', { class: 'count', text: t('cheers_n', { n: r.cheers.toLocaleString() }) }));
+        })
+        : h('li', { class: 'empty', i18n: 'none_yet' }),
+    );
+  }
+
+  function renderClock() {
+    if (!view || !view.challenge) return;
+    const c = clockAt(view.challenge);
+    countdown.dataset.state = c.state;
+    setText(countdown, c.state === 'setup' ? hms(c.remaining) : hms(c.remaining));
+    setText(clockNoteEl, clockNote(c));
+  }
+
+  function renderAll() {
+    if (!view) return;
+    renderHead();
+    renderBoard();
+    renderReveal();
+    renderTicker();
+    renderCheers();
+    renderClock();
+  }
+
+  live.on('view', (v, change) => {
+    view = v;
+    const p = change.patches;
+    const all = p.has('*');
+    if (all || p.has('challenge') || p.has('tracks')) renderHead();
+    if (all || p.has('leaderboard') || p.has('team') || p.has('tracks') || p.has('milestones') || p.has('challenge') || p.has('team_removed')) renderBoard();
+    if (all || p.has('revealed') || p.has('challenge')) renderReveal();
+    if (all || p.has('post') || p.has('ticker') || p.has('team')) renderTicker();
+    if (all || p.has('peoples_choice') || p.has('team')) renderCheers();
+    if (all || p.has('challenge')) renderClock();
+    if (all || p.has('challenge')) document.title = pageTitle();
+  });
+  const pageTitle = () => `${view && view.challenge ? loc(view.challenge.title) : t('app_name')} · ${t('link_screen')}`;
+  title(pageTitle);
+  onLang(renderAll);
+
+  if (!pinned && rotateSecs > 0) {
+    setInterval(() => {
+      if (!view || trackIds.length < 2) return;
+      const c = view.challenge;
+      if (c && c.phase === 'frozen' && view.reveal.length) return;
+      current = (current + 1) % trackIds.length;
+      renderHead();
+      renderBoard();
+    }, rotateSecs * 1000);
+  }
+  everySecond(renderClock);
+  syncClock();
+  live.connect();
+}
