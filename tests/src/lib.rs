@@ -49,6 +49,18 @@ impl TestServer {
 
     /// Starts a server over `data_dir`, sharing its challenges through `redis` when given.
     pub async fn start_with(data_dir: &Path, redis: Option<&str>) -> TestServer {
+        Self::start_configured(data_dir, |config| {
+            config.redis_url = redis.map(str::to_owned)
+        })
+        .await
+    }
+
+    /// Starts a server over `data_dir` with settings changed by `configure`. The per-address
+    /// limits are off unless a test sets them: every test client comes from 127.0.0.1.
+    pub async fn start_configured(
+        data_dir: &Path,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let mut config = Config::embedded(
@@ -56,7 +68,9 @@ impl TestServer {
             TokenHash::of(ADMIN),
             format!("http://{addr}"),
         );
-        config.redis_url = redis.map(str::to_owned);
+        config.max_connections_per_ip = 0;
+        config.commands_per_ip = 0;
+        configure(&mut config);
         let (state, stop_all) = AppState::open(config).await.expect("open");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(makerpulse_server::serve(

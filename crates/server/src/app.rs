@@ -15,6 +15,7 @@ use crate::hub::{Hub, CHEER_TALLY_EVERY};
 /// How often presence is recounted (and, with Redis, reported).
 pub const PRESENCE_EVERY: Duration = Duration::from_secs(2);
 use crate::journal;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 
 /// What the library needs to run; the binary builds it from [`crate::config::ServeArgs`].
@@ -30,6 +31,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// This instance's name in shared presence counts; unique per running instance.
     pub instance: String,
+    /// Live connections allowed per client address (0: no limit).
+    pub max_connections_per_ip: usize,
+    /// HTTP commands per second allowed per client address, in bursts of twice that (0: no limit).
+    pub commands_per_ip: u32,
 }
 
 impl Config {
@@ -41,9 +46,17 @@ impl Config {
             public_url,
             redis_url: None,
             instance: instance_name(),
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            commands_per_ip: DEFAULT_COMMANDS_PER_IP,
         }
     }
 }
+
+/// The default limit of live connections per client address: a hall of phones behind one NAT
+/// fits, a single misbehaving host does not exhaust the server's sockets.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 4096;
+/// The default rate of HTTP commands per client address, per second.
+pub const DEFAULT_COMMANDS_PER_IP: u32 = 50;
 
 /// A name for this instance: host, process and a random suffix, so that a restarted instance is
 /// a new one in presence counts.
@@ -134,6 +147,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Becomes `true` when the server is shutting down.
     pub shutdown: watch::Receiver<bool>,
+    /// Limits per client address.
+    pub limits: Arc<Limits>,
 }
 
 impl AppState {
@@ -144,11 +159,16 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let hubs = Arc::new(DashMap::new());
         let (tx, rx) = watch::channel(false);
+        let limits = Arc::new(Limits::new(
+            config.max_connections_per_ip,
+            config.commands_per_ip,
+        ));
         let state = AppState {
             config: Arc::new(config),
             hubs,
             metrics,
             shutdown: rx,
+            limits,
         };
         let mut ids = journal::list(&state.config.data_dir)?;
         if let Some(url) = &state.config.redis_url {
@@ -298,6 +318,7 @@ async fn timers(state: AppState) {
                 for hub in state.all_hubs() {
                     hub.tally_cheers().await;
                 }
+                state.limits.prune();
             }
             _ = presence.tick() => {
                 for hub in state.all_hubs() {

@@ -73,6 +73,12 @@ pub struct ServeArgs {
     /// The address people reach this server at, for printed links (defaults to http://BIND).
     #[arg(long, env = "MAKERPULSE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Live connections allowed per client address; 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_MAX_CONNECTIONS_PER_IP", default_value_t = crate::app::DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    pub max_connections_per_ip: usize,
+    /// HTTP commands per second allowed per client address (bursts of twice that); 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_COMMANDS_PER_IP", default_value_t = crate::app::DEFAULT_COMMANDS_PER_IP)]
+    pub commands_per_ip: u32,
 }
 
 impl fmt::Debug for ServeArgs {
@@ -86,6 +92,8 @@ impl fmt::Debug for ServeArgs {
             )
             .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
             .field("public_url", &self.public_url)
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
+            .field("commands_per_ip", &self.commands_per_ip)
             .finish()
     }
 }

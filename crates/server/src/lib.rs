@@ -15,6 +15,7 @@ pub mod demo;
 pub mod http;
 pub mod hub;
 pub mod journal;
+pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod redis_log;
@@ -42,6 +43,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = http::router(state.clone());
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -7,7 +7,7 @@
 //! grow the server's memory.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -25,7 +25,9 @@ use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::http::error::ApiError;
+use crate::http::ClientIp;
 use crate::hub::{Answer, CommandError, Hub, Start};
+use crate::limits::Bucket;
 
 /// The largest message a client may send, in bytes; larger ones get an error.
 pub const MAX_INBOUND: usize = 64 * 1024;
@@ -48,6 +50,7 @@ pub fn router() -> Router<AppState> {
 async fn upgrade(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    ClientIp(ip): ClientIp,
     ws: WebSocketUpgrade,
 ) -> Response {
     let hub = match ChallengeId::new(id) {
@@ -57,10 +60,22 @@ async fn upgrade(
     let Some(hub) = hub else {
         return ApiError::NotFound("challenge").into_response();
     };
+    let slot = match ip {
+        Some(ip) => match state.limits.connect(ip) {
+            Some(slot) => Some(slot),
+            None => {
+                return ApiError::TooManyConnections(state.limits.max_connections()).into_response()
+            }
+        },
+        None => None,
+    };
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .write_buffer_size(4 * 1024)
-        .on_upgrade(move |socket| connection(socket, state, hub))
+        .on_upgrade(move |socket| async move {
+            connection(socket, state, hub).await;
+            drop(slot);
+        })
 }
 
 /// What the reader asks the writer to do.
@@ -301,37 +316,6 @@ impl Limits {
             self.cheers.take()
         } else {
             self.commands.take()
-        }
-    }
-}
-
-struct Bucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    fn new(rate: f64, burst: f64) -> Self {
-        Self {
-            rate,
-            burst,
-            tokens: burst,
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
         }
     }
 }

@@ -83,6 +83,8 @@ async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
             public_url,
             redis_url: args.redis_url.clone(),
             instance: app::instance_name(),
+            max_connections_per_ip: args.max_connections_per_ip,
+            commands_per_ip: args.commands_per_ip,
         },
     ))
 }

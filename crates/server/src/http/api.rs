@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::{new_token, AppState};
-use crate::http::bearer;
 use crate::http::error::{ApiError, ApiJson};
+use crate::http::{bearer, ClientIp};
 use crate::hub::{Answer, Hub};
 use crate::journal;
 
@@ -168,15 +168,25 @@ impl CommandAnswer {
         (status = 403, description = "Not allowed for this role", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge or id", body = crate::http::error::ErrorBody),
         (status = 409, description = "Not possible now", body = crate::http::error::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many commands from this address", body = crate::http::error::ErrorBody),
         (status = 503, description = "The log is unavailable; nothing changed", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
 async fn command(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    body: String,
+    body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Result<Json<CommandAnswer>, ApiError> {
+    if ip.is_some_and(|ip| !state.limits.allow_command(ip)) {
+        return Err(ApiError::RateLimited);
+    }
+    let body = body.map_err(|e| match e.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(crate::http::MAX_BODY),
+        _ => ApiError::BadRequest("malformed", e.body_text()),
+    })?;
     let id = ChallengeId::new(id).map_err(|_| ApiError::NotFound("challenge"))?;
     let envelope = Envelope::from_json(&body)?;
     let token = bearer(&headers)?;

@@ -35,6 +35,12 @@ pub enum ApiError {
     /// An upload that is not an image of an accepted type.
     #[error("{0}")]
     UnsupportedMedia(String),
+    /// Too many live connections from one address.
+    #[error("too many live connections from your address (at most {0}); close some and retry")]
+    TooManyConnections(usize),
+    /// Too many commands from one address.
+    #[error("too many requests from your address; slow down and retry in a moment")]
+    RateLimited,
     /// The log cannot be written now.
     #[error("the event log is unavailable; nothing was changed, try again shortly")]
     Unavailable,
@@ -100,6 +106,9 @@ impl ApiError {
             ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyConnections(_) | ApiError::RateLimited => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -123,6 +132,11 @@ impl ApiError {
                 "unsupported_media",
                 "只接受 PNG、JPEG 或 WebP 图片，且类型须与内容一致".to_owned(),
             ),
+            ApiError::TooManyConnections(max) => (
+                "too_many_connections",
+                format!("来自您地址的实时连接过多（最多 {max} 个），请关闭部分连接后重试"),
+            ),
+            ApiError::RateLimited => ("rate_limited", "请求过于频繁，请稍后再试".to_owned()),
             ApiError::Unavailable => (
                 "unavailable",
                 "事件日志暂时不可用，未做任何更改，请稍后重试".to_owned(),

@@ -1,0 +1,150 @@
+//! Limits per client address: open live connections, and the rate of HTTP commands. Both are
+//! configurable because a whole hall of phones may share one address behind the venue's NAT.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+
+/// A token bucket: `rate` tokens a second, at most `burst` saved up.
+#[derive(Debug)]
+pub struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    /// A full bucket.
+    pub fn new(rate: f64, burst: f64) -> Self {
+        Self {
+            rate,
+            burst,
+            tokens: burst,
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes a token if there is one.
+    pub fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last.elapsed()
+    }
+}
+
+/// The limits in force.
+#[derive(Debug)]
+pub struct Limits {
+    max_connections: usize,
+    commands_per_second: f64,
+    connections: DashMap<IpAddr, usize>,
+    buckets: DashMap<IpAddr, Bucket>,
+}
+
+/// One open connection, counted until dropped.
+#[derive(Debug)]
+pub struct Connection {
+    limits: Arc<Limits>,
+    ip: IpAddr,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let dashmap::Entry::Occupied(mut e) = self.limits.connections.entry(self.ip) {
+            *e.get_mut() -= 1;
+            if *e.get() == 0 {
+                e.remove();
+            }
+        }
+    }
+}
+
+impl Limits {
+    /// `max_connections` live connections per address and `commands_per_second` HTTP commands
+    /// per address (bursts of twice that); 0 means no limit.
+    pub fn new(max_connections: usize, commands_per_second: u32) -> Self {
+        Self {
+            max_connections,
+            commands_per_second: f64::from(commands_per_second),
+            connections: DashMap::new(),
+            buckets: DashMap::new(),
+        }
+    }
+
+    /// Counts a new connection from `ip`, or refuses it when the address has too many.
+    pub fn connect(self: &Arc<Self>, ip: IpAddr) -> Option<Connection> {
+        let mut count = self.connections.entry(ip).or_insert(0);
+        if self.max_connections > 0 && *count >= self.max_connections {
+            return None;
+        }
+        *count += 1;
+        Some(Connection {
+            limits: self.clone(),
+            ip,
+        })
+    }
+
+    /// The connection limit per address (0: none).
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
+    /// Whether `ip` may send another HTTP command now.
+    pub fn allow_command(&self, ip: IpAddr) -> bool {
+        if self.commands_per_second <= 0.0 {
+            return true;
+        }
+        let rate = self.commands_per_second;
+        self.buckets
+            .entry(ip)
+            .or_insert_with(|| Bucket::new(rate, 2.0 * rate))
+            .take()
+    }
+
+    /// Forgets buckets idle long enough to be full again, so the map does not grow with every
+    /// address ever seen.
+    pub fn prune(&self) {
+        let full_after = Duration::from_secs_f64(2.0 + 2.0 / self.commands_per_second.max(0.1));
+        self.buckets.retain(|_, b| b.idle_for() < full_after);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_counted_per_address_and_released() {
+        let limits = Arc::new(Limits::new(2, 0));
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let a = limits.connect(ip).unwrap();
+        let _b = limits.connect(ip).unwrap();
+        assert!(limits.connect(ip).is_none());
+        assert!(limits.connect("10.0.0.2".parse().unwrap()).is_some());
+        drop(a);
+        assert!(limits.connect(ip).is_some());
+    }
+
+    #[test]
+    fn commands_are_rate_limited_per_address() {
+        let limits = Limits::new(0, 5);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let allowed = (0..20).filter(|_| limits.allow_command(ip)).count();
+        assert_eq!(allowed, 10, "a burst of twice the rate");
+        assert!(limits.allow_command("10.0.0.2".parse().unwrap()));
+    }
+}

@@ -1,0 +1,182 @@
+//! End-to-end tests of the limits: live connections per address, HTTP body size, WebSocket
+//! message size, and command rates over HTTP and over the socket — each refused with a clear
+//! error while the server and the other clients carry on.
+
+use makerpulse_core::protocol::ServerMessage;
+use makerpulse_core::{Command, Envelope, TeamId};
+use makerpulse_e2e::{cid, TestServer};
+
+#[tokio::test]
+async fn connections_per_address_are_limited_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_configured(dir.path(), |c| c.max_connections_per_ip = 2).await;
+    server.seed("c").await;
+    let first = server.live("c", None, None).await;
+    let _second = server.live("c", None, None).await;
+    let refused =
+        tokio_tungstenite::connect_async(format!("{}/api/challenges/c/live", server.ws())).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 429);
+            let body: serde_json::Value =
+                serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+            assert_eq!(body["error"]["code"], "too_many_connections");
+            assert!(body["error"]["message_zh"]
+                .as_str()
+                .unwrap()
+                .contains("连接"));
+        }
+        other => panic!("expected a 429, got {:?}", other.map(|_| ())),
+    }
+    // A slot frees when a connection closes.
+    first.close().await.unwrap();
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok(client) =
+            makerpulse_client::LiveClient::connect(&server.ws(), "c", None, None).await
+        {
+            again = Some(client);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        again.is_some(),
+        "the slot of a closed connection is given back"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_http_body_gets_413_with_the_error_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let body = serde_json::to_string(&Envelope::new(
+        cid(),
+        Command::PostProgress {
+            text: "x".repeat(100_000),
+            photos: vec![],
+            links: vec![],
+            percent: None,
+        },
+    ))
+    .unwrap();
+    let (status, answer) = server.post_raw("c", Some(tokens.team("t1")), &body).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (413, Some("too_large"))
+    );
+    // Just under the limit, but over the post's own limit: a 400 that names the field.
+    let body = serde_json::to_string(&Envelope::new(
+        cid(),
+        Command::PostProgress {
+            text: "x".repeat(3_000),
+            photos: vec![],
+            links: vec![],
+            percent: None,
+        },
+    ))
+    .unwrap();
+    let (status, answer) = server.post_raw("c", Some(tokens.team("t1")), &body).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("text_too_long"))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn http_commands_are_rate_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_configured(dir.path(), |c| c.commands_per_ip = 1_000).await;
+    let tokens = server.seed("c").await;
+    server.stop().await;
+    // The same data with a tight limit: 5 a second, bursts of 10.
+    let server = TestServer::start_configured(dir.path(), |c| c.commands_per_ip = 5).await;
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        let (status, body) = server
+            .command(
+                "c",
+                None,
+                Command::Cheer {
+                    team: TeamId::new("t1").unwrap(),
+                },
+            )
+            .await;
+        if status == 429 {
+            assert_eq!(body["error"]["code"], "rate_limited");
+        }
+        statuses.push(status);
+    }
+    let ok = statuses.iter().filter(|&&s| s == 200).count();
+    assert!((10..=11).contains(&ok), "{statuses:?}");
+    assert!(statuses.contains(&429));
+    // Reads are not limited, and the team's own commands wait for the bucket to refill.
+    let (status, _) = server.get("/api/challenges/c/view", None).await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let (status, _) = server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            Command::PostProgress {
+                text: "after the burst".into(),
+                photos: vec![],
+                links: vec![],
+                percent: None,
+            },
+        )
+        .await;
+    assert_eq!(status, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn socket_commands_and_cheers_are_rate_limited_per_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let mut fan = server.live("c", None, None).await;
+    let mut codes = Vec::new();
+    for _ in 0..25 {
+        match fan
+            .command(Envelope::new(
+                cid(),
+                Command::Cheer {
+                    team: TeamId::new("t1").unwrap(),
+                },
+            ))
+            .await
+            .unwrap()
+        {
+            ServerMessage::Cheered { .. } => codes.push("cheered".to_owned()),
+            ServerMessage::Error {
+                code, message_zh, ..
+            } => {
+                assert!(!message_zh.is_empty());
+                codes.push(code)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let cheered = codes.iter().filter(|c| *c == "cheered").count();
+    assert!((10..=12).contains(&cheered), "{codes:?}");
+    assert!(codes.iter().any(|c| c == "rate_limited"));
+    // The connection lives on, and another viewer is not affected.
+    let mut other = server.live("c", None, None).await;
+    assert!(matches!(
+        other
+            .command(Envelope::new(
+                cid(),
+                Command::Cheer {
+                    team: TeamId::new("t2").unwrap()
+                }
+            ))
+            .await
+            .unwrap(),
+        ServerMessage::Cheered { .. }
+    ));
+    server.stop().await;
+}
