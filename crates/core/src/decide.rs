@@ -599,9 +599,8 @@ impl Ctx<'_> {
             } => {
                 let judge = self.acting_judge()?;
                 let team = self.team(team)?;
-                if !challenge.scoring_open {
-                    return Err(DomainError::ScoringClosed);
-                }
+                // Rights before timing: a judge who may never score this team is told so, not
+                // that scoring happens to be closed.
                 if judge.conflicts.contains(&team.id) {
                     return Err(DomainError::Conflicted {
                         team: team.id.to_string(),
@@ -611,6 +610,9 @@ impl Ctx<'_> {
                     return Err(DomainError::NotAssigned {
                         team: team.id.to_string(),
                     });
+                }
+                if !challenge.scoring_open {
+                    return Err(DomainError::ScoringClosed);
                 }
                 let rubric = self.state.rubric().ok_or(DomainError::NoChallenge)?;
                 if scores.is_empty() {
