@@ -13,10 +13,7 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")),
-        )
+        .with_env_filter(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
@@ -47,6 +44,18 @@ async fn main() -> anyhow::Result<()> {
             input,
         } => archive::import(&data_dir, &challenge, &input),
     }
+}
+
+/// The log filter: `RUST_LOG` (default `info`), with the libraries that log whole messages and
+/// headers at their finest levels held at `info`, so that a bearer token or a `hello` message
+/// never reaches the log however verbose the rest is.
+fn log_filter(rust_log: Option<&str>) -> EnvFilter {
+    let wanted = rust_log
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or("info,tower_http=warn");
+    let capped = "tungstenite=info,tokio_tungstenite=info,hyper=info,hyper_util=info,h2=info";
+    EnvFilter::try_new(format!("{wanted},{capped}"))
+        .unwrap_or_else(|_| EnvFilter::new(format!("info,{capped}")))
 }
 
 /// Binds the listener and resolves the admin credential, printing a new admin token once.
