@@ -455,6 +455,11 @@ impl Hub {
     }
 }
 
+/// How long a writer waits after putting lost events back into the shared log, so that every
+/// instance's tailer (which checks at least every [`crate::redis_log::TAIL_BLOCK`]) can put back
+/// what it holds too before new events go on top.
+const RESEED_GRACE: Duration = Duration::from_secs(3);
+
 /// How long an instance's presence report lives in Redis without being renewed.
 pub const PRESENCE_TTL: Duration = Duration::from_secs(6);
 
@@ -578,7 +583,17 @@ async fn tailer(hub: std::sync::Weak<Hub>, log: RedisLog, journal: Journal) {
             return;
         }
         let mut conn = match log.tail_connection().await {
-            Ok(conn) => conn,
+            Ok(conn) => {
+                // A Redis that came back may have lost events this instance holds.
+                if let (Some(hub), Ok(top)) = (hub.upgrade(), log.top().await) {
+                    if top < last {
+                        if let Err(err) = seed(&log, &hub.path, top, last).await {
+                            tracing::warn!(challenge = %hub.id, %err, "seeding the Redis log failed");
+                        }
+                    }
+                }
+                conn
+            }
             Err(err) => {
                 if let Some(hub) = hub.upgrade() {
                     hub.healthy.store(false, Ordering::Relaxed);
@@ -669,6 +684,26 @@ async fn shared_writer(
                 let reached = hub.committed(top, Duration::from_secs(5)).await;
                 working = hub.state().clone();
                 reached
+            }
+            Ok(top) if top < working.seq() => {
+                // The shared log lost events (a Redis emptied or restored from an old copy).
+                // Put back what this instance holds, then give the other instances a moment to
+                // put back what they hold beyond it before anyone writes on top: otherwise an
+                // instance that had read less could append a different event at a lost seq.
+                let mine = working.seq();
+                match seed(&log, &hub.path, top, mine).await {
+                    Ok(()) => {
+                        tokio::time::sleep(RESEED_GRACE).await;
+                        let top = log.top().await.unwrap_or(mine);
+                        let reached = hub.committed(top, Duration::from_secs(5)).await;
+                        working = hub.state().clone();
+                        reached
+                    }
+                    Err(err) => {
+                        tracing::warn!(challenge = %hub.id, %err, "seeding the Redis log failed");
+                        false
+                    }
+                }
             }
             Ok(_) => true,
             Err(err) => {
