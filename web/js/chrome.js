@@ -2,8 +2,8 @@
 // turns an unexpected error into a calm message instead of a blank page or a stack trace.
 
 import { h, replace } from './dom.js';
-import { t, lang, setLang, onLang } from './i18n.js';
-import { reportError } from './live.js';
+import { t, lang, setLang, onLang, missing } from './i18n.js';
+import { reportError, errors } from './live.js';
 
 /** The language switch: shows the other language's name; the choice persists. */
 export function langSwitch() {
@@ -50,8 +50,16 @@ export function notice(root, key, ...extra) {
   replace(root, h('main', { class: 'notice' }, h('div', { class: 'notice-top' }, langSwitch()), h('p', { i18n: key }), extra));
 }
 
-/** Turns errors nobody caught into a quiet message; the details go to the console only. */
+/**
+ * Turns errors nobody caught into a quiet message; the details go to the console only. What went
+ * wrong is also kept in `window.makerpulse` (errors, blocked by the CSP, missing message keys),
+ * where the browser tests read it.
+ */
 export function guard() {
+  window.makerpulse = { errors, csp: [], missing };
+  document.addEventListener('securitypolicyviolation', (ev) => {
+    window.makerpulse.csp.push(`${ev.violatedDirective} ${ev.blockedURI}`);
+  });
   let last = 0;
   const calm = (err) => {
     reportError(err);

@@ -324,7 +324,11 @@ export class Live {
   }
 }
 
+/** Errors reported so far (for the browser tests; never shown on the page). */
+export const errors = [];
+
 /** Reports an error to the console without ever showing it on the page. */
 export function reportError(err) {
+  errors.push(String((err && err.stack) || err));
   console.error('makerpulse:', err);
 }

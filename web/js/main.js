@@ -24,12 +24,23 @@ async function boot() {
     if (!m) continue;
     const params = m.slice(1).map(decodeURIComponent);
     document.body.dataset.page = page;
+    let mod = null;
+    // A module that failed to arrive (a flaky network) is asked for again a few times.
+    for (let attempt = 0; !mod && attempt < 4; attempt++) {
+      try {
+        mod = await import(`./pages/${page}.js${attempt ? `?retry=${attempt}` : ''}`);
+      } catch (err) {
+        reportError(err);
+        notice(root, 'error_load');
+        await new Promise((r) => setTimeout(r, 2000 * (attempt + 1)));
+      }
+    }
+    if (!mod) return;
     try {
-      const mod = await import(`./pages/${page}.js`);
       await mod.start(root, ...params);
     } catch (err) {
       reportError(err);
-      notice(root, 'error_load');
+      notice(root, 'error_generic');
     }
     return;
   }

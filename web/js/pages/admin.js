@@ -29,9 +29,11 @@ function field(key, ...controls) {
 
 /** Two inputs for a bilingual text; `get()` gives `{zh, en}`. */
 function pair(value, zhPh, enPh, long = false) {
-  const tag = long ? 'textarea' : 'input';
-  const zh = h(tag, { type: 'text', ph: zhPh, value: (value && value.zh) || '', rows: long ? 2 : undefined, lang: 'zh' });
-  const en = h(tag, { type: 'text', ph: enPh, value: (value && value.en) || '', rows: long ? 2 : undefined, lang: 'en' });
+  const make = (ph, text, lang) => (long
+    ? h('textarea', { ph, value: text || '', rows: 2, lang })
+    : h('input', { type: 'text', ph, value: text || '', lang }));
+  const zh = make(zhPh, value && value.zh, 'zh');
+  const en = make(enPh, value && value.en, 'en');
   return { el: h('div', { class: 'pair' }, zh, en), get: () => ({ zh: zh.value.trim(), en: en.value.trim() }) };
 }
 
@@ -497,7 +499,7 @@ async function console_(root, token, id) {
                   c.normalized != null ? h('span', { text: ` · ${t('contribution_normalized', { t: num(c.normalized, 2) })}` }) : null,
                   h('span', { text: ` · ${t('contribution_weight', { w: num(c.weight, 2) })}` }),
                   c.excluded ? h('span', { class: 'tag', text: ` · ${t(`excluded_${c.excluded}`)}` }) : null)))));
-          })))))));
+          }))))));
   }
 
   // ---- the audit tab -------------------------------------------------------------------------

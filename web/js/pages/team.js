@@ -49,7 +49,7 @@ export async function start(root, id) {
     h('h2', { i18n: 'post_update' }),
     text,
     previews,
-    h('label', { class: 'photo-btn button' }, h('span', { class: 'cam', text: '📷' }), h('span', { i18n: 'add_photo' }), photoInput),
+    h('label', { class: 'photo-btn button' }, h('span', { class: 'cam', attrs: { 'aria-hidden': 'true' } }), h('span', { i18n: 'add_photo' }), photoInput),
     linkInput,
     h('label', { class: 'percent' }, percentSet, percentLabel, percent),
     publish);
@@ -121,7 +121,7 @@ export async function start(root, id) {
         else state = h('span', { class: 'state waiting', i18n: 'outbox_waiting' });
         return h('li', { data: { id: item.id } },
           h('p', { class: 'user text', text: item.command.text || (item.command.links || []).join(' ') }),
-          item.photos.length ? h('span', { class: 'n-photos', text: `📷 × ${item.photos.length}` }) : null,
+          item.photos.length ? h('span', { class: 'n-photos', i18n: 'photos_n', vars: { n: item.photos.length } }) : null,
           h('time', { text: when(item.made) }),
           state,
           item.error ? h('button', { type: 'button', class: 'link', i18n: 'outbox_discard', on: { click: () => outbox.discard(item.id) } }) : null);

@@ -1,0 +1,229 @@
+//! Real Chromium, driven through chromedriver: sessions at a given viewport, helpers to wait for
+//! what a person would see, and screenshots under `target/screenshots/`.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// How long a page may take to show what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// A chromedriver process (and, in its process group, every browser it starts).
+pub(crate) struct Driver {
+    child: Child,
+    url: String,
+    profiles: tempfile::TempDir,
+}
+
+impl Driver {
+    /// Starts chromedriver on a free port and waits until it answers.
+    pub(crate) async fn start() -> Driver {
+        assert!(
+            std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists(),
+            "the browser tests need Debian's chromium and chromium-driver: run ./scripts/test, \
+             which installs them"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        loop {
+            if let Ok(res) = reqwest::get(format!("{url}/status")).await {
+                if res.status().is_success() {
+                    break;
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Driver {
+            child,
+            url,
+            profiles: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// A new browser with a fresh profile and a viewport of exactly `width`×`height` CSS pixels;
+    /// narrow ones are phones (touch, mobile layout).
+    pub(crate) async fn browser(&self, width: u32, height: u32) -> Browser {
+        let profile = tempfile::tempdir_in(self.profiles.path()).expect("profile");
+        let phone = width < 600;
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--hide-scrollbars", "--lang=en-US",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+                "prefs": {"intl.accept_languages": "en-US,en"},
+                "mobileEmulation": {
+                    "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0, "mobile": phone, "touch": phone}
+                }
+            }
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("a browser session");
+        Browser {
+            client,
+            width,
+            height,
+            _profile: profile,
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // chromedriver's browsers live in its process group: end the group, not just the driver,
+        // so that a failed test leaves no browser behind.
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+    }
+}
+
+/// One browser window.
+pub(crate) struct Browser {
+    /// The WebDriver session.
+    pub(crate) client: Client,
+    width: u32,
+    height: u32,
+    _profile: tempfile::TempDir,
+}
+
+/// Where the screenshots go: `target/screenshots/` of the workspace (or of `CARGO_TARGET_DIR`).
+pub(crate) fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+impl Browser {
+    /// Opens `url`.
+    pub(crate) async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
+    pub(crate) async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Waits until `condition` (a JavaScript expression) is truthy; returns its value.
+    pub(crate) async fn wait(&self, condition: &str, what: &str) -> Value {
+        let script =
+            format!("try {{ return ({condition}) || null; }} catch (e) {{ return null; }}");
+        let start = Instant::now();
+        loop {
+            let v = self.js(&script, vec![]).await;
+            if !v.is_null() && v != Value::Bool(false) {
+                return v;
+            }
+            if start.elapsed() > PATIENCE {
+                let name = format!(
+                    "FAILED-{}",
+                    what.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+                );
+                self.shot(&name).await;
+                let state = self
+                    .js("return JSON.stringify(window.makerpulse || null)", vec![])
+                    .await;
+                panic!("timed out waiting for {what} ({condition}); page state: {state}");
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    }
+
+    /// Clicks the first element matching `css`, as a person would (it must be visible).
+    pub(crate) async fn click(&self, css: &str) {
+        self.wait(&format!("document.querySelector({css:?})"), css)
+            .await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .expect("element")
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Types `text` into the first element matching `css`.
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
+        self.wait(&format!("document.querySelector({css:?})"), css)
+            .await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .expect("element")
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Saves a screenshot as `target/screenshots/{name}-{width}x{height}.png`.
+    pub(crate) async fn shot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = screenshot_dir().join(format!("{name}-{}x{}.png", self.width, self.height));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// Asserts the page reported no error, no Content-Security-Policy violation and no missing
+    /// message key.
+    pub(crate) async fn assert_clean(&self, page: &str) {
+        let state = self
+            .js(
+                "const m = window.makerpulse; return m ? {errors: m.errors, csp: m.csp, missing: [...m.missing]} : null;",
+                vec![],
+            )
+            .await;
+        assert!(!state.is_null(), "{page}: the page did not start");
+        for key in ["errors", "csp", "missing"] {
+            assert_eq!(state[key], json!([]), "{page}: {key}");
+        }
+    }
+
+    /// Ends the session and its browser.
+    pub(crate) async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
