@@ -20,7 +20,8 @@ export function clockAt(challenge, now = serverNow()) {
     paused += Math.max(0, until - from);
   }
   const elapsed = Math.max(0, (stop - start - paused) / 1000);
-  const remaining = Math.max(0, clock.duration_secs - elapsed);
+  // Once building has ended (the clock ran out, or the organizers ended it early) nothing is left.
+  const remaining = end !== null ? 0 : Math.max(0, clock.duration_secs - elapsed);
   const last = clock.pauses[clock.pauses.length - 1];
   const isPaused = !!last && !last.until && end === null;
   let state = 'running';

@@ -143,7 +143,7 @@ const M = {
   outbox_n: ['{n} 条待发送', '{n} waiting to be sent'],
   post_queued: ['已保存，联网后发送', 'Saved; it will be sent when online'],
   post_sent: ['已发布', 'Posted'],
-  photos_n: ['{n} 张照片', '{n} photos'],
+  photos_n: ['{n} 张照片', 'Photos: {n}'],
   remove_photo: ['移除照片', 'Remove photo'],
   next_milestone: ['下一个里程碑', 'Next milestone'],
   mark_reached: ['标记为已达成', 'Mark as reached'],
