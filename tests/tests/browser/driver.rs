@@ -164,8 +164,12 @@ impl Browser {
                     what.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
                 );
                 self.shot(&name).await;
+                // What the page reported; never the live connection (it holds the token).
                 let state = self
-                    .js("return JSON.stringify(window.makerpulse || null)", vec![])
+                    .js(
+                        "const m = window.makerpulse; return JSON.stringify({errors: m?.errors, csp: m?.csp, missing: [...(m?.missing || [])], toasts: [...document.querySelectorAll('.toast')].map(t => t.textContent)});",
+                        vec![],
+                    )
                     .await;
                 panic!("timed out waiting for {what} ({condition}); page state: {state}");
             }

@@ -63,6 +63,53 @@ async fn post(server: &TestServer, seeded: &Seeded, team: &str, text: &str, phot
     .await;
 }
 
+/// Numbers compared by value: the server writes a weight as 30.0, JavaScript as 30.
+fn numbers_as_floats(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => json!(n.as_f64()),
+        Value::Array(a) => Value::Array(a.iter().map(numbers_as_floats).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), numbers_as_floats(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Asserts that the view the page built from a snapshot and its deltas is exactly the server's
+/// view for the same role at the same seq (`View::apply` of the core, done in JavaScript).
+async fn assert_same_view(
+    b: &Browser,
+    server: &TestServer,
+    challenge: &str,
+    token: Option<&str>,
+    page: &str,
+) {
+    let (status, view) = server
+        .get(&format!("/api/challenges/{challenge}/view"), token)
+        .await;
+    assert_eq!(status, 200);
+    let seq = view["seq"].as_u64().expect("seq");
+    b.wait(
+        &format!("window.makerpulse.live.view?.seq === {seq}"),
+        &format!("{page} at seq {seq}"),
+    )
+    .await;
+    let held = b
+        .js(
+            "return JSON.stringify(window.makerpulse.live.view);",
+            vec![],
+        )
+        .await;
+    let held: Value = serde_json::from_str(held.as_str().expect("json")).expect("view");
+    assert_eq!(
+        numbers_as_floats(&held),
+        numbers_as_floats(&view),
+        "{page}: the page's view differs from the server's"
+    );
+}
+
 /// The link a minted token opens (the token in the fragment).
 fn console(server: &TestServer, page: &str, token: &str) -> String {
     format!("{}/{page}/c#token={token}", server.http())
@@ -255,6 +302,20 @@ async fn a_team_post_with_a_photo_reaches_the_phone_timeline() {
     )
     .await;
     phone.shot("phone-team").await;
+    // A cheer: counted at once on the phone, and in the people's choice after the next tally.
+    phone.click("button.cheer").await;
+    phone
+        .wait(
+            "document.querySelector('.team-stats').textContent.includes('You cheered 1 times')",
+            "the cheer counted",
+        )
+        .await;
+    phone
+        .wait(
+            "document.querySelector('.team-stats').textContent.includes('1 cheers')",
+            "the cheer tallied",
+        )
+        .await;
     // The milestone button ticks off the first milestone, and the phone sees it.
     team.click(".next-ms button").await;
     phone
@@ -782,9 +843,167 @@ async fn every_page_at_1080p_and_on_a_phone() {
     );
     left.shot("screen-reveal").await;
     right.shot("screen-reveal").await;
+    assert_same_view(&left, &server, "c", None, "the big screen").await;
     left.assert_clean("screen").await;
     right.assert_clean("screen").await;
     left.close().await;
     right.close().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_organizer_sets_up_and_runs_a_challenge_from_the_admin_console() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let http = server.http();
+    let driver = Driver::start().await;
+    let b = driver.browser(DESKTOP.0, DESKTOP.1).await;
+
+    // The admin link printed at start opens the chooser; a challenge is created from it.
+    b.goto(&format!("{http}/admin#token={ADMIN}")).await;
+    b.wait(
+        "location.hash === '' && document.querySelector('input[name=id]')",
+        "the chooser",
+    )
+    .await;
+    b.type_into("input[name=id]", "expo").await;
+    b.type_into(".grid-form input[lang=zh]", "创客真人秀 2026")
+        .await;
+    b.type_into(".grid-form input[lang=en]", "Maker Reality Show 2026")
+        .await;
+    b.click(".grid-form button[type=submit]").await;
+    b.wait("document.querySelector('.admin-tabs') && document.querySelector('.title')?.textContent === 'Maker Reality Show 2026'", "the new challenge's console").await;
+
+    // Tracks.
+    b.click(".admin-tabs .tab[data-tab=\"setup\"]").await;
+    for (id, zh, en) in [("hw", "硬件", "Hardware"), ("sw", "软件", "Software")] {
+        b.type_into(".inline-form input:not([lang])", id).await;
+        b.type_into(".inline-form input[lang=zh]", zh).await;
+        b.type_into(".inline-form input[lang=en]", en).await;
+        b.click(".inline-form button[type=submit]").await;
+        b.wait(&format!("[...document.querySelectorAll('.edit-row code')].some(c => c.textContent === '{id}')"), id).await;
+    }
+    // The rubric: one more criterion, weighted 5.
+    b.click("button[data-i18n=\"add_criterion\"]").await;
+    b.js("const rows = document.querySelector('.rubric-form .rows').children; const last = rows[rows.length - 1]; \
+          last.querySelector('input.cid').value = 'impact'; last.querySelector('input[lang=en]').value = 'Social impact'; \
+          last.querySelector('input[lang=zh]').value = '社会影响'; last.querySelector('input.w').value = '5';", vec![]).await;
+    b.click("button[data-i18n=\"save_rubric\"]").await;
+    b.wait("window.makerpulse.live.view.rubric.criteria.some(c => c.id === 'impact' && c.weight === 5)", "the new rubric").await;
+    b.shot("admin-setup").await;
+
+    // Teams, with a member.
+    b.click(".admin-tabs .tab[data-tab=\"teams\"]").await;
+    for (id, track, en) in [("lumen", "hw", "Lumen"), ("atlas", "sw", "Atlas")] {
+        b.type_into("input[name=team_id]", id).await;
+        b.js(&format!("const s = document.querySelector('.team-form select'); s.value = '{track}'; s.dispatchEvent(new Event('change'));"), vec![]).await;
+        b.type_into(".team-form .pair input[lang=en]", en).await;
+        b.click(".team-form button[data-i18n=\"add_member\"]").await;
+        b.type_into(".team-form .rows input", "Anna Schmidt").await;
+        b.click(".team-form button[type=submit]").await;
+        b.wait(
+            &format!("document.querySelector('tr[data-team=\"{id}\"]')"),
+            id,
+        )
+        .await;
+    }
+    // A link for the team, with its QR code; it opens the team's console.
+    b.click("button[data-mint=\"team:lumen\"]").await;
+    let link = b
+        .wait(
+            "document.querySelector('.minted .link-text')?.textContent",
+            "the minted link",
+        )
+        .await;
+    let link = link.as_str().unwrap().to_owned();
+    assert!(
+        link.starts_with(&format!("{http}/team/expo#token=")),
+        "{link}"
+    );
+    let qr = b
+        .js(
+            "return document.querySelector('.minted .qr').dataset.qr",
+            vec![],
+        )
+        .await;
+    assert_eq!(qr, json!(link), "the QR code carries the link");
+
+    // A judge of the hardware track.
+    b.click(".admin-tabs .tab[data-tab=\"judges\"]").await;
+    b.type_into("input[name=judge_id]", "wang").await;
+    b.type_into(".judge-form .pair input[lang=zh]", "王芳")
+        .await;
+    b.type_into(".judge-form .pair input[lang=en]", "Wang Fang")
+        .await;
+    b.click(".judge-form .checks input[value=\"hw\"]").await;
+    b.click(".judge-form button[type=submit]").await;
+    b.wait(
+        "document.querySelector('tr[data-judge=\"wang\"]')",
+        "the judge",
+    )
+    .await;
+
+    // Start the clock (a second press confirms), pause it with a reason, resume, open scoring.
+    b.click(".admin-tabs .tab[data-tab=\"run\"]").await;
+    b.click("button[data-i18n=\"start_clock\"]").await;
+    b.click("button.armed").await;
+    b.wait(
+        "window.makerpulse.live.view.challenge.phase === 'running'",
+        "the clock running",
+    )
+    .await;
+    b.type_into("input[name=pause_reason]", "Fire drill").await;
+    b.click("button[data-i18n=\"pause_clock\"]").await;
+    b.wait(
+        "document.querySelector('.clock-card .countdown').dataset.state === 'paused'",
+        "the clock paused",
+    )
+    .await;
+    b.click("button[data-i18n=\"resume_clock\"]").await;
+    b.wait(
+        "document.querySelector('.clock-card .countdown')?.dataset.state === 'running'",
+        "the clock running again",
+    )
+    .await;
+    b.click("button[data-i18n=\"open_scoring\"]").await;
+    b.wait(
+        "window.makerpulse.live.view.challenge.scoring_open",
+        "scoring open",
+    )
+    .await;
+    b.wait(
+        "document.querySelector('.online')?.textContent.includes('admins 1')",
+        "who is online",
+    )
+    .await;
+    b.shot("admin-run").await;
+
+    let (_, view) = server.get("/api/challenges/expo/view", Some(ADMIN)).await;
+    assert_eq!(view["tracks"].as_array().unwrap().len(), 2);
+    assert_eq!(view["teams"]["lumen"]["members"][0]["name"], "Anna Schmidt");
+    assert_eq!(view["teams"]["atlas"]["track"], "sw");
+    assert_eq!(
+        view["judges"]["wang"]["assignment"]["tracks"],
+        json!(["hw"])
+    );
+    assert_eq!(
+        view["challenge"]["clock"]["pauses"][0]["reason"],
+        "Fire drill"
+    );
+    assert_same_view(&b, &server, "expo", Some(ADMIN), "the admin console").await;
+    b.assert_clean("admin").await;
+
+    // The minted link works on a phone.
+    let team = driver.browser(PHONE.0, PHONE.1).await;
+    team.goto(&link).await;
+    team.wait(
+        "document.querySelector('.title')?.textContent === 'Lumen'",
+        "the team console from the minted link",
+    )
+    .await;
+    team.assert_clean("team").await;
+    team.close().await;
+    b.close().await;
     server.stop().await;
 }

@@ -132,6 +132,7 @@ async function console_(root, token, id) {
   let tab = sessionStorage.getItem('mp.admin.tab') || 'run';
   if (!TABS.includes(tab)) tab = 'run';
 
+  let submitted = null;
   const send = async (command, okKey = 'cmd_ok') => {
     const cid = newId('admin');
     try {
@@ -146,6 +147,8 @@ async function console_(root, token, id) {
         await postCommand(id, token, { id: cid, command });
       }
       toast(t(okKey));
+      if (submitted) delete submitted.dataset.dirty;
+      submitted = null;
       return true;
     } catch (err) {
       toast(errorText(err), 'error', 7000);
@@ -252,7 +255,7 @@ async function console_(root, token, id) {
       h('ul', { class: 'rows' }, view.tracks.map((tr) => {
         const n = pair(tr.name, 'title_zh_ph', 'title_en_ph');
         const d = pair(tr.description, 'desc_zh_ph', 'desc_en_ph');
-        return h('li', { class: 'edit-row' }, h('code', { class: 'data', text: tr.id }), n.el, d.el,
+        return h('li', { class: 'edit-row track-row' }, h('code', { class: 'data', text: tr.id }), n.el, d.el,
           h('button', { type: 'button', i18n: 'save', on: { click: () => send({ type: 'update_track', id: tr.id, name: n.get(), description: d.get() }, 'saved') } }),
           setup ? confirmButton('remove', () => send({ type: 'remove_track', id: tr.id })) : null);
       })),
@@ -276,11 +279,11 @@ async function console_(root, token, id) {
       critRows.appendChild(li);
     };
     rubric.criteria.forEach(critRow);
-    const rubricForm = h('form', { class: 'card', on: { submit: (ev) => {
+    const rubricForm = h('form', { class: 'card rubric-form', on: { submit: (ev) => {
       ev.preventDefault();
       send({ type: 'set_rubric', rubric: { scale: { min: Number(smin.value), max: Number(smax.value) }, criteria: [...critRows.children].map((li) => li.get()) } }, 'saved');
     } } },
-    h('h2', { i18n: 'rubric' }), field('rubric_scale', smin, ' – ', smax), critRows,
+    h('h2', { i18n: 'rubric' }), h('label', { class: 'field inline-field' }, h('span', { class: 'label', i18n: 'rubric_scale' }), smin, h('span', { text: '–' }), smax), critRows,
     h('button', { type: 'button', i18n: 'add_criterion', on: { click: () => critRow(null) } }),
     h('button', { type: 'submit', class: 'primary', i18n: 'save_rubric', disabled: !setup }), setup ? null : h('p', { class: 'muted', i18n: 'setup_only' }));
 
@@ -299,7 +302,7 @@ async function console_(root, token, id) {
       msRows.appendChild(li);
     };
     view.milestones.forEach(msRow);
-    const msForm = h('form', { class: 'card', on: { submit: (ev) => {
+    const msForm = h('form', { class: 'card milestones-form', on: { submit: (ev) => {
       ev.preventDefault();
       send({ type: 'set_milestones', milestones: [...msRows.children].map((li) => li.get()) }, 'saved');
     } } },
@@ -563,7 +566,6 @@ async function console_(root, token, id) {
 
   function rerender() {
     if (!view) return;
-    delete body.dataset.dirty;
     stale = false;
     renderTabs();
     const c = view.challenge;
@@ -610,11 +612,16 @@ async function console_(root, token, id) {
       }
     }, 200);
   });
-  body.addEventListener('input', () => {
-    body.dataset.dirty = '1';
+  // A form someone typed into stays as typed until it is saved (or the tab changes).
+  body.addEventListener('input', (ev) => {
+    const form = ev.target.closest && ev.target.closest('form');
+    if (form) form.dataset.dirty = '1';
   });
+  body.addEventListener('submit', (ev) => {
+    submitted = ev.target;
+  }, true);
   function dirtyForms() {
-    return body.dataset.dirty === '1';
+    return !!body.querySelector('form[data-dirty]');
   }
   live.on('status', (status) => {
     if (status === 'unauthorized') notice(root, 'unauthorized', h('p', {}, h('a', { href: '/admin', i18n: 'sign_out', on: { click: () => keepAdminToken(null) } })));
