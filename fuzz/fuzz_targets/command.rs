@@ -7,10 +7,16 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
-use makerpulse_core::{decide, snapshot, stamp, Actor, Decision, Envelope, Event, JudgeId, Projector, Role, State, TeamId, View};
+use makerpulse_core::{
+    decide, snapshot, stamp, Actor, Decision, Envelope, Event, JudgeId, Projector, Role, State,
+    TeamId, View,
+};
 
 fn at(minutes: i64) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-05-01T09:00:00Z").unwrap().with_timezone(&Utc) + chrono::Duration::minutes(minutes)
+    DateTime::parse_from_rfc3339("2026-05-01T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+        + chrono::Duration::minutes(minutes)
 }
 
 /// A small running challenge: two tracks, three teams, two judges, scoring open.
@@ -42,9 +48,15 @@ fn fixture() -> &'static (State, Vec<Event>) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let Ok(text) = std::str::from_utf8(rest) else { return };
-    let Ok(envelope) = Envelope::from_json(text) else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let Ok(envelope) = Envelope::from_json(text) else {
+        return;
+    };
     let actor = match selector % 7 {
         0 => Actor::Admin,
         1 => Actor::Audience,
@@ -56,18 +68,32 @@ fuzz_target!(|data: &[u8]| {
     };
     let now = at(60 + i64::from(selector));
     let (before, log) = fixture();
-    let Ok(Decision::Append(bodies)) = decide(before, &actor, &envelope, now) else { return };
+    let Ok(Decision::Append(bodies)) = decide(before, &actor, &envelope, now) else {
+        return;
+    };
     let events = stamp(before, &actor, &envelope, bodies, now);
     let mut after = before.clone();
     for event in &events {
         after.apply(event).expect("stamped events follow");
         // Every event reads back from its JSON as itself.
-        assert_eq!(&Event::from_json(&event.to_json()).expect("reads back"), event);
+        assert_eq!(
+            &Event::from_json(&event.to_json()).expect("reads back"),
+            event
+        );
     }
     let mut all = log.clone();
     all.extend(events.iter().cloned());
-    assert_eq!(State::replay(&all).expect("replays"), after, "replay differs from the live state");
-    for role in [Role::Audience, Role::Admin, Role::Team(TeamId::new("t1").unwrap()), Role::Judge(JudgeId::new("j1").unwrap())] {
+    assert_eq!(
+        State::replay(&all).expect("replays"),
+        after,
+        "replay differs from the live state"
+    );
+    for role in [
+        Role::Audience,
+        Role::Admin,
+        Role::Team(TeamId::new("t1").unwrap()),
+        Role::Judge(JudgeId::new("j1").unwrap()),
+    ] {
         let mut view: View = snapshot(before, &role);
         let projector = Projector::new(&after);
         for event in &events {
@@ -76,6 +102,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         view.seq = after.seq();
-        assert_eq!(view, snapshot(&after, &role), "the deltas do not fold to the snapshot");
+        assert_eq!(
+            view,
+            snapshot(&after, &role),
+            "the deltas do not fold to the snapshot"
+        );
     }
 });

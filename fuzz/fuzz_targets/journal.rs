@@ -10,7 +10,9 @@ use makerpulse_server::journal::Journal;
 fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("c.journal");
-    std::fs::File::create(&path).and_then(|mut f| f.write_all(data)).expect("write");
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(data))
+        .expect("write");
     if let Ok(opened) = Journal::open(&path) {
         // What was kept is a gapless prefix that reads back whole after reopening.
         let kept = opened.events.clone();
