@@ -1,0 +1,364 @@
+//! One run: seed, connect every viewer, hold each rate for a step while measuring, optionally
+//! drop and resume every viewer mid-step, then report. Every wait is bounded in time.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::config::Config;
+use crate::procstat::{self, Sample};
+use crate::publish::Publisher;
+use crate::report::{Reconnect, Report, StepReport};
+use crate::seed;
+use crate::stats::{Clock, Counters, Latency, Percentiles, SendTimes, Step};
+use crate::target::Kind;
+use crate::viewer::{self, Seat, Shared, STOP};
+
+/// How long connecting every viewer may take at most.
+const JOIN_LIMIT: Duration = Duration::from_secs(180);
+
+fn source_address(i: usize, per_address: usize) -> IpAddr {
+    let n = i / per_address.max(1);
+    IpAddr::from([127, 0, (n / 250) as u8, (1 + n % 250) as u8])
+}
+
+/// Waits until `done` holds, checking every 20 ms, for at most `limit`; returns how long it took.
+async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    done().then(|| started.elapsed())
+}
+
+/// Runs the load described by `config` and reports what it measured.
+pub async fn run(config: &Config) -> anyhow::Result<Report> {
+    anyhow::ensure!(!config.urls.is_empty(), "at least one --url");
+    for url in &config.urls {
+        crate::target::socket_addr(url)?;
+    }
+    let nofile = procstat::raise_nofile();
+    let load_start = procstat::load_average();
+    let http = config.http_base();
+    let steps = config.rates.len().max(1);
+    let capacity = config
+        .rates
+        .iter()
+        .map(|r| (r * (config.duration + 1.0) * 1.2) as usize + 64)
+        .sum::<usize>()
+        + 1024;
+
+    // Seed (makerpulse) before measuring anything.
+    let mut expect_teams = 0;
+    let seeded = if config.target == Kind::Makerpulse {
+        let admin = config
+            .admin_token
+            .as_deref()
+            .context("makerpulse runs need --admin-token or MAKERPULSE_ADMIN_TOKEN")?;
+        expect_teams = config.teams;
+        Some(seed::seed(&http, &config.challenge, admin, config.teams, config.judges).await?)
+    } else {
+        None
+    };
+
+    let shared = Arc::new(Shared {
+        kind: config.target,
+        clock: Clock::start(),
+        sends: SendTimes::new(capacity),
+        steps: (0..steps).map(|_| Step::default()).collect(),
+        counters: Counters::default(),
+        connect_time: Latency::new(),
+        first_snapshot: Latency::new(),
+        expect_teams,
+        snapshots: Default::default(),
+        gate: Semaphore::new(config.connect_concurrency.max(1)),
+    });
+    if config.target == Kind::Makerpulse {
+        let client = seed::http_client(None)?;
+        let seq = seed::current_seq(&client, &http, &config.challenge).await?;
+        shared.sends.set_base(seq);
+    } else {
+        shared.sends.set_base(0);
+    }
+
+    let baseline = procstat::sample_all(&config.server_pids);
+    let loadgen_start = procstat::sample(None).unwrap_or_default();
+
+    // The join.
+    let (control, rx) = watch::channel(0u64);
+    let mut viewers = JoinSet::new();
+    for i in 0..config.viewers {
+        let base = &config.urls[i % config.urls.len()];
+        let seat = Seat {
+            id: i,
+            url: config
+                .target
+                .viewer_url(base, &config.challenge, &config.pusher_key),
+            from: source_address(i, config.per_address),
+        };
+        viewers.spawn(viewer::run(seat, shared.clone(), rx.clone()));
+    }
+    let n = config.viewers as u64;
+    let c = &shared.counters;
+    let joined = wait_until(JOIN_LIMIT, || {
+        Counters::get(&c.ready) + Counters::get(&c.connect_errors) + Counters::get(&c.errors) >= n
+    })
+    .await;
+    let join_s = joined.map_or(f64::NAN, |d| d.as_secs_f64());
+    let held = Counters::get(&c.connected);
+    eprintln!(
+        "[{}] {held}/{} viewers connected in {join_s:.2} s ({} refused)",
+        config.label,
+        config.viewers,
+        Counters::get(&c.connect_errors)
+    );
+    // Let the server settle (presence broadcasts, allocator) before reading its memory.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let connected = procstat::sample_all(&config.server_pids);
+
+    let publisher = if config.rates.is_empty() {
+        None
+    } else {
+        Some(Arc::new(match (&seeded, config.target) {
+            (Some(seeded), _) => Publisher::makerpulse(&http, &config.challenge, seeded)?,
+            (None, Kind::Pusher) => Publisher::pusher(
+                &http,
+                &config.pusher_app_id,
+                &config.pusher_key,
+                &config.pusher_secret,
+                config.payload_bytes,
+            )?,
+            (None, kind) => {
+                let url = kind.viewer_url(&config.urls[0], &config.challenge, &config.pusher_key);
+                Publisher::socket(kind, &url, config.payload_bytes).await?
+            }
+        }))
+    };
+
+    let mut raws: Vec<StepRaw> = Vec::new();
+    let mut reconnect = None;
+    for (k, step) in shared.steps.iter().enumerate() {
+        let rate = config.rates.get(k).copied().unwrap_or(0.0);
+        let viewers_now = Counters::get(&c.connected);
+        let before = procstat::sample_all(&config.server_pids);
+        let loadgen_before = procstat::sample(None).unwrap_or_default();
+        let started = Instant::now();
+        step.start_ns
+            .store(shared.clock.now_ns(), Ordering::Release);
+        let storm = match (k, config.reconnect_at) {
+            (0, Some(at)) => Some(tokio::spawn(storm(
+                shared.clone(),
+                control.clone(),
+                Duration::from_secs_f64(at),
+                viewers_now,
+            ))),
+            _ => None,
+        };
+        match &publisher {
+            Some(publisher) => {
+                drive(publisher.clone(), shared.clone(), k, rate, config).await;
+            }
+            None => tokio::time::sleep(Duration::from_secs_f64(config.duration)).await,
+        }
+        let sending = started.elapsed().as_secs_f64();
+        let events = Counters::get(&step.events);
+        let expected = events * viewers_now;
+        // Drain: until every message of the step has arrived, or nothing moves for 2 s.
+        let drain_started = Instant::now();
+        let mut last = (u64::MAX, Instant::now());
+        while drain_started.elapsed().as_secs_f64() < config.drain {
+            // Deltas waiting for their writer's answer have arrived too.
+            let got = Counters::get(&step.delivered) + Counters::get(&c.pending);
+            if got >= expected {
+                break;
+            }
+            if got != last.0 {
+                last = (got, Instant::now());
+            } else if last.1.elapsed() > Duration::from_secs(2) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let Some(storm) = storm {
+            reconnect = storm.await.ok();
+        }
+        let after = procstat::sample_all(&config.server_pids);
+        let loadgen_after = procstat::sample(None).unwrap_or_default();
+        let p99 = Percentiles::of(&step.latency.merged()).p99;
+        let raw = StepRaw {
+            rate,
+            seconds: sending,
+            viewers: viewers_now,
+            events,
+            server_cpu_s: after.cpu_s - before.cpu_s,
+            loadgen_cpu_s: loadgen_after.cpu_s - loadgen_before.cpu_s,
+            server_rss_kib: after.rss_kib,
+        };
+        eprintln!("[{}] {}", config.label, raw.finish(step).line());
+        let arrived = Counters::get(&step.delivered) + Counters::get(&c.pending);
+        let over = config
+            .stop_p99_ms
+            .is_some_and(|limit| p99 > limit || arrived < expected);
+        raws.push(raw);
+        if over {
+            break;
+        }
+    }
+
+    let _ = control.send(STOP);
+    let closing = Instant::now();
+    while closing.elapsed() < Duration::from_secs(20) {
+        match tokio::time::timeout(Duration::from_secs(1), viewers.join_next()).await {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => {}
+        }
+    }
+    viewers.abort_all();
+    // Every viewer has settled its last deltas: the steps' numbers are final now.
+    let step_reports = raws
+        .iter()
+        .zip(&shared.steps)
+        .map(|(raw, step)| raw.finish(step))
+        .collect();
+    let end = procstat::sample_all(&config.server_pids);
+    let loadgen_end = procstat::sample(None).unwrap_or_default();
+    Ok(Report::new(
+        config,
+        &shared,
+        nofile,
+        (load_start, procstat::load_average()),
+        held,
+        join_s,
+        [baseline, connected, end],
+        Sample {
+            rss_kib: loadgen_end.rss_kib,
+            cpu_s: loadgen_end.cpu_s - loadgen_start.cpu_s,
+        },
+        step_reports,
+        reconnect,
+    ))
+}
+
+/// What a step measured while it ran; the deliveries are read once every viewer has settled.
+struct StepRaw {
+    rate: f64,
+    seconds: f64,
+    viewers: u64,
+    events: u64,
+    server_cpu_s: f64,
+    loadgen_cpu_s: f64,
+    server_rss_kib: u64,
+}
+
+impl StepRaw {
+    fn finish(&self, step: &Step) -> StepReport {
+        let delivered = Counters::get(&step.delivered);
+        let bytes = Counters::get(&step.bytes);
+        StepReport {
+            rate: self.rate,
+            seconds: self.seconds,
+            viewers: self.viewers,
+            events: self.events,
+            expected: self.events * self.viewers,
+            delivered,
+            delivered_per_s: delivered as f64 / self.seconds.max(1e-9),
+            message_bytes: bytes.checked_div(delivered).unwrap_or(0),
+            latency_ms: Percentiles::of(&step.latency.merged()),
+            server_cpu_s: self.server_cpu_s,
+            loadgen_cpu_s: self.loadgen_cpu_s,
+            server_rss_kib: self.server_rss_kib,
+        }
+    }
+}
+
+/// Sends at `rate` events per second for the step's duration; every send is bounded in time.
+async fn drive(
+    publisher: Arc<Publisher>,
+    shared: Arc<Shared>,
+    k: usize,
+    rate: f64,
+    config: &Config,
+) {
+    if rate <= 0.0 {
+        tokio::time::sleep(Duration::from_secs_f64(config.duration)).await;
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+    let mut tasks = JoinSet::new();
+    let total = (rate * config.duration).round() as u64;
+    let deadline = Instant::now() + Duration::from_secs_f64(config.duration + 5.0);
+    for _ in 0..total {
+        tick.tick().await;
+        if Instant::now() > deadline {
+            break;
+        }
+        while tasks.try_join_next().is_some() {}
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            Counters::inc(&shared.counters.write_skipped);
+            continue;
+        };
+        let (publisher, shared) = (publisher.clone(), shared.clone());
+        let post_every = config.post_every;
+        tasks.spawn(async move {
+            let step = &shared.steps[k];
+            let sent = tokio::time::timeout(
+                Duration::from_secs(30),
+                publisher.publish(&shared, step, post_every),
+            )
+            .await;
+            if !matches!(sent, Ok(Ok(()))) {
+                if let Ok(Err(err)) = &sent {
+                    eprintln!("write failed: {err:#}");
+                }
+                Counters::inc(&shared.counters.write_errors);
+            }
+            drop(permit);
+        });
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(30), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+}
+
+/// After `at`, tells every viewer to drop its connection and resume, and times the storm.
+async fn storm(
+    shared: Arc<Shared>,
+    control: watch::Sender<u64>,
+    at: Duration,
+    viewers: u64,
+) -> Reconnect {
+    tokio::time::sleep(at).await;
+    let c = &shared.counters;
+    let started = Instant::now();
+    control.send_modify(|g| *g += 1);
+    let welcomed = wait_until(Duration::from_secs(60), || {
+        Counters::get(&c.reconnected) >= viewers
+    })
+    .await
+    .map_or(f64::NAN, |d| d.as_secs_f64());
+    let resumed = wait_until(Duration::from_secs(60), || {
+        Counters::get(&c.resumed_replay) + Counters::get(&c.resumed_snapshot) >= viewers
+    })
+    .await
+    .map_or(f64::NAN, |_| started.elapsed().as_secs_f64());
+    Reconnect {
+        viewers,
+        all_welcomed_s: welcomed,
+        all_resumed_s: resumed,
+        resumed_with_missed_messages: Counters::get(&c.resumed_replay),
+        resumed_with_snapshot: Counters::get(&c.resumed_snapshot),
+        reconnected: Counters::get(&c.reconnected),
+    }
+}

@@ -1,0 +1,323 @@
+//! One audience socket: connect, subscribe, then read every message, checking its order and
+//! recording its delivery latency; on command, drop the connection and resume with `since`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use makerpulse_core::protocol::ServerMessage;
+use makerpulse_core::Role;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+use crate::stats::{Clock, Counters, Latency, SendTimes, Step};
+use crate::target::{self, Frame, Kind};
+
+/// What the run asks of every viewer: the generation to be connected in (a new one means drop
+/// and resume), or [`STOP`].
+pub type Control = watch::Receiver<u64>;
+/// The control value that ends every viewer.
+pub const STOP: u64 = u64::MAX;
+
+/// How long a viewer waits for its connection and first snapshot.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything the viewers share.
+pub struct Shared {
+    /// The protocol.
+    pub kind: Kind,
+    /// The run's clock.
+    pub clock: Clock,
+    /// Send times by seq (makerpulse).
+    pub sends: SendTimes,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// Counters.
+    pub counters: Counters,
+    /// Time to open the TCP connection and finish the WebSocket handshake.
+    pub connect_time: Latency,
+    /// Time from starting to connect to the first snapshot (or subscription).
+    pub first_snapshot: Latency,
+    /// The teams a correct makerpulse snapshot holds (0: not checked).
+    pub expect_teams: usize,
+    /// One verified snapshot per seq; every other snapshot at that seq must be byte-identical.
+    pub snapshots: Mutex<HashMap<u64, Utf8Bytes>>,
+    /// Connections being opened at once at most (a listen backlog overflowing would add the
+    /// kernel's one-second SYN retry to the join time instead of measuring the server).
+    pub gate: tokio::sync::Semaphore,
+}
+
+impl Shared {
+    /// The step an event sent at `sent_ns` belongs to.
+    pub fn step_of(&self, sent_ns: u64) -> Option<&Step> {
+        self.steps.iter().rev().find(|s| {
+            let start = Counters::get(&s.start_ns);
+            start != 0 && start <= sent_ns
+        })
+    }
+
+    fn delivered(&self, viewer: usize, sent_ns: u64, now: u64, bytes: usize) {
+        if let Some(step) = self.step_of(sent_ns) {
+            Counters::inc(&step.delivered);
+            step.bytes
+                .fetch_add(bytes as u64, std::sync::atomic::Ordering::Relaxed);
+            step.latency
+                .record(viewer, now.saturating_sub(sent_ns) / 1000);
+        }
+    }
+
+    /// Checks a makerpulse snapshot: the first one at a seq must be a valid audience view at
+    /// that seq with every team; the others must be the same bytes.
+    fn check_snapshot(&self, seq: u64, text: &Utf8Bytes) -> bool {
+        if self.kind != Kind::Makerpulse {
+            return true;
+        }
+        let known = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&seq)
+            .cloned();
+        if let Some(known) = known {
+            return known == *text;
+        }
+        let valid = match serde_json::from_str::<ServerMessage>(text.as_str()) {
+            Ok(ServerMessage::Snapshot { view }) => {
+                view.seq == seq
+                    && view.role == Role::Audience
+                    && view.challenge.is_some()
+                    && (self.expect_teams == 0 || view.teams.len() == self.expect_teams)
+            }
+            _ => false,
+        };
+        if valid {
+            self.snapshots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(seq, text.clone());
+        }
+        valid
+    }
+}
+
+/// Where one viewer connects from and to.
+pub struct Seat {
+    /// Its number.
+    pub id: usize,
+    /// The WebSocket URL.
+    pub url: String,
+    /// The source address.
+    pub from: IpAddr,
+}
+
+/// What a viewer knows between connections.
+struct Position {
+    /// The last seq held (makerpulse) or broadcast number received.
+    last: u64,
+    /// Whether it ever held a snapshot.
+    ready: bool,
+    /// Deltas received before the writer learnt their seq: (seq, received at, bytes).
+    pending: Vec<(u64, u64, usize)>,
+}
+
+/// Runs one viewer until told to stop.
+pub async fn run(seat: Seat, shared: Arc<Shared>, mut control: Control) {
+    let mut pos = Position {
+        last: 0,
+        ready: false,
+        pending: Vec::new(),
+    };
+    let mut generation = *control.borrow_and_update();
+    while generation != STOP {
+        let resume = pos.ready.then_some(pos.last);
+        let opened = {
+            let _permit = shared.gate.acquire().await;
+            tokio::time::timeout(OPEN_TIMEOUT, open(&seat, &shared, &mut pos, resume)).await
+        };
+        match opened {
+            Ok(Ok((ws, resumed))) => {
+                Counters::inc(&shared.counters.connected);
+                let outcome = follow(ws, resumed, &seat, &shared, &mut pos, &mut control).await;
+                shared
+                    .counters
+                    .connected
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                match outcome {
+                    Some(next) => generation = next,
+                    None => {
+                        Counters::inc(&shared.counters.errors);
+                        break;
+                    }
+                }
+            }
+            Ok(Err(_)) | Err(_) => {
+                Counters::inc(&shared.counters.connect_errors);
+                break;
+            }
+        }
+    }
+    settle(&seat, &shared, &mut pos, true);
+}
+
+/// Connects and reads up to the first snapshot (fresh) or the welcome (resume: `true`).
+async fn open(
+    seat: &Seat,
+    shared: &Shared,
+    pos: &mut Position,
+    resume: Option<u64>,
+) -> anyhow::Result<(target::Socket, bool)> {
+    let started = shared.clock.now_ns();
+    let mut ws = target::connect(&seat.url, seat.from).await?;
+    let connected = shared.clock.now_ns();
+    if resume.is_none() {
+        shared
+            .connect_time
+            .record(seat.id, (connected - started) / 1000);
+    }
+    if let Some(hello) = shared.kind.hello(resume) {
+        ws.send(Message::text(hello)).await?;
+    }
+    loop {
+        let Some(msg) = ws.next().await else {
+            anyhow::bail!("closed before the first snapshot");
+        };
+        let Message::Text(text) = msg? else { continue };
+        match shared.kind.classify(text.as_str()) {
+            Frame::Reply(reply) => ws.send(Message::text(reply)).await?,
+            Frame::Welcome(_) if resume.is_some() => {
+                Counters::inc(&shared.counters.reconnected);
+                // The missed deltas (or a snapshot) follow; `follow` tells which.
+                return Ok((ws, true));
+            }
+            Frame::Snapshot(seq) => {
+                if !shared.check_snapshot(seq, &text) {
+                    Counters::inc(&shared.counters.bad_snapshots);
+                }
+                pos.last = seq;
+                pos.ready = true;
+                Counters::inc(&shared.counters.ready);
+                shared
+                    .first_snapshot
+                    .record(seat.id, (shared.clock.now_ns() - started) / 1000);
+                return Ok((ws, false));
+            }
+            Frame::Error => anyhow::bail!("refused: {}", text.as_str()),
+            _ => {}
+        }
+    }
+}
+
+/// Reads messages until the connection ends (`None`) or the run asks for another generation.
+async fn follow(
+    mut ws: target::Socket,
+    mut fresh_resume: bool,
+    seat: &Seat,
+    shared: &Shared,
+    pos: &mut Position,
+    control: &mut Control,
+) -> Option<u64> {
+    loop {
+        tokio::select! {
+            changed = control.changed() => {
+                if changed.is_err() {
+                    return Some(STOP);
+                }
+                let next = *control.borrow_and_update();
+                // Dropping the socket closes it at once, as a phone losing its network would.
+                drop(ws);
+                return Some(next);
+            }
+            msg = ws.next() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
+                    Some(Ok(_)) => continue,
+                };
+                let now = shared.clock.now_ns();
+                match shared.kind.classify(text.as_str()) {
+                    Frame::Delta { seq, prev_seq } => {
+                        if fresh_resume {
+                            fresh_resume = false;
+                            Counters::inc(&shared.counters.resumed_replay);
+                        }
+                        if seq <= pos.last {
+                            Counters::inc(&shared.counters.stale);
+                        } else if prev_seq > pos.last {
+                            Counters::inc(&shared.counters.gaps);
+                            pos.last = seq;
+                        } else {
+                            pos.last = seq;
+                            match shared.sends.get(seq) {
+                                Some(sent) => shared.delivered(seat.id, sent, now, text.len()),
+                                None if shared.sends.is_ours(seq) => {
+                                    Counters::inc(&shared.counters.pending);
+                                    pos.pending.push((seq, now, text.len()));
+                                }
+                                None => Counters::inc(&shared.counters.unattributed),
+                            }
+                        }
+                    }
+                    Frame::Payload { n, sent_ns } => {
+                        if n <= pos.last {
+                            Counters::inc(&shared.counters.stale);
+                        } else {
+                            if n != pos.last + 1 {
+                                Counters::inc(&shared.counters.gaps);
+                            }
+                            pos.last = n;
+                            shared.delivered(seat.id, sent_ns, now, text.len());
+                        }
+                    }
+                    Frame::Snapshot(seq) => {
+                        if fresh_resume {
+                            fresh_resume = false;
+                            Counters::inc(&shared.counters.resumed_snapshot);
+                        } else {
+                            Counters::inc(&shared.counters.resyncs);
+                        }
+                        if !shared.check_snapshot(seq, &text) {
+                            Counters::inc(&shared.counters.bad_snapshots);
+                        }
+                        pos.last = pos.last.max(seq);
+                    }
+                    Frame::Reply(reply) => {
+                        if ws.send(Message::text(reply)).await.is_err() {
+                            return None;
+                        }
+                    }
+                    Frame::Error => Counters::inc(&shared.counters.other),
+                    Frame::Welcome(_) | Frame::Ignore => {}
+                }
+                settle(seat, shared, pos, false);
+            }
+        }
+    }
+}
+
+/// Records the latency of deltas whose send time has become known since they arrived; at the
+/// end (`last`), the ones that never became known are counted as not the run's own.
+fn settle(seat: &Seat, shared: &Shared, pos: &mut Position, last: bool) {
+    if pos.pending.is_empty() {
+        return;
+    }
+    let before = pos.pending.len();
+    pos.pending
+        .retain(|&(seq, received, bytes)| match shared.sends.get(seq) {
+            Some(sent) => {
+                shared.delivered(seat.id, sent, received, bytes);
+                false
+            }
+            None if last => {
+                Counters::inc(&shared.counters.unattributed);
+                false
+            }
+            None => true,
+        });
+    let settled = (before - pos.pending.len()) as u64;
+    shared
+        .counters
+        .pending
+        .fetch_sub(settled, std::sync::atomic::Ordering::Relaxed);
+}
