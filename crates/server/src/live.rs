@@ -72,6 +72,10 @@ async fn upgrade(
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .write_buffer_size(4 * 1024)
+        // tungstenite's default read buffer is 128 KiB per connection, allocated up front and
+        // zero-filled; viewers send almost nothing (a hello, pongs), so 512 bytes keeps an idle
+        // connection at a few KiB. Larger messages (a team's post) are still read whole.
+        .read_buffer_size(512)
         .on_upgrade(move |socket| async move {
             connection(socket, state, hub).await;
             drop(slot);

@@ -58,11 +58,26 @@ fn log_filter(rust_log: Option<&str>) -> EnvFilter {
         .unwrap_or_else(|_| EnvFilter::new(format!("info,{capped}")))
 }
 
+/// How many connections may wait to be accepted. `TcpListener::bind` leaves the kernel's
+/// default of 128 here, and when ten thousand phones join at once (a big screen tells everyone
+/// to open the page) the overflow is dropped and retried by the clients a whole second later.
+/// The kernel caps this at `net.core.somaxconn` (4096 on current kernels).
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Binds the listener and resolves the admin credential, printing a new admin token once.
 async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
-    let listener = TcpListener::bind(args.bind)
-        .await
-        .with_context(|| format!("binding {}", args.bind))?;
+    let listener = listen(args.bind).with_context(|| format!("binding {}", args.bind))?;
     let local = listener.local_addr()?;
     let public_url = args
         .public_url
