@@ -305,8 +305,8 @@ function initial() {
   } catch {
     // Storage may be off (private mode, a sandboxed frame): the browser's language decides.
   }
-  const langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || 'en'];
-  return langs.some((l) => /^zh\b/i.test(l)) && /^zh\b/i.test(langs[0]) ? 'zh' : 'en';
+  const first = (navigator.languages && navigator.languages[0]) || navigator.language || 'en';
+  return /^zh\b/i.test(first) ? 'zh' : 'en';
 }
 
 let current = initial();

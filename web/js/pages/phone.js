@@ -156,6 +156,12 @@ export async function start(root, id, teamParam) {
 
   // ---- cheering ------------------------------------------------------------------------------
   const myCheers = (team) => Number(localStorage.getItem(`mp.cheers.${id}.${team}`) || 0);
+  // The team page's big button survives re-renders, so a tap in progress and its "+1" are kept.
+  const bigButtons = new Map();
+  function bigCheerButton(team) {
+    if (!bigButtons.has(team)) bigButtons.set(team, cheerButton(team, false));
+    return bigButtons.get(team);
+  }
   function cheerButton(team, small) {
     const btn = h('button', {
       type: 'button',
@@ -247,7 +253,7 @@ export async function start(root, id, teamParam) {
           row ? h('span', { class: 'sub', text: t('judges_n', { scored: row.judges_scored, assigned: row.judges_assigned }) }) : null),
         h('div', { class: 'stat' }, h('span', { class: 'label', i18n: 'peoples_choice' }), h('strong', { text: t('cheers_n', { n: (pc ? pc.cheers : 0).toLocaleString() }) }),
           h('span', { class: 'sub', text: t('my_cheers', { n: myCheers(team.id) }) }))),
-      cheerButton(team.id, false),
+      bigCheerButton(team.id),
       h('section', { class: 'milestones' },
         h('h3', { i18n: 'milestones' }),
         milestoneDots(view, team),
@@ -330,8 +336,12 @@ export async function start(root, id, teamParam) {
       }
     }
     if (change.snapshot && route) loadTimeline(route);
-    if (route) render();
-    else renderMain(change.patches);
+    const teamPatches = ['*', 'team', 'team_removed', 'tracks', 'milestones', 'leaderboard', 'peoples_choice', 'revealed', 'challenge', 'post', 'ticker'];
+    if (route) {
+      if (teamPatches.some((k) => change.patches.has(k))) render();
+    } else {
+      renderMain(change.patches);
+    }
     if (change.snapshot || change.patches.has('challenge')) refreshTitle();
   });
   const refreshTitle = title(() => `${view && view.challenge ? loc(view.challenge.title) : t('app_name')} · ${t('link_phone')}`);

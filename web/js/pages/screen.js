@@ -6,7 +6,7 @@
 // Options in the query: `?track=ID` pins one track, `?rotate=SECONDS` sets the rotation (0 stops it).
 
 import { h, replace, setText } from '../dom.js';
-import { t, loc, num, onLang, clockTime } from '../i18n.js';
+import { t, loc, num, onLang, clockTime, lang } from '../i18n.js';
 import { Live } from '../live.js';
 import { syncClock, photoUrl } from '../api.js';
 import { clockAt, hms, clockNote, everySecond } from '../clock.js';
@@ -134,13 +134,19 @@ export async function start(root, id) {
         el = h('li', { class: ['post', tickerReady ? 'new' : ''], data: { post: p.id } });
         tickerItems.set(p.id, el);
       }
-      replace(
+      // A post never changes: its card is built once (again only for another language), so
+      // its photo is not reloaded on every update.
+      const key = `${lang()}:${team ? loc(team.name) : ''}`;
+      if (el.dataset.built !== key) {
+        el.dataset.built = key;
+        replace(
         el,
         p.photos.length ? h('img', { class: 'thumb', src: photoUrl(p.photos[0].sha256), alt: t('photo_alt'), loading: 'lazy' }) : null,
         h('div', { class: 'post-body' },
           h('div', { class: 'post-head' }, h('strong', { class: 'data', text: team ? loc(team.name) : p.team }), h('time', { text: clockTime(p.at) })),
           h('p', { class: 'user text', text: p.text })),
-      );
+        );
+      }
       if (tickerList.children[i] !== el) tickerList.insertBefore(el, tickerList.children[i] || null);
     });
     tickerReady = true;
