@@ -5,7 +5,7 @@
 import { h, replace, setText, safeLink } from '../dom.js';
 import { t, loc, num, onLang, when } from '../i18n.js';
 import { Live } from '../live.js';
-import { getJSON, syncClock, photoUrl, newId, errorText } from '../api.js';
+import { getJSON, syncClock, photoUrl, errorText } from '../api.js';
 import { clockAt, hms, clockNote, everySecond } from '../clock.js';
 import { Board, rowsOf, milestoneDots } from '../board.js';
 import { langSwitch, statusBanner, title, toast } from '../chrome.js';
