@@ -64,7 +64,10 @@ async fn a_team_posts_a_photo_and_the_timeline_serves_it_safely() {
     huge.resize(6 * 1024 * 1024, 0);
     let (status, _) = upload(&server, team, "image/png", huge).await;
     assert_eq!(status, 413);
+    // Without a token: log in (401); with a judge's: not allowed (403).
     let (status, _) = upload(&server, None, "image/png", PNG.to_vec()).await;
+    assert_eq!(status, 401);
+    let (status, _) = upload(&server, Some(tokens.judge("j1")), "image/png", PNG.to_vec()).await;
     assert_eq!(status, 403);
 
     let post = Command::PostProgress {
@@ -240,7 +243,7 @@ async fn operations_endpoints_and_security_headers() {
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     // The admin log is for admins only.
     let (status, _) = server.get("/api/challenges/c/log", None).await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 401);
     let log = reqwest::Client::new()
         .get(format!("{}/api/challenges/c/log", server.http()))
         .bearer_auth(ADMIN)

@@ -54,6 +54,7 @@ impl Actor {
 pub struct Envelope {
     /// Protocol version the client speaks; absent means the current one.
     #[serde(default = "current_schema")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1))]
     pub schema: u32,
     /// Chosen by the client, unique per actor (a UUID is ideal). Resending a command with the
     /// same id returns the first answer and changes nothing.
@@ -311,6 +312,7 @@ pub enum Command {
         links: Vec<String>,
         /// Percent done.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
         percent: Option<u8>,
     },
     /// Ticks off the team's next milestone.

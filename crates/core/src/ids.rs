@@ -33,10 +33,19 @@ pub fn check_id(kind: &'static str, raw: &str) -> Result<(), DomainError> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                string_schema(ID_PATTERN, 1, MAX_ID_LEN, concat!("A ", $kind, " id"))
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
 
         impl $name {
             /// The name of this kind of id in error messages.
@@ -121,10 +130,46 @@ id_type!(
 
 /// The SHA-256 of a bearer token, as 64 lowercase hex digits. Tokens themselves never enter the
 /// core: the server hashes what it mints and what it is shown.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TokenHash(String);
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for TokenHash {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(
+            "^[0-9a-f]{64}$",
+            64,
+            64,
+            "SHA-256 of a token, lowercase hex",
+        )
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for TokenHash {}
+
+/// The pattern every id matches, as a regular expression (for the OpenAPI document).
+pub const ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
+
+/// A string schema with a pattern and length bounds, so the API document says exactly what an id
+/// accepts.
+#[cfg(feature = "openapi")]
+fn string_schema(
+    pattern: &str,
+    min: usize,
+    max: usize,
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .description(Some(description))
+        .into()
+}
 
 impl TokenHash {
     /// Hashes a token as presented by a client.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::{new_token, AppState};
-use crate::http::error::{ApiError, ApiJson};
+use crate::http::error::{seq_param, ApiError, ApiJson, ApiQuery};
 use crate::http::{bearer, ClientIp};
 use crate::hub::{Answer, Hub};
 use crate::journal;
@@ -68,6 +68,17 @@ impl FromRequestParts<AppState> for Caller {
             .await
             .ok_or(ApiError::Unauthorized)?;
         Ok(Caller { hub, actor })
+    }
+}
+
+impl Caller {
+    /// Admins only: no token is 401 (log in), another role's token is 403.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self.actor {
+            Actor::Admin => Ok(()),
+            Actor::Audience => Err(ApiError::Unauthorized),
+            _ => Err(ApiError::Forbidden("admin")),
+        }
     }
 }
 
@@ -241,16 +252,21 @@ pub struct MintedToken {
 #[utoipa::path(post, path = "/api/challenges/{id}/tokens", tag = "commands",
     params(("id" = String, Path, description = "Challenge id")),
     request_body = MintRequest,
-    responses((status = 200, body = MintedToken), (status = 403, body = crate::http::error::ErrorBody)),
+    responses(
+        (status = 200, body = MintedToken),
+        (status = 400, description = "Malformed request", body = crate::http::error::ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = crate::http::error::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge, team or judge", body = crate::http::error::ErrorBody),
+        (status = 503, description = "The log is unavailable", body = crate::http::error::ErrorBody),
+    ),
     security(("bearer" = [])))]
 async fn mint_token(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<MintRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
-    if caller.actor != Actor::Admin {
-        return Err(ApiError::Forbidden("admin"));
-    }
+    caller.require_admin()?;
     let token = new_token();
     let command = Command::IssueToken {
         subject: request.subject.clone(),
@@ -280,23 +296,30 @@ async fn mint_token(
 
 /// Which seq to read at.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AtSeq {
     /// Read the view as it was at this seq (replay); the live view when absent.
+    #[param(minimum = 0, maximum = 9007199254740991_u64)]
     pub at: Option<u64>,
 }
 
 /// The caller's view of the challenge, live or at a past seq.
 #[utoipa::path(get, path = "/api/challenges/{id}/view", tag = "reads",
     params(("id" = String, Path, description = "Challenge id"), AtSeq),
-    responses((status = 200, body = View), (status = 404, body = crate::http::error::ErrorBody)),
+    responses(
+        (status = 200, body = View),
+        (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
+        (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge, or no such seq yet", body = crate::http::error::ErrorBody),
+    ),
     security((), ("bearer" = [])))]
 async fn view(
     State(state): State<AppState>,
     caller: Caller,
-    Query(at): Query<AtSeq>,
+    ApiQuery(at): ApiQuery<AtSeq>,
 ) -> Result<Json<View>, ApiError> {
     let role = Role::of(&caller.actor);
-    match at.at {
+    match seq_param("at", at.at)? {
         None => Ok(Json(snapshot(&caller.hub.state(), &role))),
         Some(seq) => {
             let past = state_at(&state, caller.hub.id(), seq)?;
@@ -318,7 +341,11 @@ fn state_at(state: &AppState, id: &ChallengeId, seq: u64) -> Result<CoreState, A
 /// The caller's leaderboard, with the breakdown its role may see.
 #[utoipa::path(get, path = "/api/challenges/{id}/leaderboard", tag = "reads",
     params(("id" = String, Path, description = "Challenge id")),
-    responses((status = 200, body = BoardView)),
+    responses(
+        (status = 200, body = BoardView),
+        (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
+    ),
     security((), ("bearer" = [])))]
 async fn leaderboard(caller: Caller) -> Json<BoardView> {
     let role = Role::of(&caller.actor);
@@ -329,7 +356,11 @@ async fn leaderboard(caller: Caller) -> Json<BoardView> {
 /// A team's whole timeline, oldest first.
 #[utoipa::path(get, path = "/api/challenges/{id}/teams/{team}/timeline", tag = "reads",
     params(("id" = String, Path, description = "Challenge id"), ("team" = String, Path, description = "Team id")),
-    responses((status = 200, body = Vec<Post>), (status = 404, body = crate::http::error::ErrorBody)),
+    responses(
+        (status = 200, body = Vec<Post>),
+        (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge or team", body = crate::http::error::ErrorBody),
+    ),
     security((), ("bearer" = [])))]
 async fn team_timeline(
     caller: Caller,
@@ -345,8 +376,10 @@ async fn team_timeline(
 
 /// Where to start reading the log.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Since {
     /// Events after this seq (0 for all).
+    #[param(minimum = 0, maximum = 9007199254740991_u64)]
     pub since: Option<u64>,
 }
 
@@ -354,19 +387,23 @@ pub struct Since {
 /// writes.
 #[utoipa::path(get, path = "/api/challenges/{id}/log", tag = "reads",
     params(("id" = String, Path, description = "Challenge id"), Since),
-    responses((status = 200, content_type = "application/x-ndjson", body = String)),
+    responses(
+        (status = 200, content_type = "application/x-ndjson", body = String),
+        (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = crate::http::error::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
+    ),
     security(("bearer" = [])))]
 async fn log(
     State(state): State<AppState>,
     caller: Caller,
-    Query(since): Query<Since>,
+    ApiQuery(since): ApiQuery<Since>,
 ) -> Result<Response, ApiError> {
-    if caller.actor != Actor::Admin {
-        return Err(ApiError::Forbidden("admin"));
-    }
+    caller.require_admin()?;
     let path = journal::path_for(&state.config.data_dir, caller.hub.id());
     let events = journal::read_until(&path, u64::MAX)?;
-    let since = since.since.unwrap_or(0);
+    let since = seq_param("since", since.since)?.unwrap_or(0);
     let mut body = String::new();
     for event in events.iter().filter(|e| e.seq > since) {
         body.push_str(&event.to_json());

@@ -183,3 +183,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
     }
 }
+
+/// Query parameters whose rejections use the API's error body.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::BadRequest("malformed", rejection.body_text())),
+        }
+    }
+}
+
+/// The largest seq a query may name: the largest integer a JavaScript client holds exactly.
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
+
+/// Checks a seq from a query string against [`MAX_SEQ`].
+pub fn seq_param(name: &'static str, value: Option<u64>) -> Result<Option<u64>, ApiError> {
+    match value {
+        Some(v) if v > MAX_SEQ => Err(ApiError::BadRequest(
+            "malformed",
+            format!("{name} must be at most {MAX_SEQ}"),
+        )),
+        other => Ok(other),
+    }
+}

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::Query;
 use axum::http::{header, HeaderMap};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +18,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::app::AppState;
 use crate::http::api::{Caller, Since};
+use crate::http::error::{seq_param, ApiError, ApiQuery};
 use crate::hub::{Hub, Start};
 use crate::metrics::Metrics;
 
@@ -106,13 +106,18 @@ fn start(state: &AppState, caller: &Caller, since: Option<u64>) -> mpsc::Receive
 /// then every new message; an empty line every 15 s while idle.
 #[utoipa::path(get, path = "/api/challenges/{id}/events", tag = "feeds",
     params(("id" = String, Path, description = "Challenge id"), Since),
-    responses((status = 200, content_type = "application/x-ndjson", description = "One server message (snapshot or delta) per line", body = makerpulse_core::protocol::ServerMessage)))]
+    responses(
+        (status = 200, content_type = "application/x-ndjson", description = "One server message (snapshot or delta) per line", body = makerpulse_core::protocol::ServerMessage),
+        (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
+        (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
+    ))]
 async fn ndjson(
     axum::extract::State(state): axum::extract::State<AppState>,
     caller: Caller,
-    Query(since): Query<Since>,
-) -> Response {
-    let rx = start(&state, &caller, since.since);
+    ApiQuery(since): ApiQuery<Since>,
+) -> Result<Response, ApiError> {
+    let rx = start(&state, &caller, seq_param("since", since.since)?);
     let body = stream::unfold(rx, |mut rx| async move {
         match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
             Ok(Some(item)) => {
@@ -125,32 +130,41 @@ async fn ndjson(
             Err(_) => Some((Ok(Bytes::from_static(b"\n")), rx)),
         }
     });
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, "application/x-ndjson"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
         Body::from_stream(body),
     )
-        .into_response()
+        .into_response())
 }
 
 /// The audience view as Server-Sent Events: `snapshot` and `delta` events whose id is the seq, so
 /// a browser's automatic reconnect resumes with `Last-Event-ID`.
 #[utoipa::path(get, path = "/api/challenges/{id}/sse", tag = "feeds",
     params(("id" = String, Path, description = "Challenge id"), Since),
-    responses((status = 200, content_type = "text/event-stream", description = "snapshot and delta events", body = makerpulse_core::protocol::ServerMessage)))]
+    responses(
+        (status = 200, content_type = "text/event-stream", description = "snapshot and delta events", body = makerpulse_core::protocol::ServerMessage),
+        (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
+        (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
+    ))]
 async fn sse(
     axum::extract::State(state): axum::extract::State<AppState>,
     caller: Caller,
-    Query(since): Query<Since>,
+    ApiQuery(since): ApiQuery<Since>,
     headers: HeaderMap,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let rx = start(&state, &caller, last_event_id.or(since.since));
+    let rx = start(
+        &state,
+        &caller,
+        seq_param("since", last_event_id.or(since.since))?,
+    );
     let events = stream::unfold(rx, |mut rx| async move {
         let item = rx.recv().await?;
         let kind = if item.text.as_str().starts_with(r#"{"type":"snapshot""#) {
@@ -164,5 +178,5 @@ async fn sse(
             .data(item.text.as_str());
         Some((Ok(event), rx))
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(KEEPALIVE))
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEPALIVE)))
 }

@@ -49,8 +49,11 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageType> {
     request_body(content = Vec<u8>, content_type = "image/png"),
     responses(
         (status = 200, body = PhotoRef),
-        (status = 413, body = crate::http::error::ErrorBody),
-        (status = 415, body = crate::http::error::ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = crate::http::error::ErrorBody),
+        (status = 403, description = "Not a team or an admin", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
+        (status = 413, description = "Over 5 MiB", body = crate::http::error::ErrorBody),
+        (status = 415, description = "Not a PNG, JPEG or WebP image, or not the type claimed", body = crate::http::error::ErrorBody),
     ),
     security(("bearer" = [])))]
 async fn upload(
@@ -59,8 +62,10 @@ async fn upload(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<PhotoRef>, ApiError> {
-    if !matches!(caller.actor, Actor::Team(_) | Actor::Admin) {
-        return Err(ApiError::Forbidden("team"));
+    match caller.actor {
+        Actor::Team(_) | Actor::Admin => {}
+        Actor::Audience => return Err(ApiError::Unauthorized),
+        _ => return Err(ApiError::Forbidden("team")),
     }
     let body = body.map_err(|_| ApiError::TooLarge(MAX_PHOTO))?;
     let detected = sniff(&body).ok_or_else(|| {

@@ -1,7 +1,7 @@
 //! What the replay page needs beside `view?at=SEQ`: when things happened. The replay scrubs
 //! through the 72 hours by time, so it needs to know which seq stood at which moment.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::http::api::Caller;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ApiQuery};
 use crate::journal;
 
 /// The route.
@@ -29,8 +29,10 @@ pub struct Moment {
 
 /// How finely to mark time.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Every {
     /// Seconds per mark: 60 when absent, from 1 to 86400.
+    #[param(minimum = 1, maximum = 86400)]
     pub every: Option<u64>,
 }
 
@@ -38,17 +40,30 @@ pub struct Every {
 /// `every` seconds that saw events, the last of them. Pair it with `view?at=SEQ`.
 #[utoipa::path(get, path = "/api/challenges/{id}/times", tag = "reads",
     params(("id" = String, Path, description = "Challenge id"), Every),
-    responses((status = 200, body = Vec<Moment>), (status = 404, body = crate::http::error::ErrorBody)),
+    responses(
+        (status = 200, body = Vec<Moment>),
+        (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
+        (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
+    ),
     security((), ("bearer" = [])))]
 async fn times(
     State(state): State<AppState>,
     caller: Caller,
-    Query(every): Query<Every>,
+    ApiQuery(every): ApiQuery<Every>,
 ) -> Result<Json<Vec<Moment>>, ApiError> {
     let path = journal::path_for(&state.config.data_dir, caller.hub.id());
     let until = caller.hub.state().seq();
     let events = journal::read_until(&path, until)?;
-    let every = every.every.unwrap_or(60).clamp(1, 86_400) as i64;
+    let every = match every.every.unwrap_or(60) {
+        every @ 1..=86_400 => every as i64,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "malformed",
+                "every must be from 1 to 86400 seconds".into(),
+            ))
+        }
+    };
     Ok(Json(marks(events.iter().map(|e| (e.seq, e.at)), every)))
 }
 
