@@ -313,3 +313,51 @@ async fn export_and_import_move_a_challenge_to_another_data_directory() {
     assert_eq!(view, original);
     moved.stop().await;
 }
+
+#[tokio::test]
+async fn every_page_sends_security_headers_and_only_the_embed_may_be_framed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    for path in [
+        "/",
+        "/admin",
+        "/screen/c",
+        "/phone/c",
+        "/phone/c/teams/t1",
+        "/team/c",
+        "/judge/c",
+        "/replay/c",
+        "/embed/c",
+    ] {
+        let res = reqwest::get(format!("{}{path}", server.http()))
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        let headers = res.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{path}: {csp}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        if path.starts_with("/embed/") {
+            assert!(csp.contains("frame-ancestors *"), "{path}: {csp}");
+            assert!(!headers.contains_key("x-frame-options"), "{path}");
+        } else {
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+            assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        }
+    }
+    // API answers are not pages, but never sniffed either.
+    let res = reqwest::get(format!("{}/api/challenges/c/view", server.http()))
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    server.stop().await;
+}
