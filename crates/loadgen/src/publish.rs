@@ -262,7 +262,10 @@ type HmacSha256 = Hmac<sha2::Sha256>;
 impl PusherWriter {
     async fn publish(&self, shared: &Shared, step: &Step) -> anyhow::Result<()> {
         let mut n = self.n.lock().await;
-        let next = *n + 1;
+        // A number is spent even when the API answers with an error: if the event went out
+        // anyway, viewers must not see it twice; if it did not, they see the gap.
+        *n += 1;
+        let next = *n;
         let sent = shared.clock.now_ns();
         let body = serde_json::json!({
             "name": "m",
@@ -292,12 +295,11 @@ impl PusherWriter {
             .body(body)
             .send()
             .await?;
-        anyhow::ensure!(
-            res.status().is_success(),
-            "pusher events API answered {}",
-            res.status()
-        );
-        *n = next;
+        let status = res.status();
+        if !status.is_success() {
+            let body = res.text().await.unwrap_or_default();
+            anyhow::bail!("pusher events API answered {status}: {body}");
+        }
         Counters::inc(&step.events);
         Ok(())
     }

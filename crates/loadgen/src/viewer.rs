@@ -20,6 +20,8 @@ use crate::target::{self, Frame, Kind};
 pub type Control = watch::Receiver<u64>;
 /// The control value that ends every viewer.
 pub const STOP: u64 = u64::MAX;
+/// What `follow` answers when the control changed: read it again.
+const NEXT: u64 = u64::MAX - 1;
 
 /// How long a viewer waits for its connection and first snapshot.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -145,6 +147,7 @@ pub async fn run(seat: Seat, shared: Arc<Shared>, mut control: Control) {
                     .connected
                     .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 match outcome {
+                    Some(NEXT) => generation = *control.borrow_and_update(),
                     Some(next) => generation = next,
                     None => {
                         Counters::inc(&shared.counters.errors);
@@ -218,16 +221,19 @@ async fn follow(
     pos: &mut Position,
     control: &mut Control,
 ) -> Option<u64> {
+    // One waiter on the control channel for the whole connection: a new one per message would
+    // lock the channel's waiter list, shared by every viewer, twice per message.
+    let changed = control.changed();
+    tokio::pin!(changed);
     loop {
         tokio::select! {
-            changed = control.changed() => {
+            changed = &mut changed => {
                 if changed.is_err() {
                     return Some(STOP);
                 }
-                let next = *control.borrow_and_update();
                 // Dropping the socket closes it at once, as a phone losing its network would.
                 drop(ws);
-                return Some(next);
+                return Some(NEXT);
             }
             msg = ws.next() => {
                 let text = match msg {
