@@ -1,0 +1,169 @@
+# Shared helpers of the benchmark scripts (sourced, not run): where things are, how to start and
+# stop each server under test, and how to run the load generator against it. Every server listens
+# on 127.0.0.1 only; every load run is bounded by the load generator's own limits and a timeout.
+
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$CARGO_TARGET_DIR/release
+WORK=${BENCH_WORK:-$BENCH_DIR/work}
+RESULTS=${RESULTS:-$BENCH_DIR/results}
+SOCKUDO=${SOCKUDO:-$WORK/sockudo/bin/sockudo}
+export MAKERPULSE_ADMIN_TOKEN=${MAKERPULSE_ADMIN_TOKEN:-bench-admin-token-0123456789abcdef}
+# How many times each scenario runs every target, interleaved; the README quotes medians.
+REPEATS=${REPEATS:-3}
+# The sizes peers send, measured on makerpulse's audience stream of the seeded challenge
+# (12 teams, 3 tracks): a scorecard's delta and the snapshot. Scenario scripts re-measure the
+# delta in each repeat and use that.
+PAYLOAD_BYTES=${PAYLOAD_BYTES:-7466}
+SNAPSHOT_BYTES=${SNAPSHOT_BYTES:-12900}
+
+# One process may hold ~20k sockets only with the open-files limit at its hard limit.
+ulimit -n "$(ulimit -Hn)"
+mkdir -p "$WORK" "$RESULTS"
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+log() { echo "[$(date +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)] $*" >&2; }
+
+# Waits (at most 15 s) until 127.0.0.1:$1 accepts connections.
+wait_port() {
+  for _ in $(seq 1 150); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+# Waits (at most 20 s) until the machine's 1-minute load is under $1 (default 2.5), so that a
+# measured run does not start in the middle of someone's compile; goes on anyway after that.
+calm() {
+  local limit=${1:-2.5}
+  for _ in $(seq 1 20); do
+    awk -v l="$limit" '{ exit !($1 < l) }' /proc/loadavg && return 0
+    sleep 1
+  done
+}
+
+# start NAME PORT [REDIS_URL]: starts a server and sets STARTED to its pid.
+start() {
+  local name=$1 port=$2 redis=${3:-}
+  local dir="$WORK/$name-$port"
+  rm -rf "$dir" && mkdir -p "$dir"
+  case $name in
+    makerpulse)
+      MAKERPULSE_BIND=127.0.0.1:$port MAKERPULSE_DATA_DIR=$dir/data RUST_LOG=warn \
+        MAKERPULSE_REDIS_URL=$redis "$BIN/makerpulse" serve >"$dir/log" 2>&1 &
+      ;;
+    ceiling)
+      "$BIN/ceiling" --bind "127.0.0.1:$port" --snapshot-bytes "$SNAPSHOT_BYTES" >"$dir/log" 2>&1 &
+      ;;
+    ws)
+      node "$BENCH_DIR/node/ws-server.js" "$port" "$SNAPSHOT_BYTES" >"$dir/log" 2>&1 &
+      ;;
+    socketio)
+      node "$BENCH_DIR/node/socketio-server.js" "$port" "$SNAPSHOT_BYTES" >"$dir/log" 2>&1 &
+      ;;
+    sockudo)
+      # sockudo.sh execs the server, so the pid is the server's own.
+      PORT=$port "$BENCH_DIR/sockudo.sh" "$dir" >"$dir/log" 2>&1 &
+      ;;
+    redis)
+      redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" >"$dir/log" 2>&1 &
+      ;;
+    *) echo "unknown server $name" >&2; return 1 ;;
+  esac
+  STARTED=$!
+  PIDS+=("$STARTED")
+  wait_port "$port"
+}
+
+stop() {
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+}
+
+# The load generator's --target and URL for a server name on a port.
+target_args() {
+  case $1 in
+    makerpulse) echo "--target makerpulse --url ws://127.0.0.1:$2" ;;
+    ceiling | ws) echo "--target ws --url ws://127.0.0.1:$2" ;;
+    socketio) echo "--target socketio --url ws://127.0.0.1:$2" ;;
+    sockudo) echo "--target pusher --url ws://127.0.0.1:$2" ;;
+  esac
+}
+
+# measure NAME PORT JSON [LOADGEN ARGS…]: starts NAME, runs the load generator against it, stops it.
+# A run that is not clean (a gap, an error, a lost message) is kept and reported, not fatal.
+measure() {
+  local name=$1 port=$2 json=$3
+  shift 3
+  calm
+  start "$name" "$port"
+  local pid=$STARTED
+  sleep 1
+  log "$name → $json"
+  # shellcheck disable=SC2046
+  timeout 900 "$BIN/makerpulse-loadgen" $(target_args "$name" "$port") --label "$name" \
+    --server-pid "$pid" --payload-bytes "$PAYLOAD_BYTES" --json "$json" "$@" || log "$name: not clean (see $json)"
+  stop "$pid"
+}
+
+# The mean size of a delivered message in a report.
+message_bytes() {
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(max([s["message_bytes"] for s in r["steps"]] or [0]))' "$1"
+}
+
+# The port each server listens on in the scenarios.
+port_of() {
+  case $1 in
+    makerpulse) echo 18080 ;;
+    ceiling) echo 18081 ;;
+    ws) echo 18082 ;;
+    socketio) echo 18083 ;;
+    sockudo) echo 18084 ;;
+    redis) echo 18085 ;;
+  esac
+}
+
+# Every target of a side-by-side scenario, skipping Sockudo when it could not be built here.
+targets() {
+  local t
+  for t in ${TARGETS:-makerpulse ceiling ws socketio sockudo}; do
+    if [ "$t" = sockudo ] && [ ! -x "$SOCKUDO" ]; then
+      log "sockudo is not installed (bench/install.sh); skipped"
+      continue
+    fi
+    echo "$t"
+  done
+}
+
+# side_by_side SCENARIO [LOADGEN ARGS…]: every target, REPEATS times, interleaved so that the
+# machine's noise falls on all of them alike; makerpulse first in each round, and the peers get
+# the size of makerpulse's messages in that round.
+side_by_side() {
+  local scenario=$1
+  shift
+  local out=$RESULTS/$scenario
+  mkdir -p "$out"
+  local rep t
+  for rep in $(seq 1 "$REPEATS"); do
+    for t in $(targets); do
+      measure "$t" "$(port_of "$t")" "$out/$t-$rep.json" "$@"
+      if [ "$t" = makerpulse ]; then
+        local bytes
+        bytes=$(message_bytes "$out/$t-$rep.json")
+        if [ "$bytes" -gt 0 ]; then PAYLOAD_BYTES=$bytes; fi
+      fi
+    done
+  done
+}

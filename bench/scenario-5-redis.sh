@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Scenario 5: two makerpulse instances sharing the challenge through a real redis-server, the
+# viewers split between them; the judges write to the first. Beside it, one instance alone with
+# the same load, in the same run.
+source "$(dirname "$0")/lib.sh"
+out=$RESULTS/s5-redis
+mkdir -p "$out"
+args=(--viewers "${VIEWERS:-10000}" --rate "${RATE:-10}" --duration "${DURATION:-30}")
+for rep in $(seq 1 "$REPEATS"); do
+  measure makerpulse "$(port_of makerpulse)" "$out/one-instance-$rep.json" "${args[@]}"
+  calm
+  start redis "$(port_of redis)"
+  redis_pid=$STARTED
+  url=redis://127.0.0.1:$(port_of redis)/
+  start makerpulse 18086 "$url"
+  a=$STARTED
+  start makerpulse 18087 "$url"
+  b=$STARTED
+  sleep 1
+  log "two instances → $out/two-instances-$rep.json"
+  timeout 900 "$BIN/makerpulse-loadgen" --label two-instances --url ws://127.0.0.1:18086 \
+    --url ws://127.0.0.1:18087 --server-pid "$a" --server-pid "$b" --server-pid "$redis_pid" \
+    --json "$out/two-instances-$rep.json" "${args[@]}" || log "two instances: not clean"
+  stop "$a"
+  stop "$b"
+  stop "$redis_pid"
+done
