@@ -637,18 +637,7 @@ async fn tailer(hub: std::sync::Weak<Hub>, log: RedisLog, journal: Journal) {
             let Some(newest) = fresh.last().map(|e| e.seq) else {
                 continue;
             };
-            let mut j = journal
-                .take()
-                .expect("the journal comes back after each append");
-            let started = Instant::now();
-            let (j, fresh, mirrored) = tokio::task::spawn_blocking(move || {
-                let result = j.append(&fresh);
-                (j, fresh, result)
-            })
-            .await
-            .expect("journal append does not panic");
-            journal = Some(j);
-            hub.metrics.fsync(started.elapsed());
+            let (fresh, mirrored) = append_blocking(&mut journal, fresh, &hub.metrics).await;
             if let Err(err) = mirrored {
                 // The event is durable in Redis; the mirror is retried by reading it again.
                 tracing::error!(challenge = %hub.id, %err, "mirroring to the journal failed");
@@ -722,39 +711,9 @@ async fn shared_writer(
         let replies = loop {
             attempt += 1;
             let base = working.seq();
-            let now = Utc::now();
-            let mut events: Vec<Event> = Vec::new();
-            let mut answers: Vec<Result<Answer, CommandError>> = Vec::with_capacity(jobs.len());
-            for job in &jobs {
-                answers.push(match decide(&working, &job.actor, &job.envelope, now) {
-                    Err(err) => Err(err.into()),
-                    Ok(Decision::Cheer(team)) => {
-                        // Counted once, however often the batch is decided again.
-                        if attempt == 1 {
-                            *lock(&hub.cheers).entry(team.clone()).or_default() += 1;
-                        }
-                        Ok(Answer::Cheered(team))
-                    }
-                    Ok(Decision::Repeat(ack)) => Ok(Answer::Repeated {
-                        first_seq: ack.first_seq,
-                        last_seq: ack.last_seq,
-                    }),
-                    Ok(Decision::Append(bodies)) => {
-                        let stamped = stamp(&working, &job.actor, &job.envelope, bodies, now);
-                        for event in &stamped {
-                            working
-                                .apply(event)
-                                .expect("stamped events follow the state");
-                        }
-                        let answer = Answer::Applied {
-                            first_seq: stamped.first().map_or(0, |e| e.seq),
-                            last_seq: stamped.last().map_or(0, |e| e.seq),
-                        };
-                        events.extend(stamped);
-                        Ok(answer)
-                    }
-                });
-            }
+            // Cheers are counted once, however often the batch is decided again.
+            let (events, answers) =
+                decide_batch(&hub, &mut working, &jobs, Utc::now(), attempt == 1);
             let Some(last) = events.last().map(|e| e.seq) else {
                 break answers;
             };
@@ -798,6 +757,78 @@ async fn shared_writer(
             let _ = job.reply.send(answer);
         }
     }
+}
+
+/// Decides a batch of commands in order against `working`, applying the events of each accepted
+/// one so the next is decided on top of it. Returns the events to append and one answer per job;
+/// the answers hold until the events are durable. A cheer that reached the writer is counted
+/// here when `count_cheers` (cheers are normally counted before they reach it).
+fn decide_batch(
+    hub: &Hub,
+    working: &mut State,
+    jobs: &[Job],
+    now: chrono::DateTime<Utc>,
+    count_cheers: bool,
+) -> (Vec<Event>, Vec<Result<Answer, CommandError>>) {
+    let mut events: Vec<Event> = Vec::new();
+    let answers = jobs
+        .iter()
+        .map(
+            |job| match decide(working, &job.actor, &job.envelope, now) {
+                Err(err) => Err(err.into()),
+                Ok(Decision::Cheer(team)) => {
+                    if count_cheers {
+                        *lock(&hub.cheers).entry(team.clone()).or_default() += 1;
+                    }
+                    Ok(Answer::Cheered(team))
+                }
+                // The first answer may be in this very batch: like the others, it is given after
+                // the append.
+                Ok(Decision::Repeat(ack)) => Ok(Answer::Repeated {
+                    first_seq: ack.first_seq,
+                    last_seq: ack.last_seq,
+                }),
+                Ok(Decision::Append(bodies)) => {
+                    let stamped = stamp(working, &job.actor, &job.envelope, bodies, now);
+                    for event in &stamped {
+                        working
+                            .apply(event)
+                            .expect("stamped events follow the state");
+                    }
+                    let answer = Answer::Applied {
+                        first_seq: stamped.first().map_or(0, |e| e.seq),
+                        last_seq: stamped.last().map_or(0, |e| e.seq),
+                    };
+                    events.extend(stamped);
+                    Ok(answer)
+                }
+            },
+        )
+        .collect();
+    (events, answers)
+}
+
+/// Appends `events` to the journal (write and sync) off the async threads, and gives the events
+/// back. The journal is moved into the blocking task and returned, so it is never shared.
+async fn append_blocking(
+    journal: &mut Option<Journal>,
+    events: Vec<Event>,
+    metrics: &Metrics,
+) -> (Vec<Event>, anyhow::Result<()>) {
+    let j = journal
+        .take()
+        .expect("the journal comes back after each append");
+    let started = Instant::now();
+    let (j, events, result) = tokio::task::spawn_blocking(move || {
+        let mut j = j;
+        let result = j.append(&events);
+        (j, events, result)
+    })
+    .await
+    .expect("journal append does not panic");
+    *journal = Some(j);
+    metrics.fsync(started.elapsed());
+    (events, result)
 }
 
 /// Turns every accepted answer of a batch whose append failed into `Unavailable`; refusals stay.
@@ -847,81 +878,27 @@ async fn writer(
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let Some(hub) = hub.upgrade() else { break };
-        let now = Utc::now();
-        let mut events: Vec<Event> = Vec::new();
-        let mut waiting: Vec<(oneshot::Sender<_>, Answer)> = Vec::new();
-        for job in batch.drain(..) {
-            match decide(&working, &job.actor, &job.envelope, now) {
-                Err(err) => {
-                    let _ = job.reply.send(Err(err.into()));
-                }
-                Ok(Decision::Cheer(team)) => {
-                    // Cheers are normally counted before reaching the writer; count this one too.
-                    *lock(&hub.cheers).entry(team.clone()).or_default() += 1;
-                    let _ = job.reply.send(Ok(Answer::Cheered(team)));
-                }
-                Ok(Decision::Repeat(ack)) => {
-                    // The first answer may still be in this batch: answer after the sync.
-                    waiting.push((
-                        job.reply,
-                        Answer::Repeated {
-                            first_seq: ack.first_seq,
-                            last_seq: ack.last_seq,
-                        },
-                    ));
-                }
-                Ok(Decision::Append(bodies)) => {
-                    let stamped = stamp(&working, &job.actor, &job.envelope, bodies, now);
-                    for event in &stamped {
-                        working
-                            .apply(event)
-                            .expect("stamped events follow the state");
-                    }
-                    let answer = Answer::Applied {
-                        first_seq: stamped.first().map_or(0, |e| e.seq),
-                        last_seq: stamped.last().map_or(0, |e| e.seq),
-                    };
-                    events.extend(stamped);
-                    waiting.push((job.reply, answer));
-                }
-            }
-        }
-        let durable = if events.is_empty() {
-            true
+        let jobs: Vec<Job> = std::mem::take(&mut batch);
+        let (events, answers) = decide_batch(&hub, &mut working, &jobs, Utc::now(), true);
+        let answers = if events.is_empty() {
+            answers
         } else {
-            let mut j = journal
-                .take()
-                .expect("the journal is returned after each append");
-            let started = Instant::now();
-            let (j, result) = tokio::task::spawn_blocking(move || {
-                let result = j.append(&events).map(|()| events);
-                (j, result)
-            })
-            .await
-            .expect("journal append does not panic");
-            journal = Some(j);
-            hub.metrics.fsync(started.elapsed());
-            match result {
-                Ok(events) => {
+            match append_blocking(&mut journal, events, &hub.metrics).await {
+                (events, Ok(())) => {
                     hub.healthy.store(true, Ordering::Relaxed);
                     hub.publish(&events);
-                    true
+                    answers
                 }
-                Err(err) => {
+                (_, Err(err)) => {
                     tracing::error!(challenge = %hub.id, error = %err, "journal append failed; nothing acknowledged");
                     hub.healthy.store(false, Ordering::Relaxed);
                     working = hub.state().clone();
-                    false
+                    unavailable(answers)
                 }
             }
         };
-        for (reply, answer) in waiting {
-            let result = if durable {
-                Ok(answer)
-            } else {
-                Err(CommandError::Unavailable)
-            };
-            let _ = reply.send(result);
+        for (job, answer) in jobs.into_iter().zip(answers) {
+            let _ = job.reply.send(answer);
         }
     }
 }
