@@ -370,3 +370,32 @@ async fn the_online_count_sums_instances_and_forgets_a_dead_one() {
     );
     b.stop().await;
 }
+
+#[tokio::test]
+async fn first_viewers_storming_another_instance_open_the_challenge_once() {
+    let redis = RedisServer::start().await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = TestServer::start_with(da.path(), Some(&redis.url())).await;
+    // B runs before the challenge exists, so its first viewers are the ones that open it there,
+    // all at once (a join storm). Two hubs over B's journal would mirror every event into it twice.
+    let b = TestServer::start_with(db.path(), Some(&redis.url())).await;
+    a.seed("c").await;
+    let ws = b.ws();
+    let joins = (0..40).map(|_| makerpulse_client::LiveClient::connect(&ws, "c", None, None));
+    let viewers = futures_util::future::join_all(joins).await;
+    assert!(
+        viewers.iter().all(Result::is_ok),
+        "every first viewer got in"
+    );
+    let (_, on_a) = a.get("/api/challenges/c/view", None).await;
+    let top = on_a["seq"].as_u64().unwrap();
+    let mut viewer = viewers.into_iter().next().unwrap().unwrap();
+    viewer.wait_for(WAIT, |v| v.seq >= top).await.unwrap();
+    b.stop().await;
+    a.stop().await;
+    let events = journal(db.path());
+    assert!(events.iter().zip(1..).all(|(e, seq)| e.seq == seq));
+    let path = makerpulse_server::journal::path_for(db.path(), &ChallengeId::new("c").unwrap());
+    let lines = std::fs::read_to_string(path).unwrap().lines().count() as u64;
+    assert_eq!(lines, top, "every event exactly once in B's journal");
+}

@@ -149,6 +149,9 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Limits per client address.
     pub limits: Arc<Limits>,
+    /// Held while a challenge is being opened (see [`AppState::open_hub`]). A Tokio mutex: it is
+    /// held across the awaits of opening the journal and joining Redis.
+    opening: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -169,6 +172,7 @@ impl AppState {
             metrics,
             shutdown: rx,
             limits,
+            opening: Arc::default(),
         };
         let mut ids = journal::list(&state.config.data_dir)?;
         if let Some(url) = &state.config.redis_url {
@@ -197,6 +201,14 @@ impl AppState {
     }
 
     async fn open_hub(&self, id: &ChallengeId) -> anyhow::Result<Arc<Hub>> {
+        // Requests race to open a challenge another instance created (the first viewers of a
+        // join storm all arrive before it is open here). Two hubs over one journal would both
+        // mirror the shared log into it, writing every event twice, so opening is one at a time
+        // and the second finds the first's hub. Opening is rare: one lock for all challenges.
+        let _opening = self.opening.lock().await;
+        if let Some(hub) = self.hubs.get(id) {
+            return Ok(hub.clone());
+        }
         let redis = self
             .config
             .redis_url
@@ -213,7 +225,6 @@ impl AppState {
                 .query_async(&mut conn)
                 .await?;
         }
-        // Two requests may race to open the same challenge: the first one in wins.
         Ok(self.hubs.entry(id.clone()).or_insert(hub).clone())
     }
 
