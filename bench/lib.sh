@@ -60,8 +60,8 @@ start() {
   rm -rf "$dir" && mkdir -p "$dir"
   case $name in
     makerpulse)
-      MAKERPULSE_BIND=127.0.0.1:$port MAKERPULSE_DATA_DIR=$dir/data RUST_LOG=warn \
-        MAKERPULSE_REDIS_URL=$redis "$BIN/makerpulse" serve >"$dir/log" 2>&1 &
+      env MAKERPULSE_BIND="127.0.0.1:$port" MAKERPULSE_DATA_DIR="$dir/data" RUST_LOG=warn \
+        ${redis:+MAKERPULSE_REDIS_URL=$redis} "$BIN/makerpulse" serve >"$dir/log" 2>&1 &
       ;;
     ceiling)
       "$BIN/ceiling" --bind "127.0.0.1:$port" --snapshot-bytes "$SNAPSHOT_BYTES" >"$dir/log" 2>&1 &

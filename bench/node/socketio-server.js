@@ -11,7 +11,14 @@ const snapshotBytes = Number(process.argv[3] || 1024);
 const snapshot = { type: "snapshot", pad: "x".repeat(Math.max(0, snapshotBytes - 30)) };
 
 const http = createServer();
-const io = new Server(http, { transports: ["websocket"], perMessageDeflate: false, serveClient: false });
+// A saturated event loop answers heartbeats late; a longer ping timeout keeps the benchmark about
+// fan-out rather than about Engine.IO dropping the publisher (the default is 20 s).
+const io = new Server(http, {
+  transports: ["websocket"],
+  perMessageDeflate: false,
+  serveClient: false,
+  pingTimeout: 60000,
+});
 
 io.on("connection", (socket) => {
   const query = socket.handshake.query || {};
