@@ -315,6 +315,29 @@ impl Seeded {
     }
 }
 
+/// Sends `command` as `token` to challenge `c` of the server at `base`, asserts it was accepted,
+/// and returns the last seq of its events. For writer tasks, which cannot borrow a [`TestServer`].
+pub async fn send_accepted(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    command: Command,
+) -> u64 {
+    let envelope = Envelope::new(cid(), command);
+    let res = client
+        .post(format!("{base}/api/challenges/c/commands"))
+        .bearer_auth(token)
+        .json(&envelope)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = res.json().await.expect("json");
+    body["last_seq"]
+        .as_u64()
+        .expect("an accepted command has a seq")
+}
+
 /// A complete scorecard with every criterion of the default rubric at `score`.
 pub fn scorecard(team: &str, score: u32) -> Command {
     let scores = [

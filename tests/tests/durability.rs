@@ -79,25 +79,19 @@ async fn concurrent_writers_get_one_gapless_sequence_and_a_crash_loses_nothing_a
             let client = reqwest::Client::new();
             let mut acked = Vec::new();
             for i in 0..25 {
-                let envelope = makerpulse_core::Envelope::new(
-                    makerpulse_e2e::cid(),
+                let seq = makerpulse_e2e::send_accepted(
+                    &client,
+                    &http,
+                    &token,
                     Command::PostProgress {
                         text: format!("w{w} #{i}"),
                         photos: vec![],
                         links: vec![],
                         percent: None,
                     },
-                );
-                let res = client
-                    .post(format!("{http}/api/challenges/c/commands"))
-                    .bearer_auth(&token)
-                    .json(&envelope)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(res.status().as_u16(), 200);
-                let body: serde_json::Value = res.json().await.unwrap();
-                acked.push((body["last_seq"].as_u64().unwrap(), format!("w{w} #{i}")));
+                )
+                .await;
+                acked.push((seq, format!("w{w} #{i}")));
             }
             acked
         }));

@@ -54,17 +54,7 @@ async fn viewers_dropped_at_random_end_with_the_state_of_a_fresh_snapshot() {
                     },
                 )
             };
-            let envelope = makerpulse_core::Envelope::new(makerpulse_e2e::cid(), command);
-            let res = client
-                .post(format!("{http}/api/challenges/c/commands"))
-                .bearer_auth(&token)
-                .json(&envelope)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status().as_u16(), 200);
-            let body: serde_json::Value = res.json().await.unwrap();
-            last = body["last_seq"].as_u64().unwrap();
+            last = makerpulse_e2e::send_accepted(&client, &http, &token, command).await;
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         last

@@ -120,17 +120,8 @@ async fn concurrent_writers_on_both_instances_make_one_gapless_log() {
             let mut acked = Vec::new();
             for n in 0..15 {
                 let text = format!("{team} #{n}");
-                let envelope = makerpulse_core::Envelope::new(makerpulse_e2e::cid(), post(&text));
-                let res = client
-                    .post(format!("{base}/api/challenges/c/commands"))
-                    .bearer_auth(&token)
-                    .json(&envelope)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(res.status().as_u16(), 200);
-                let body: serde_json::Value = res.json().await.unwrap();
-                acked.push((body["last_seq"].as_u64().unwrap(), text));
+                let seq = makerpulse_e2e::send_accepted(&client, &base, &token, post(&text)).await;
+                acked.push((seq, text));
             }
             acked
         }));
