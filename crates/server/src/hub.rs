@@ -227,7 +227,8 @@ impl Hub {
         let weak = Arc::downgrade(&hub);
         match &hub.shared {
             None => {
-                tokio::spawn(writer(weak, opened.journal, state, rx));
+                let name = format!("writer-{}", hub.id);
+                on_own_thread(name, writer(weak, opened.journal, state, rx))?;
             }
             Some(shared) => {
                 tokio::spawn(tailer(weak.clone(), shared.log.clone(), opened.journal));
@@ -864,6 +865,27 @@ fn snapshot_text(streams: &mut Streams, state: &State, role: &Role) -> Utf8Bytes
             text
         }
     }
+}
+
+/// Runs `task` on a thread of its own, with a single-threaded runtime.
+///
+/// The writer is on the path of every event to every viewer: take the commands, append and
+/// sync, publish. On the server's shared runtime each of those steps waits its turn behind the
+/// connection tasks that the previous event woke, ten thousand of them with a big audience, so
+/// under a steady stream of events the queue wait grew the latency several times over what the
+/// fan-out itself takes. On its own thread the writer never queues behind viewers; only its
+/// `publish` wakes them. One thread per open challenge: a server holds a handful.
+fn on_own_thread(
+    name: String,
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || runtime.block_on(task))?;
+    Ok(())
 }
 
 /// The single writer of a challenge (see the module docs). It holds only a weak handle so that
