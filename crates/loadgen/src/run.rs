@@ -124,23 +124,39 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let connected = procstat::sample_all(&config.server_pids);
 
+    // The writers stand for judges on their own phones: they get a runtime (and a thread) of
+    // their own, so that a send never waits in line behind the viewers' tasks of this process.
+    // What is measured is then the server's delay, not the load generator's queue. Their
+    // connections are made on that runtime too, so their tasks run there.
+    let writers = Writers(Some(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("writers")
+            .enable_all()
+            .build()?,
+    ));
     let publisher = if config.rates.is_empty() {
         None
     } else {
-        Some(Arc::new(match (&seeded, config.target) {
-            (Some(seeded), _) => Publisher::makerpulse(&http, &config.challenge, seeded)?,
-            (None, Kind::Pusher) => Publisher::pusher(
-                &http,
-                &config.pusher_app_id,
-                &config.pusher_key,
-                &config.pusher_secret,
-                config.payload_bytes,
-            )?,
-            (None, kind) => {
-                let url = kind.viewer_url(&config.urls[0], &config.challenge, &config.pusher_key);
-                Publisher::socket(kind, &url, config.payload_bytes).await?
-            }
-        }))
+        let (target, http, challenge) = (config.target, http.clone(), config.challenge.clone());
+        let (app_id, key, secret) = (
+            config.pusher_app_id.clone(),
+            config.pusher_key.clone(),
+            config.pusher_secret.clone(),
+        );
+        let (size, first_url) = (config.payload_bytes, config.urls[0].clone());
+        let seeded = seeded.clone();
+        let made = writers.spawn(async move {
+            Ok::<_, anyhow::Error>(match (seeded, target) {
+                (Some(seeded), _) => Publisher::makerpulse(&http, &challenge, &seeded)?,
+                (None, Kind::Pusher) => Publisher::pusher(&http, &app_id, &key, &secret, size)?,
+                (None, kind) => {
+                    let url = kind.viewer_url(&first_url, &challenge, &key);
+                    Publisher::socket(kind, &url, size).await?
+                }
+            })
+        });
+        Some(Arc::new(made.await??))
     };
 
     let mut raws: Vec<StepRaw> = Vec::new();
@@ -164,7 +180,15 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         };
         match &publisher {
             Some(publisher) => {
-                drive(publisher.clone(), shared.clone(), k, rate, config).await;
+                let pace = Pace {
+                    rate,
+                    duration: config.duration,
+                    max_in_flight: config.max_in_flight,
+                    post_every: config.post_every,
+                };
+                let _ = writers
+                    .spawn(drive(publisher.clone(), shared.clone(), k, pace))
+                    .await;
             }
             None => tokio::time::sleep(Duration::from_secs_f64(config.duration)).await,
         }
@@ -223,6 +247,7 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         }
     }
     viewers.abort_all();
+    drop(writers);
     // Every viewer has settled its last deltas: the steps' numbers are final now.
     let step_reports = raws
         .iter()
@@ -280,24 +305,53 @@ impl StepRaw {
     }
 }
 
-/// Sends at `rate` events per second for the step's duration; every send is bounded in time.
-async fn drive(
-    publisher: Arc<Publisher>,
-    shared: Arc<Shared>,
-    k: usize,
+/// The writers' runtime, shut down without waiting when dropped (a runtime may not be dropped
+/// the blocking way inside another).
+struct Writers(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for Writers {
+    type Target = tokio::runtime::Runtime;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("present until dropped")
+    }
+}
+
+impl Drop for Writers {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// How a step writes.
+#[derive(Clone, Copy)]
+struct Pace {
     rate: f64,
-    config: &Config,
-) {
+    duration: f64,
+    max_in_flight: usize,
+    post_every: u64,
+}
+
+/// Sends at `rate` events per second for the step's duration; every send is bounded in time.
+async fn drive(publisher: Arc<Publisher>, shared: Arc<Shared>, k: usize, pace: Pace) {
+    let Pace {
+        rate,
+        duration,
+        max_in_flight,
+        post_every,
+    } = pace;
     if rate <= 0.0 {
-        tokio::time::sleep(Duration::from_secs_f64(config.duration)).await;
+        tokio::time::sleep(Duration::from_secs_f64(duration)).await;
         return;
     }
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+    let in_flight = Arc::new(Semaphore::new(max_in_flight.max(1)));
     let mut tasks = JoinSet::new();
-    let total = (rate * config.duration).round() as u64;
-    let deadline = Instant::now() + Duration::from_secs_f64(config.duration + 5.0);
+    let total = (rate * duration).round() as u64;
+    let deadline = Instant::now() + Duration::from_secs_f64(duration + 5.0);
     for _ in 0..total {
         tick.tick().await;
         if Instant::now() > deadline {
@@ -309,7 +363,6 @@ async fn drive(
             continue;
         };
         let (publisher, shared) = (publisher.clone(), shared.clone());
-        let post_every = config.post_every;
         tasks.spawn(async move {
             let step = &shared.steps[k];
             let sent = tokio::time::timeout(
