@@ -57,27 +57,30 @@ calm() {
 start() {
   local name=$1 port=$2 redis=${3:-}
   local dir="$WORK/$name-$port"
-  rm -rf "$dir" && mkdir -p "$dir"
+  rm -rf "$dir" && mkdir -p "$dir" "$WORK/logs"
+  # Logs outlive the data directory, one per start, for a server that dies in a run.
+  local logfile
+  logfile="$WORK/logs/$name-$port-$(date +%H%M%S).log"
   case $name in
     makerpulse)
       env MAKERPULSE_BIND="127.0.0.1:$port" MAKERPULSE_DATA_DIR="$dir/data" RUST_LOG=warn \
-        ${redis:+MAKERPULSE_REDIS_URL=$redis} "$BIN/makerpulse" serve >"$dir/log" 2>&1 &
+        ${redis:+MAKERPULSE_REDIS_URL=$redis} "$BIN/makerpulse" serve >"$logfile" 2>&1 &
       ;;
     ceiling)
-      "$BIN/ceiling" --bind "127.0.0.1:$port" --snapshot-bytes "$SNAPSHOT_BYTES" >"$dir/log" 2>&1 &
+      "$BIN/ceiling" --bind "127.0.0.1:$port" --snapshot-bytes "$SNAPSHOT_BYTES" >"$logfile" 2>&1 &
       ;;
     ws)
-      node "$BENCH_DIR/node/ws-server.js" "$port" "$SNAPSHOT_BYTES" >"$dir/log" 2>&1 &
+      node "$BENCH_DIR/node/ws-server.js" "$port" "$SNAPSHOT_BYTES" >"$logfile" 2>&1 &
       ;;
     socketio)
-      node "$BENCH_DIR/node/socketio-server.js" "$port" "$SNAPSHOT_BYTES" >"$dir/log" 2>&1 &
+      node "$BENCH_DIR/node/socketio-server.js" "$port" "$SNAPSHOT_BYTES" >"$logfile" 2>&1 &
       ;;
     sockudo)
       # sockudo.sh execs the server, so the pid is the server's own.
-      PORT=$port "$BENCH_DIR/sockudo.sh" "$dir" >"$dir/log" 2>&1 &
+      PORT=$port "$BENCH_DIR/sockudo.sh" "$dir" >"$logfile" 2>&1 &
       ;;
     redis)
-      redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" >"$dir/log" 2>&1 &
+      redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" >"$logfile" 2>&1 &
       ;;
     *) echo "unknown server $name" >&2; return 1 ;;
   esac
