@@ -98,7 +98,8 @@ pub struct Checks {
     pub write_skipped: u64,
     /// Resyncs by snapshot after falling behind (not errors, but messages skipped).
     pub resyncs: u64,
-    /// Messages of events this run did not send.
+    /// Messages of events this run did not send (e.g. the seeding, to a viewer of an instance
+    /// that was still catching up when it joined).
     pub unattributed: u64,
 }
 

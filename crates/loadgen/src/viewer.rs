@@ -87,10 +87,13 @@ impl Shared {
         }
         let valid = match serde_json::from_str::<ServerMessage>(text.as_str()) {
             Ok(ServerMessage::Snapshot { view }) => {
+                // Another instance may still be catching up with the seeding when a viewer
+                // joins it: a snapshot from before the run's base holds fewer teams, rightly.
+                let seeded = view.seq >= self.sends.base();
                 view.seq == seq
                     && view.role == Role::Audience
                     && view.challenge.is_some()
-                    && (self.expect_teams == 0 || view.teams.len() == self.expect_teams)
+                    && (self.expect_teams == 0 || !seeded || view.teams.len() == self.expect_teams)
             }
             _ => false,
         };
