@@ -290,7 +290,15 @@ impl TestServer {
             );
         }
         ok(self.command(id, admin, Command::StartChallenge).await);
-        ok(self.command(id, admin, Command::OpenScoring).await);
+        ok(self
+            .command(
+                id,
+                admin,
+                Command::OpenScoring {
+                    reason: String::new(),
+                },
+            )
+            .await);
         Seeded { teams, judges }
     }
 }

@@ -54,7 +54,7 @@ impl Actor {
 pub struct Envelope {
     /// Protocol version the client speaks; absent means the current one.
     #[serde(default = "current_schema")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2))]
     pub schema: u32,
     /// Chosen by the client, unique per actor (a UUID is ideal). Resending a command with the
     /// same id returns the first answer and changes nothing.
@@ -83,13 +83,22 @@ impl Envelope {
         let envelope: Envelope = serde_json::from_str(raw).map_err(|e| DomainError::Malformed {
             detail: e.to_string(),
         })?;
-        if envelope.schema != SCHEMA_VERSION {
-            return Err(DomainError::UnsupportedSchema {
-                got: envelope.schema,
-                supported: SCHEMA_VERSION,
-            });
-        }
+        envelope.check_schema()?;
         Ok(envelope)
+    }
+
+    /// Refuses an envelope of a version this core does not speak. Version 1 commands are still
+    /// accepted: version 2 only added fields with defaults (`reason` of `open_scoring`), and a
+    /// console that has not reloaded since the upgrade must still be able to send.
+    pub fn check_schema(&self) -> Result<(), DomainError> {
+        if (1..=SCHEMA_VERSION).contains(&self.schema) {
+            Ok(())
+        } else {
+            Err(DomainError::UnsupportedSchema {
+                got: self.schema,
+                supported: SCHEMA_VERSION,
+            })
+        }
     }
 }
 
@@ -280,8 +289,12 @@ pub enum Command {
     #[serde(deserialize_with = "no_fields")]
     EndBuilding,
     /// Lets judges submit scorecards.
-    #[serde(deserialize_with = "no_fields")]
-    OpenScoring,
+    OpenScoring {
+        /// Why: required when scoring is opened again during the freeze, for the audit trail.
+        /// Left out of the JSON when empty, so the command's digest is what it was in schema 1.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+    },
     /// Stops judges submitting scorecards.
     #[serde(deserialize_with = "no_fields")]
     CloseScoring,
@@ -333,7 +346,7 @@ pub enum Command {
         /// A comment for the team and the organizers.
         #[serde(default)]
         comment: String,
-        /// Why a revision was made.
+        /// Why a revision was made: required for every revision, for the audit trail.
         #[serde(default)]
         reason: String,
     },
@@ -393,7 +406,7 @@ impl Command {
             Command::PauseClock { .. } => "pause_clock",
             Command::ResumeClock => "resume_clock",
             Command::EndBuilding => "end_building",
-            Command::OpenScoring => "open_scoring",
+            Command::OpenScoring { .. } => "open_scoring",
             Command::CloseScoring => "close_scoring",
             Command::Freeze => "freeze",
             Command::RevealNext => "reveal_next",

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::challenge::{Phase, MAX_DURATION_SECS};
 use crate::command::{Actor, Command, Envelope};
-use crate::error::DomainError;
+use crate::error::{DomainError, REOPENING_SCORING, REVISING_A_SCORECARD};
 use crate::event::{CommandRef, Event, EventBody};
 use crate::ids::{hex_sha256, is_sha256_hex, JudgeId, TeamId, TrackId};
 use crate::leaderboard::Leaderboard;
@@ -479,17 +479,24 @@ impl Ctx<'_> {
                 }
                 one(EventBody::BuildingEnded)
             }
-            Command::OpenScoring => {
+            Command::OpenScoring { reason } => {
                 self.phase_in(
                     name,
                     &[Running, Judging, Frozen],
                     "running, judging or frozen",
                 )?;
+                // Once the first team is revealed the ranking is out: judges must not change it.
                 self.before_reveal(name)?;
                 if challenge.scoring_open {
                     return Err(DomainError::ScoringAlready { state: "open" });
                 }
-                one(EventBody::ScoringOpened)
+                let reason = text::optional("reason", reason, MAX_REASON)?;
+                if challenge.phase == Frozen && reason.is_empty() {
+                    return Err(DomainError::ReasonRequired {
+                        action: REOPENING_SCORING,
+                    });
+                }
+                one(EventBody::ScoringOpened { reason })
             }
             Command::CloseScoring => {
                 if !challenge.scoring_open {
@@ -635,13 +642,19 @@ impl Ctx<'_> {
                     .state
                     .scorecard(&judge.id, &team.id)
                     .map_or(1, |c| c.current.revision + 1);
+                let reason = text::optional("reason", reason, MAX_REASON)?;
+                if revision > 1 && reason.is_empty() {
+                    return Err(DomainError::ReasonRequired {
+                        action: REVISING_A_SCORECARD,
+                    });
+                }
                 one(EventBody::ScorecardSubmitted {
                     judge: judge.id.clone(),
                     team: team.id.clone(),
                     revision,
                     scores: scores.clone(),
                     comment: text::optional("comment", comment, MAX_COMMENT)?,
-                    reason: text::optional("reason", reason, MAX_REASON)?,
+                    reason,
                 })
             }
             Command::DeclareConflict { team, reason } => {

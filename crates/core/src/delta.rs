@@ -155,7 +155,6 @@ impl Projector<'_> {
                 .filter_map(|id| self.judge(id, role))
                 .collect(),
         };
-        let is_judge = matches!(role, Role::Judge(_));
         let team = |id: &TeamId| self.team(id, role).map(|team| Patch::Team { team });
         match &event.body {
             EventBody::ChallengeCreated { .. }
@@ -163,12 +162,9 @@ impl Projector<'_> {
             | EventBody::ChallengeStarted
             | EventBody::ClockPaused { .. }
             | EventBody::ClockResumed => patches.push(challenge()),
-            EventBody::BuildingEnded | EventBody::ScoringOpened | EventBody::ScoringClosed => {
-                patches.push(challenge());
-                if is_judge {
-                    patches.push(all_scorecards());
-                }
-            }
+            EventBody::BuildingEnded
+            | EventBody::ScoringOpened { .. }
+            | EventBody::ScoringClosed => patches.push(challenge()),
             EventBody::Frozen => patches.extend([challenge(), board()]),
             EventBody::TeamRevealed { .. } => {
                 let entry = s.revealed().last().cloned().expect("just revealed");
@@ -211,9 +207,6 @@ impl Projector<'_> {
                         rows: self.peoples_choice(),
                     },
                 ]);
-                if is_judge {
-                    patches.push(all_scorecards());
-                }
             }
             EventBody::TeamRemoved { id } => {
                 patches.extend([
@@ -236,9 +229,6 @@ impl Projector<'_> {
                         .map(|judge| Patch::Judge { judge }),
                 );
                 patches.push(board());
-                if is_judge {
-                    patches.push(all_scorecards());
-                }
             }
             EventBody::JudgeRemoved { id } => {
                 patches.extend([Patch::JudgeRemoved { id: id.clone() }, board()]);
@@ -272,7 +262,7 @@ impl Projector<'_> {
             EventBody::MilestoneReached { team: id, .. } => patches.extend(team(id)),
             EventBody::ScorecardSubmitted { judge, team, .. } => {
                 patches.push(board());
-                if self.sees_scorecard(role, judge, team) {
+                if self.sees_scorecard(role, judge) {
                     if let Some(card) = s.scorecard(judge, team) {
                         patches.push(Patch::Scorecard {
                             scorecard: card.clone(),
@@ -283,9 +273,6 @@ impl Projector<'_> {
             EventBody::ConflictDeclared { judge, .. } => {
                 patches.extend(self.judge(judge, role).map(|judge| Patch::Judge { judge }));
                 patches.push(board());
-                if is_judge {
-                    patches.push(all_scorecards());
-                }
             }
             EventBody::CheersTallied { .. } => patches.push(Patch::PeoplesChoice {
                 rows: self.peoples_choice(),

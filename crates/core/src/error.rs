@@ -8,6 +8,19 @@
 use crate::challenge::Phase;
 use crate::text::Localized;
 
+/// [`DomainError::ReasonRequired`]: revising a scorecard.
+pub const REVISING_A_SCORECARD: &str = "revising a scorecard";
+/// [`DomainError::ReasonRequired`]: opening scoring again once the board is frozen.
+pub const REOPENING_SCORING: &str = "reopening scoring during the freeze";
+
+fn reason_action_zh(action: &str) -> &'static str {
+    match action {
+        REVISING_A_SCORECARD => "修改评分表",
+        REOPENING_SCORING => "封榜期间重新开放评分",
+        _ => "此操作",
+    }
+}
+
 /// A command refused by the core. Nothing was changed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -209,6 +222,12 @@ pub enum DomainError {
     /// Revealing while judges can still change scores.
     #[error("close scoring before revealing the result")]
     RevealNeedsClosedScoring,
+    /// A change the audit trail must explain, sent without a reason.
+    #[error("{action} needs a reason: say why in a few words")]
+    ReasonRequired {
+        /// What was asked.
+        action: &'static str,
+    },
     /// Hiding a post twice.
     #[error("post {post} is already hidden")]
     AlreadyHidden {
@@ -268,6 +287,7 @@ impl DomainError {
             DomainError::TrackNotEmpty { .. } => "track_not_empty",
             DomainError::RankingLocked => "ranking_locked",
             DomainError::RevealNeedsClosedScoring => "reveal_needs_closed_scoring",
+            DomainError::ReasonRequired { .. } => "reason_required",
             DomainError::AlreadyHidden { .. } => "already_hidden",
             DomainError::NoLiveToken { .. } => "no_live_token",
             DomainError::CommandIdReused { .. } => "command_id_reused",
@@ -352,6 +372,9 @@ impl DomainError {
             }
             DomainError::RankingLocked => "封榜后不能再更改排名方式".into(),
             DomainError::RevealNeedsClosedScoring => "揭晓结果前请先关闭评分".into(),
+            DomainError::ReasonRequired { action } => {
+                format!("{}需要填写理由，请简要说明原因", reason_action_zh(action))
+            }
             DomainError::AlreadyHidden { post } => format!("进展 {post} 已被隐藏"),
             DomainError::NoLiveToken { subject } => format!("{subject} 没有有效的令牌"),
             DomainError::CommandIdReused { id } => {

@@ -202,8 +202,11 @@ pub enum EventBody {
     #[serde(deserialize_with = "crate::command::no_fields")]
     BuildingEnded,
     /// Judges may score.
-    #[serde(deserialize_with = "crate::command::no_fields")]
-    ScoringOpened,
+    ScoringOpened {
+        /// Why, when scoring was opened again during the freeze.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+    },
     /// Judges may no longer score.
     #[serde(deserialize_with = "crate::command::no_fields")]
     ScoringClosed,

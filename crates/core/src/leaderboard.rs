@@ -22,6 +22,26 @@
 //!
 //! Teams equal on all three share a rank (1, 2, 2, 4) and are listed by team id. Teams without a
 //! counted scorecard have no rank and come last, by team id.
+//!
+//! ## What is published when
+//!
+//! The organizers always see the board above, live, with every contribution. Everyone else (the
+//! audience, the teams, the judges, the partner feeds) sees [`Leaderboard::published`] until the
+//! result is final: no per-criterion means and no contributions, and jury scores and ranks only as
+//! the publication rule ([`Publication`]) allows:
+//!
+//! - `on_complete` (the default): a team's score and rank once every judge who counts for it has
+//!   a complete scorecard ("being scored: k of n" before). Its score is then the mean of a whole
+//!   panel, so no single judge's total can be read off the board. With normalisation on, each new
+//!   scorecard moves the normalised score of every team, so nothing is published until every
+//!   panel of the challenge is complete, and then every score at once.
+//! - `live`: every counted scorecard moves the board. Not blind: the difference of two boards is
+//!   one judge's total.
+//! - `at_reveal`: no score and no rank before the reveal, only how many judges have scored.
+//!
+//! Published teams are ranked among themselves. During a freeze the public board stays as it
+//! was published at the freeze; the reveal then shows the final ranks team by team, and once the
+//! result is final everyone sees everything, contributions included.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -30,7 +50,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{CriterionId, JudgeId, TeamId, TrackId};
 use crate::roster::PanelRole;
-use crate::rubric::{RankingSettings, Rubric, Scorecard};
+use crate::rubric::{Publication, RankingSettings, Rubric, Scorecard};
 use crate::state::State;
 
 /// Rounds to two decimals, the precision shown and ranked on.
@@ -101,7 +121,9 @@ pub struct Row {
     pub judges_scored: u32,
     /// Judges assigned without a conflict.
     pub judges_assigned: u32,
-    /// Mean per criterion.
+    /// Mean per criterion, heaviest tie-break first in rubric order; only for the organizers and
+    /// once the result is final.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub criteria: Vec<CriterionMean>,
     /// Every scorecard behind the score; empty in views that may not see individual scorecards.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -177,13 +199,40 @@ impl Leaderboard {
         }
     }
 
-    /// The same board without individual scorecards, as the public sees it.
-    pub fn public(&self) -> Leaderboard {
-        let strip = |rows: &[Row]| {
-            rows.iter()
+    /// The board as everyone but the organizers sees it before the result is final: the
+    /// publication rule of `state` applied (see the module docs), and no breakdown — no
+    /// per-criterion means, no individual scorecards. Ranks are given among the published rows
+    /// alone (still broken by the hidden means), so an unpublished team moves no published rank.
+    pub fn published(&self, state: &State) -> Leaderboard {
+        let Some(rubric) = state.rubric() else {
+            return Leaderboard::default();
+        };
+        let settings = state.ranking();
+        let every_panel_complete = self
+            .overall
+            .iter()
+            .all(|r| panel_complete(r) || r.judges_assigned == 0);
+        let shows = |row: &Row| match settings.publication {
+            Publication::Live => true,
+            Publication::AtReveal => false,
+            Publication::OnComplete if settings.normalize => every_panel_complete,
+            Publication::OnComplete => panel_complete(row),
+        };
+        let order = tie_break_order(rubric);
+        let publish = |rows: &[Row]| -> Vec<Row> {
+            let rows = rows
+                .iter()
                 .map(|r| Row {
+                    score: r.score.filter(|_| shows(r)),
                     contributions: Vec::new(),
                     ..r.clone()
+                })
+                .collect();
+            ranked(rows, &order)
+                .into_iter()
+                .map(|r| Row {
+                    criteria: Vec::new(),
+                    ..r
                 })
                 .collect()
         };
@@ -193,10 +242,10 @@ impl Leaderboard {
                 .iter()
                 .map(|t| TrackBoard {
                     track: t.track.clone(),
-                    rows: strip(&t.rows),
+                    rows: publish(&t.rows),
                 })
                 .collect(),
-            overall: strip(&self.overall),
+            overall: publish(&self.overall),
         }
     }
 
@@ -204,6 +253,12 @@ impl Leaderboard {
     pub fn track(&self, track: &TrackId) -> Option<&TrackBoard> {
         self.tracks.iter().find(|t| &t.track == track)
     }
+}
+
+/// Whether every judge who counts for the row's team (assigned, no conflict) has a complete
+/// scorecard of it.
+fn panel_complete(row: &Row) -> bool {
+    row.judges_assigned > 0 && row.judges_scored == row.judges_assigned
 }
 
 /// Every scorecard of every team as a contribution, counted or not.

@@ -27,7 +27,10 @@ pub mod text;
 pub mod view;
 
 /// The version of the JSON of commands, events and views. Bumped on any change a client must know.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: the publication rule (`ranking.publication`), breakdowns off every non-admin board
+/// (`criteria` left out), `reason` on `open_scoring` and `scoring_opened`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub use challenge::{Challenge, Clock, Phase};
 pub use command::{Actor, Command, Envelope};

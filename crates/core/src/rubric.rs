@@ -127,6 +127,40 @@ pub struct RankingSettings {
     /// spread) before averaging, to cancel lenient and harsh judges.
     #[serde(default)]
     pub normalize: bool,
+    /// When jury scores reach the public, the teams and the judges (see [`Publication`]).
+    #[serde(default)]
+    pub publication: Publication,
+}
+
+/// When jury numbers appear on every surface but the organizers' (公布方式). Whatever the rule,
+/// per-criterion means and individual scorecards stay with the organizers until the result is
+/// final, and a judge sees only their own scorecards until then.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Publication {
+    /// A team's score and rank appear once every judge who counts for it has a complete
+    /// scorecard; until then it shows only how many have scored. With normalisation on, every
+    /// new scorecard moves every normalised score, so scores appear all at once, when every
+    /// panel is complete.
+    #[default]
+    OnComplete,
+    /// Every complete scorecard moves the public board at once. Not blind: the difference of two
+    /// boards is one judge's total. For informal events.
+    Live,
+    /// No jury numbers before the reveal: the boards show scoring progress only.
+    AtReveal,
+}
+
+impl Publication {
+    /// The rule's JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Publication::OnComplete => "on_complete",
+            Publication::Live => "live",
+            Publication::AtReveal => "at_reveal",
+        }
+    }
 }
 
 impl RankingSettings {

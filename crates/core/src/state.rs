@@ -60,7 +60,7 @@ pub struct Ack {
 pub struct FrozenBoard {
     /// The seq of the freeze.
     pub seq: u64,
-    /// The public board then.
+    /// The published board then ([`Leaderboard::published`]).
     pub board: Leaderboard,
     /// Scorecards submitted since, per team; their values stay hidden until the reveal.
     pub pending: BTreeMap<TeamId, u32>,
@@ -400,7 +400,7 @@ impl State {
                     }
                 }
             }
-            EventBody::ScoringOpened => {
+            EventBody::ScoringOpened { .. } => {
                 if let Some(c) = self.challenge_mut() {
                     c.scoring_open = true;
                 }
@@ -411,7 +411,7 @@ impl State {
                 }
             }
             EventBody::Frozen => {
-                let board = Leaderboard::compute(self).public();
+                let board = Leaderboard::compute(self).published(self);
                 self.frozen = Some(FrozenBoard {
                     seq: event.seq,
                     board,

@@ -3,12 +3,13 @@
 //! seq M to N onto the snapshot at M gives the snapshot at N, for every role.
 //!
 //! What each role sees:
-//! - audience: the public state; during a freeze the board stops at the freeze and only the
-//!   number of scorecards received since is shown; individual scorecards only once the result is
-//!   final; no contact details, conflicts or tokens;
+//! - audience: the public state; the jury's board as the publication rule allows, without any
+//!   breakdown ([`Leaderboard::published`]); during a freeze the board stops at the freeze and
+//!   only the number of scorecards received since is shown; individual scorecards only once the
+//!   result is final; no contact details, conflicts or tokens;
 //! - team: the public view plus its own contact line;
-//! - judge: the public view plus its own assignment, conflicts and scorecards; other judges'
-//!   scorecards of the teams it may score only once scoring has closed after building;
+//! - judge: the public view plus its own assignment, conflicts and scorecards; never another
+//!   judge's scorecard until the result is final, whatever the phase;
 //! - admin: everything, live, with every scorecard and its revisions.
 
 use std::cell::OnceCell;
@@ -298,7 +299,7 @@ impl<'a> Projector<'a> {
             },
             None => BoardView {
                 frozen: false,
-                board: self.live().public(),
+                board: self.live().published(s),
                 pending,
             },
         }
@@ -328,34 +329,22 @@ impl<'a> Projector<'a> {
         out
     }
 
-    /// Whether `role` may see the scorecard of `judge` for `team`.
-    pub(crate) fn sees_scorecard(&self, role: &Role, judge: &JudgeId, team: &TeamId) -> bool {
-        let s = self.state;
-        if s.phase() == Phase::Revealed {
-            return true;
-        }
-        match role {
-            Role::Admin => true,
-            Role::Judge(me) if me == judge => true,
-            Role::Judge(me) => {
-                let closed = s
-                    .challenge()
-                    .is_some_and(|c| c.phase >= Phase::Judging && !c.scoring_open);
-                let eligible = match (s.judge(me), s.team(team)) {
-                    (Some(j), Some(t)) => j.eligible(&t.id, &t.track),
-                    _ => false,
-                };
-                closed && eligible
+    /// Whether `role` may see the scorecard of `judge`: the organizers always, a judge their own,
+    /// everyone every scorecard once the result is final.
+    pub(crate) fn sees_scorecard(&self, role: &Role, judge: &JudgeId) -> bool {
+        self.state.phase() == Phase::Revealed
+            || match role {
+                Role::Admin => true,
+                Role::Judge(me) => me == judge,
+                Role::Team(_) | Role::Audience => false,
             }
-            Role::Team(_) | Role::Audience => false,
-        }
     }
 
     pub(crate) fn scorecards(&self, role: &Role) -> Vec<Scorecard> {
         self.state
             .scorecards()
             .values()
-            .filter(|c| self.sees_scorecard(role, &c.judge, &c.team))
+            .filter(|c| self.sees_scorecard(role, &c.judge))
             .cloned()
             .collect()
     }

@@ -50,6 +50,7 @@ const ALL_CODES: &[&str] = &[
     "track_not_empty",
     "ranking_locked",
     "reveal_needs_closed_scoring",
+    "reason_required",
     "already_hidden",
     "no_live_token",
     "command_id_reused",
@@ -293,7 +294,7 @@ fn check(cases: &[Case]) {
 }
 
 fn envelope_json(command: Value) -> String {
-    json!({"schema": 1, "id": "c-1", "command": command}).to_string()
+    json!({"schema": 2, "id": "c-1", "command": command}).to_string()
 }
 
 // ---- the cases, by area -------------------------------------------------------------------------
@@ -335,7 +336,7 @@ fn parsing_cases() -> Vec<Case> {
         case(
             "a newer schema",
             "unsupported_schema",
-            from_json(r#"{"schema": 2, "id": "c-1", "command": {"type": "freeze"}}"#),
+            from_json(r#"{"schema": 3, "id": "c-1", "command": {"type": "freeze"}}"#),
         ),
         case(
             "schema 0",
@@ -794,7 +795,11 @@ fn lifecycle_cases() -> Vec<Case> {
     let mut paused = World::running();
     paused.run(&a, json!({"type": "pause_clock"}), mins(10));
     let mut frozen_open = World::frozen();
-    frozen_open.run(&a, json!({"type": "open_scoring"}), mins(85));
+    frozen_open.run(
+        &a,
+        json!({"type": "open_scoring", "reason": "a judge's card was lost in the hall"}),
+        mins(85),
+    );
     // A journal cut after the last reveal step but before `result_final` (the two are one
     // command's events): every team is revealed, yet the phase is still frozen.
     let mut cut = revealed.log.clone();
@@ -963,6 +968,37 @@ fn lifecycle_cases() -> Vec<Case> {
                 json!({"type": "set_ranking", "settings": {"normalize": true}}),
                 mins(85),
             ),
+        ),
+        case(
+            "reopening scoring during the freeze without a reason",
+            "reason_required",
+            frozen.refuse(&a, json!({"type": "open_scoring", "reason": "  "}), mins(85)),
+        ),
+        case(
+            "reopening scoring once the reveal has begun",
+            "wrong_phase",
+            {
+                let mut w = World::frozen();
+                w.run(&a, json!({"type": "reveal_next"}), mins(86));
+                w.refuse(&a, json!({"type": "open_scoring", "reason": "recount"}), mins(87))
+            },
+        ),
+        case(
+            "revising a scorecard without a reason",
+            "reason_required",
+            {
+                let mut w = World::judging();
+                w.run(
+                    &judge("j1"),
+                    json!({"type": "submit_scorecard", "team": "t1", "scores": full_scores(7)}),
+                    mins(70),
+                );
+                w.refuse(
+                    &judge("j1"),
+                    json!({"type": "submit_scorecard", "team": "t1", "scores": full_scores(8), "reason": " \t "}),
+                    mins(71),
+                )
+            },
         ),
         case(
             "revealing while scoring is open",
@@ -1199,6 +1235,7 @@ fn describe(err: &DomainError) -> &'static str {
         DomainError::TrackNotEmpty { .. } => "track has teams",
         DomainError::RankingLocked => "ranking locked",
         DomainError::RevealNeedsClosedScoring => "scoring open",
+        DomainError::ReasonRequired { .. } => "no reason",
         DomainError::AlreadyHidden { .. } => "hidden",
         DomainError::NoLiveToken { .. } => "no token",
         DomainError::CommandIdReused { .. } => "id reused",

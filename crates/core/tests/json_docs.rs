@@ -492,7 +492,7 @@ proptest! {
             serde_json::json!({"type": "team_revealed", "track": "hw", "team": "t1", "rank": 1, "score": investor}),
         ] {
             let event = Event::from_json(&serde_json::json!({
-                "schema": 1, "seq": seq, "at": "2026-05-01T01:00:00.123456789Z",
+                "schema": 2, "seq": seq, "at": "2026-05-01T01:00:00.123456789Z",
                 "actor": {"role": "admin"}, "command": {"id": "c", "digest": "0123456789abcdef"},
                 "body": body,
             }).to_string()).unwrap();

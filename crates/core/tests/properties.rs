@@ -110,6 +110,7 @@ proptest! {
         bench.board(RankingSettings {
             role_weights: PanelRole::ALL.into_iter().zip(weights).collect(),
             normalize: false,
+            ..RankingSettings::default()
         });
         check_board_against_recount(&bench.state);
     }
@@ -152,6 +153,7 @@ fn a_score_tied_on_paper_is_shown_and_ranked_as_a_tie() {
             .zip([2.0, 1.0, 0.5, 0.5])
             .collect(),
         normalize: false,
+        ..RankingSettings::default()
     });
     let rows: Vec<(&str, Option<u32>, Option<f64>)> = board.tracks[0]
         .rows
@@ -254,7 +256,7 @@ fn may_send(actor: &Actor, command: &Command) -> bool {
         | Command::StartChallenge
         | Command::PauseClock { .. }
         | Command::ResumeClock
-        | Command::OpenScoring
+        | Command::OpenScoring { .. }
         | Command::CloseScoring
         | Command::Freeze
         | Command::RevealNext
@@ -391,7 +393,7 @@ proptest! {
         }
         let role_weights: BTreeMap<PanelRole, f64> = weights.into_iter().collect();
         let mut ranking = |normalize: bool| {
-            let board = bench.board(RankingSettings { role_weights: role_weights.clone(), normalize });
+            let board = bench.board(RankingSettings { role_weights: role_weights.clone(), normalize, ..RankingSettings::default() });
             let line = |rows: &[Row]| -> Vec<(TeamId, Option<u32>, Option<f64>)> {
                 rows.iter().map(|r| (r.team.clone(), r.rank, r.score)).collect()
             };

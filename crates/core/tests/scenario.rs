@@ -301,7 +301,9 @@ fn build(show: &mut Show) {
 
 /// Judging: every track's scorecards, a revision, a conflict of interest, blind judges.
 fn score(show: &mut Show) {
-    show.admin(Command::OpenScoring);
+    show.admin(Command::OpenScoring {
+        reason: String::new(),
+    });
     assert_eq!(
         show.refused(
             &Actor::Judge(judge("sw-maker")),
@@ -462,6 +464,7 @@ fn weigh_roles(show: &mut Show) {
         settings: RankingSettings {
             role_weights: [(PanelRole::Investor, 0.5)].into(),
             normalize: false,
+            ..RankingSettings::default()
         },
     });
     let board = show.live();
@@ -521,10 +524,14 @@ fn freeze(show: &mut Show) -> BoardView {
     let audience = show.view(&Role::Audience);
     assert!(audience.leaderboard.frozen);
     assert_eq!(audience.leaderboard.board, frozen_public.board);
+    // Published on complete panels: ds01 had three of its four judges at the freeze, so the
+    // public saw "being scored: 3 of 4", no score and no rank, and still does.
     assert_eq!(
         standing(&audience.leaderboard.board, "ds01"),
-        (Some(1), Some(86.5), 3)
+        (None, None, 3)
     );
+    assert_eq!(row(&audience.leaderboard.board, "ds01").judges_assigned, 4);
+    assert!(row(&audience.leaderboard.board, "ds01").criteria.is_empty());
     let pending: Vec<(&str, u32)> = audience
         .leaderboard
         .pending
@@ -577,17 +584,14 @@ fn reveal(show: &mut Show, frozen_public: &BoardView) {
     );
     show.at(76, 0);
     show.admin(Command::CloseScoring);
-    // Scoring is closed: a judge now sees the other scorecards of the teams they may score, and
-    // only those.
+    // Scoring is closed, and a judge still sees only their own scorecards: the others arrive
+    // with the final result, not before the reveal.
     let ds_maker = show.view(&Role::Judge(judge("ds-maker")));
+    assert!(!ds_maker.scorecards.is_empty());
     assert!(ds_maker
         .scorecards
         .iter()
-        .any(|c| c.judge.as_str() == "ds-investor"));
-    assert!(ds_maker
-        .scorecards
-        .iter()
-        .all(|c| c.team.as_str().starts_with("ds")));
+        .all(|c| c.judge.as_str() == "ds-maker"));
     assert_no_scorecards(&show.view(&Role::Audience));
 
     // Per track in track order, from the last place up, teams without a score first.
@@ -650,7 +654,12 @@ fn reveal(show: &mut Show, frozen_public: &BoardView) {
             assert_eq!(audience.leaderboard.board, frozen_public.board);
             assert_no_scorecards(&audience);
             assert!(matches!(
-                show.refused(&Actor::Admin, Command::OpenScoring),
+                show.refused(
+                    &Actor::Admin,
+                    Command::OpenScoring {
+                        reason: String::new()
+                    }
+                ),
                 DomainError::WrongPhase { .. }
             ));
             assert!(matches!(

@@ -235,7 +235,9 @@ impl MakerpulseWriter {
                 team,
                 scores,
                 comment: format!("lg-sent-ns={sent}"),
-                reason: String::new(),
+                // Judges here revise the same scorecards over and over, and a revision needs a
+                // reason (a first submission may carry one too).
+                reason: "load test".to_owned(),
             };
             (client, token, command)
         };

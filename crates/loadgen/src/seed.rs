@@ -208,7 +208,16 @@ pub async fn seed(
     }
     if fresh {
         must(&client, http, challenge, admin, Command::StartChallenge).await?;
-        must(&client, http, challenge, admin, Command::OpenScoring).await?;
+        must(
+            &client,
+            http,
+            challenge,
+            admin,
+            Command::OpenScoring {
+                reason: String::new(),
+            },
+        )
+        .await?;
     }
     Ok(seeded)
 }

@@ -382,7 +382,13 @@ async fn seed(s: &mut Sender, challenge: &ChallengeId) {
         .await;
     }
     s.send(Actor::Admin, Command::StartChallenge).await;
-    s.send(Actor::Admin, Command::OpenScoring).await;
+    s.send(
+        Actor::Admin,
+        Command::OpenScoring {
+            reason: String::new(),
+        },
+    )
+    .await;
 }
 
 async fn simulate(mut s: Sender, speed: f64, mut shutdown: tokio::sync::watch::Receiver<bool>) {
@@ -438,7 +444,7 @@ async fn simulate(mut s: Sender, speed: f64, mut shutdown: tokio::sync::watch::R
                 }
             }
             12..=18 => {
-                let (judge, scores) = {
+                let (judge, scores, revising) = {
                     let state = s.hub.state();
                     let judges: Vec<_> = state
                         .judges()
@@ -470,13 +476,20 @@ async fn simulate(mut s: Sender, speed: f64, mut shutdown: tokio::sync::watch::R
                                 .collect()
                         })
                         .unwrap_or_default();
-                    (judge, scores)
+                    let revising = state.scorecard(&judge, &team).is_some();
+                    (judge, scores, revising)
+                };
+                // A revision needs a reason, in the demo as at the real event.
+                let reason = if revising {
+                    "看了第二遍演示 / Watched the demo again".to_owned()
+                } else {
+                    String::new()
                 };
                 let command = Command::SubmitScorecard {
                     team,
                     scores,
                     comment: String::new(),
-                    reason: String::new(),
+                    reason,
                 };
                 s.send(Actor::Judge(judge), command).await;
             }

@@ -265,11 +265,7 @@ async fn handle(hub: &Hub, actor: &Actor, limits: &mut Limits, raw: &str) -> Out
             "操作过于频繁，请稍后再试",
         ));
     }
-    if envelope.schema != makerpulse_core::SCHEMA_VERSION {
-        let error = DomainError::UnsupportedSchema {
-            got: envelope.schema,
-            supported: makerpulse_core::SCHEMA_VERSION,
-        };
+    if let Err(error) = envelope.check_schema() {
         return Out::Text(text(&ServerMessage::error(Some(id), &error)));
     }
     let reply = match hub.command(actor.clone(), envelope).await {

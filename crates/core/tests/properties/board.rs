@@ -236,7 +236,12 @@ impl Bench {
             );
         }
         bench.run(&Actor::Admin, Command::StartChallenge);
-        bench.run(&Actor::Admin, Command::OpenScoring);
+        bench.run(
+            &Actor::Admin,
+            Command::OpenScoring {
+                reason: String::new(),
+            },
+        );
         bench
     }
 

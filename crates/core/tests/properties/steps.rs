@@ -8,7 +8,7 @@ use makerpulse_core::ids::{CriterionId, MilestoneId};
 use makerpulse_core::milestone::{default_milestones, MilestoneDef};
 use makerpulse_core::progress::{ImageType, PhotoRef};
 use makerpulse_core::roster::{Assignment, Subject};
-use makerpulse_core::rubric::{Criterion, RankingSettings, Rubric, Scale};
+use makerpulse_core::rubric::{Criterion, Publication, RankingSettings, Rubric, Scale};
 use makerpulse_core::{Actor, Localized, TeamId, TokenHash, TrackId};
 use proptest::prelude::*;
 
@@ -70,6 +70,7 @@ pub(crate) enum Spec {
     SetRanking {
         normalize: bool,
         weights: Vec<(usize, usize)>,
+        publication: u8,
     },
     UpdateJudge {
         judge: usize,
@@ -143,8 +144,8 @@ fn spec() -> impl Strategy<Value = Spec> {
     prop_oneof![
         5 => any::<u8>().prop_map(Spec::NextStep),
         4 => (0u8..8, any::<bool>()).prop_map(|(k, system)| Spec::Lifecycle(k, system)),
-        2 => (any::<bool>(), prop::collection::vec((0usize..4, 0usize..4), 0..3))
-            .prop_map(|(normalize, weights)| Spec::SetRanking { normalize, weights }),
+        2 => (any::<bool>(), prop::collection::vec((0usize..4, 0usize..4), 0..3), 0u8..3)
+            .prop_map(|(normalize, weights, publication)| Spec::SetRanking { normalize, weights, publication }),
         2 => (0usize..6, 0usize..4, any::<u8>(), any::<u8>(), any::<u8>()).prop_map(
             |(judge, role, tracks, teams, conflicts)| Spec::UpdateJudge {
                 judge,
@@ -221,12 +222,16 @@ impl Session {
                 let command = match challenge.phase {
                     Setup => Command::StartChallenge,
                     Running if challenge.clock.is_paused() => Command::ResumeClock,
-                    Running if !open && sel % 4 != 0 => Command::OpenScoring,
+                    Running if !open && sel % 4 != 0 => Command::OpenScoring {
+                        reason: String::new(),
+                    },
                     Running if sel % 3 == 0 => Command::PauseClock {
                         reason: "fire drill".into(),
                     },
                     Running => Command::EndBuilding,
-                    Judging if !open => Command::OpenScoring,
+                    Judging if !open => Command::OpenScoring {
+                        reason: String::new(),
+                    },
                     Judging => Command::Freeze,
                     Frozen if open => Command::CloseScoring,
                     Frozen | Revealed => Command::RevealNext,
@@ -241,7 +246,13 @@ impl Session {
                     },
                     2 => Command::ResumeClock,
                     3 => Command::EndBuilding,
-                    4 => Command::OpenScoring,
+                    4 => Command::OpenScoring {
+                        reason: if *system {
+                            String::new()
+                        } else {
+                            "recount".into()
+                        },
+                    },
                     5 => Command::CloseScoring,
                     6 => Command::Freeze,
                     _ => Command::RevealNext,
@@ -253,7 +264,11 @@ impl Session {
                 };
                 (actor, command)
             }
-            Spec::SetRanking { normalize, weights } => {
+            Spec::SetRanking {
+                normalize,
+                weights,
+                publication,
+            } => {
                 let choices = [0.5, 1.0, 2.0, 0.0];
                 admin(Command::SetRanking {
                     settings: RankingSettings {
@@ -262,6 +277,11 @@ impl Session {
                             .map(|&(r, w)| (role(r), choices[w % choices.len()]))
                             .collect(),
                         normalize: *normalize,
+                        publication: [
+                            Publication::OnComplete,
+                            Publication::Live,
+                            Publication::AtReveal,
+                        ][usize::from(*publication)],
                     },
                 })
             }
@@ -378,7 +398,12 @@ impl Session {
                         team,
                         scores: self.scores(scores),
                         comment: "nice work".into(),
-                        reason: String::new(),
+                        // Now and then a revision without a reason, which is refused.
+                        reason: if *t % 4 == 0 {
+                            String::new()
+                        } else {
+                            "second look".into()
+                        },
                     },
                 )
             }
