@@ -35,8 +35,16 @@ async fn a_scorecard_reaches_the_audience_in_order_and_the_freeze_hides_values()
         Update::Snapshot
     ));
 
+    // t1's panel is j1 and j2: after j1 alone the audience sees it being scored, with no number.
     let (status, ack) = server
         .command("c", Some(tokens.judge("j1")), scorecard("t1", 8))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let seq = ack["last_seq"].as_u64().unwrap();
+    audience.wait_for(WAIT, |v| v.seq >= seq).await.unwrap();
+    assert_eq!(score_of(audience.view.as_ref().unwrap(), "t1"), None);
+    let (status, ack) = server
+        .command("c", Some(tokens.judge("j2")), scorecard("t1", 8))
         .await;
     assert_eq!(status, 200, "{ack}");
     let seq = ack["last_seq"].as_u64().unwrap();
@@ -44,7 +52,7 @@ async fn a_scorecard_reaches_the_audience_in_order_and_the_freeze_hides_values()
         .wait_for(WAIT, |v| v.seq >= seq && score_of(v, "t1").is_some())
         .await
         .unwrap();
-    // 8 on a 1–10 scale is 77.78 on 0–100.
+    // The panel is complete: 8 on a 1–10 scale is 77.78 on 0–100.
     assert_eq!(score_of(audience.view.as_ref().unwrap(), "t1"), Some(77.78));
     // The audience never sees an individual scorecard before the result is final.
     assert!(audience.view.as_ref().unwrap().scorecards.is_empty());

@@ -19,6 +19,18 @@ export function milestoneDots(view, team) {
   );
 }
 
+/**
+ * What a row shows for its jury score: the score once published; before that, how far its panel
+ * has come ("being scored: k of n"), since the publication rule keeps the number back until the
+ * panel is complete (or until the reveal).
+ */
+export function scoreText(view, row) {
+  if (row.score != null) return num(row.score, 2);
+  const final = view.challenge && view.challenge.phase === 'revealed';
+  if (final || !row.judges_assigned) return t('no_score');
+  return t('being_scored', { scored: row.judges_scored, assigned: row.judges_assigned });
+}
+
 /** The rows of `track` (or the overall board when `track` is null) in `view`. */
 export function rowsOf(view, track) {
   const board = view.leaderboard.board;
@@ -85,9 +97,10 @@ export class Board {
       setText(r.name, loc(team.name));
       const track = this.opts.track ? view.tracks.find((tr) => tr.id === team.track) : null;
       setText(r.sub, track ? loc(track.name) : team.members.map((m) => m.region).filter(Boolean).join(' · '));
-      setText(r.score, row.score == null ? t('no_score') : num(row.score, 2));
+      setText(r.score, scoreText(view, row));
       r.score.classList.toggle('none', row.score == null);
-      if (this.opts.judges !== false) setText(r.judges, t('judges_n', { scored: row.judges_scored, assigned: row.judges_assigned }));
+      // Without a score the score cell already says how many judges have scored.
+      if (this.opts.judges !== false) setText(r.judges, row.score == null ? '' : t('judges_n', { scored: row.judges_scored, assigned: row.judges_assigned }));
       const p = pending[row.team];
       setText(r.pending, p ? t('pending_n', { n: p }) : '');
       if (this.opts.milestones) {

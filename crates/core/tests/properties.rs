@@ -8,6 +8,8 @@
 //! leaderboard is what a recount by hand gives, every role's deltas fold onto its snapshots, nobody
 //! acts beyond their rights, and normalising judges who agree changes no ranking.
 
+#[path = "properties/blind.rs"]
+mod blind;
 #[path = "properties/board.rs"]
 mod board;
 #[path = "properties/session.rs"]
@@ -467,4 +469,41 @@ fn sessions_cover_the_whole_challenge() {
     );
     assert!(forbidden > 20, "only {forbidden} forbidden commands");
     assert!(repeats > 5, "only {repeats} resends recognised");
+}
+
+// ---- (g) blind judging -------------------------------------------------------------------------
+
+/// Whatever a judge scored a team whose result the publication rule keeps hidden, no view but the
+/// organizers' and that judge's own differs, at any seq, until the reveal. Run over many random
+/// sessions with every rule; the test also makes sure enough of them had something to hide.
+#[test]
+fn no_view_tells_a_hidden_scorecard() {
+    let mut runner = TestRunner::default();
+    let mut checked = 0;
+    let mut by_rule = BTreeMap::new();
+    for _ in 0..160 {
+        let steps = steps().new_tree(&mut runner).unwrap().current();
+        let session = play_all(&steps, &mut |_| {});
+        for card in session.state.scorecards().values() {
+            if blind::check_blind(&session.log, &card.judge, &card.team) {
+                checked += 1;
+                *by_rule
+                    .entry(format!(
+                        "{:?}/{}",
+                        session.state.ranking().publication,
+                        session.state.ranking().normalize
+                    ))
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    eprintln!("checked {checked} {by_rule:?}");
+    assert!(
+        checked >= 50,
+        "only {checked} hidden scorecards were checked: {by_rule:?}"
+    );
+    assert!(
+        by_rule.len() >= 3,
+        "too few rules were exercised: {by_rule:?}"
+    );
 }

@@ -121,7 +121,9 @@ async fn a_judges_scorecard_moves_the_big_screen_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let seeded = server.seed("c").await;
-    // Track a: t2 leads t1 (j1 gave 7 against 6); j2 may score t1 but not t2.
+    // Track a: j1 gave t1 6 and t2 7. t2's panel is j1 alone (j2 has a conflict), so its score
+    // is published; t1's panel is j1 and j2, so the screen shows it being scored, 1 of 2, with no
+    // number and no rank until j2 has scored too (blind judging, published on complete panels).
     ok(&server, seeded.judge("j1"), scorecard("t1", 6)).await;
     ok(&server, seeded.judge("j1"), scorecard("t2", 7)).await;
 
@@ -138,8 +140,10 @@ async fn a_judges_scorecard_moves_the_big_screen_within_a_second() {
         .await;
     screen
         .wait(
-            "document.querySelector('.board .row[data-team=\"t1\"]')?.dataset.rank === '2'",
-            "t1 second",
+            "(() => { const r = document.querySelector('.board .row[data-team=\"t1\"]'); \
+               return r && r.dataset.rank === '' && r.dataset.score === '' \
+                 && /1( of |\\/)2/.test(r.querySelector('.score').textContent); })()",
+            "t1 shown as being scored, 1 of 2, without a score or a rank",
         )
         .await;
     // The screen notes the moment t1 reaches the top, by its own clock.

@@ -207,8 +207,9 @@ async function console_(root, token, id) {
           c.phase === 'running' ? confirmButton('end_building', () => send({ type: 'end_building' })) : null)),
       h('section', { class: 'card' }, h('h2', { i18n: 'scoring' }),
         h('p', { class: c.scoring_open ? 'ok' : 'muted', i18n: c.scoring_open ? 'scoring_open_now' : 'scoring_closed_now' }),
+        h('p', { class: view.ranking.publication === 'live' ? 'warn' : 'muted', text: t('publication_now', { rule: t(`pub_${view.ranking.publication || 'on_complete'}`) }) }),
         h('div', { class: 'actions' },
-          !c.scoring_open && c.phase !== 'revealed' && !view.reveal.length ? h('button', { type: 'button', class: 'primary', i18n: 'open_scoring', on: { click: () => send({ type: 'open_scoring' }) } }) : null,
+          !c.scoring_open && c.phase !== 'revealed' && !view.reveal.length ? openScoring(c) : null,
           c.scoring_open ? confirmButton('close_scoring', () => send({ type: 'close_scoring' })) : null,
           c.phase === 'judging' ? confirmButton('freeze', () => send({ type: 'freeze' })) : null,
           c.phase === 'frozen' ? confirmButton('reveal_next', () => send({ type: 'reveal_next' }), 'primary') : null),
@@ -222,6 +223,25 @@ async function console_(root, token, id) {
       h('section', { class: 'card' }, h('h2', { i18n: 'pages' }),
         h('ul', { class: 'page-links' }, links.map(([key, href]) => h('li', {}, h('a', { href, target: '_blank', rel: 'noopener', i18n: key })))),
         h('div', { class: 'qr-box' }, qrSvg(`${location.origin}/phone/${encodeURIComponent(id)}`, t('link_phone')), h('span', { i18n: 'scan_to_follow' }))));
+  }
+
+  /** Opening scoring; once the board is frozen, reopening needs a reason for the audit trail. */
+  function openScoring(c) {
+    const button = h('button', { type: 'button', class: 'primary', i18n: 'open_scoring' });
+    if (c.phase !== 'frozen') {
+      button.addEventListener('click', () => send({ type: 'open_scoring' }));
+      return button;
+    }
+    const reason = h('input', { type: 'text', class: 'reopen-reason', maxlength: 500, ph: 'reopen_reason_ph', attrs: { 'aria-label': t('reopen_reason_ph') } });
+    button.addEventListener('click', () => {
+      if (!reason.value.trim()) {
+        toast(t('reopen_needs_reason'), 'error');
+        reason.focus();
+        return;
+      }
+      send({ type: 'open_scoring', reason: reason.value.trim() });
+    });
+    return h('span', { class: 'inline' }, reason, button);
   }
 
   function renderClock() {
@@ -313,15 +333,28 @@ async function console_(root, token, id) {
     // Ranking.
     const weights = PANEL_ROLES.map((r) => [r, h('input', { type: 'number', min: 0.01, max: 1000, step: 0.01, value: view.ranking.role_weights[r] ?? 1 })]);
     const normalize = h('input', { type: 'checkbox', checked: view.ranking.normalize });
+    const publication = h('select', { class: 'publication', attrs: { 'aria-label': t('publication') } },
+      ['on_complete', 'live', 'at_reveal'].map((p) => h('option', { value: p, selected: (view.ranking.publication || 'on_complete') === p, i18n: `pub_${p}` })));
+    const pubWarning = h('p', { class: 'warn', i18n: 'pub_live_warning' });
+    const pubNote = h('p', { class: 'muted', i18n: 'pub_normalize_note' });
+    const showPubNotes = () => {
+      pubWarning.hidden = publication.value !== 'live';
+      pubNote.hidden = !(publication.value === 'on_complete' && normalize.checked);
+    };
+    publication.addEventListener('change', showPubNotes);
+    normalize.addEventListener('change', showPubNotes);
+    showPubNotes();
     const rankingForm = h('form', { class: 'card', on: { submit: (ev) => {
       ev.preventDefault();
       const role_weights = {};
       for (const [r, el] of weights) if (Number(el.value) !== 1) role_weights[r] = Number(el.value);
-      send({ type: 'set_ranking', settings: { role_weights, normalize: normalize.checked } }, 'saved');
+      send({ type: 'set_ranking', settings: { role_weights, normalize: normalize.checked, publication: publication.value } }, 'saved');
     } } },
     h('h2', { i18n: 'ranking_method' }),
     weights.map(([r, el]) => h('label', { class: 'field' }, h('span', { class: 'label' }, tx(`role_${r}`), ' · ', tx('weight')), el)),
     h('label', { class: 'check' }, normalize, h('span', { i18n: 'normalize' })),
+    h('label', { class: 'field' }, h('span', { class: 'label', i18n: 'publication' }), publication),
+    pubWarning, pubNote,
     h('button', { type: 'submit', class: 'primary', i18n: 'save_ranking' }));
 
     return h('div', { class: 'setup' }, details, tracks, rubricForm, msForm, rankingForm);
@@ -540,7 +573,8 @@ async function console_(root, token, id) {
           h('td', { text: `#${e.seq}` }),
           h('td', { text: when(e.at) }),
           h('td', { class: 'data', text: e.actor.id ? `${e.actor.role}:${e.actor.id}` : e.actor.role }),
-          h('td', { class: 'data', text: e.body.type }))))) : null));
+          // Reasons (a pause, a hidden post, scoring reopened during the freeze) are the audit.
+          h('td', { class: 'data', text: e.body.reason ? `${e.body.type} · ${e.body.reason}` : e.body.type }))))) : null));
   }
 
   // ---- the posts tab -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { t, loc, num, onLang, when } from '../i18n.js';
 import { Live } from '../live.js';
 import { getJSON, syncClock, photoUrl, errorText } from '../api.js';
 import { clockAt, hms, clockNote, everySecond } from '../clock.js';
-import { Board, rowsOf, milestoneDots } from '../board.js';
+import { Board, rowsOf, milestoneDots, scoreText } from '../board.js';
 import { langSwitch, statusBanner, title, toast } from '../chrome.js';
 
 /** One post as a card: team, time, text, photos, links, percent. */
@@ -249,7 +249,7 @@ export async function start(root, id, teamParam) {
         ? h('p', { class: 'result', text: revealed.rank == null ? t('reveal_unranked') : t('team_result', { rank: revealed.rank, score: num(revealed.score ?? 0, 2) }) })
         : null,
       h('section', { class: 'team-stats' },
-        h('div', { class: 'stat' }, h('span', { class: 'label', i18n: 'score' }), h('strong', { text: row && row.score != null ? num(row.score, 2) : t('no_score') }),
+        h('div', { class: 'stat' }, h('span', { class: 'label', i18n: 'score' }), h('strong', { text: row ? scoreText(view, row) : t('no_score') }),
           row ? h('span', { class: 'sub', text: t('judges_n', { scored: row.judges_scored, assigned: row.judges_assigned }) }) : null),
         h('div', { class: 'stat' }, h('span', { class: 'label', i18n: 'peoples_choice' }), h('strong', { text: t('cheers_n', { n: (pc ? pc.cheers : 0).toLocaleString() }) }),
           h('span', { class: 'sub', text: t('my_cheers', { n: myCheers(team.id) }) }))),
