@@ -1,7 +1,7 @@
 // The judge console (评委控制台), opened from the judge's minted link: the teams assigned to this
 // judge, the rubric with its weights, saving and revising a scorecard (a revision needs a
 // reason), the judge's own progress, and declaring a conflict of interest. It shows no other
-// judge's scores: the judge's view does not carry them while scoring is open. Made for a tablet.
+// judge's scores: the judge's view does not carry them until the result is final. Made for a tablet.
 
 import { h, replace, setText } from '../dom.js';
 import { t, loc, num, onLang, when } from '../i18n.js';
