@@ -506,7 +506,8 @@ impl Ctx<'_> {
             }
             Command::Freeze => {
                 self.phase_in(name, &[Judging], "judging")?;
-                one(EventBody::Frozen)
+                let board = Leaderboard::compute(self.state).published(self.state);
+                one(EventBody::Frozen { board: Some(board) })
             }
             Command::RevealNext => {
                 self.phase_in(name, &[Frozen], "frozen")?;

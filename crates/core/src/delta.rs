@@ -165,7 +165,7 @@ impl Projector<'_> {
             EventBody::BuildingEnded
             | EventBody::ScoringOpened { .. }
             | EventBody::ScoringClosed => patches.push(challenge()),
-            EventBody::Frozen => patches.extend([challenge(), board()]),
+            EventBody::Frozen { .. } => patches.extend([challenge(), board()]),
             EventBody::TeamRevealed { .. } => {
                 let entry = s.revealed().last().cloned().expect("just revealed");
                 patches.push(Patch::Revealed { entry });

@@ -10,6 +10,7 @@ use crate::command::Actor;
 use crate::ids::{
     ChallengeId, CommandId, CriterionId, JudgeId, MilestoneId, TeamId, TokenHash, TrackId,
 };
+use crate::leaderboard::Leaderboard;
 use crate::milestone::MilestoneDef;
 use crate::progress::PhotoRef;
 use crate::roster::{Judge, Subject, Team, Track};
@@ -211,8 +212,14 @@ pub enum EventBody {
     #[serde(deserialize_with = "crate::command::no_fields")]
     ScoringClosed,
     /// The public leaderboard froze.
-    #[serde(deserialize_with = "crate::command::no_fields")]
-    Frozen,
+    Frozen {
+        /// The board as it was published at the freeze ([`Leaderboard::published`]), which the
+        /// public keeps seeing until the reveal. Carried in the event so that replaying the log
+        /// shows what the hall saw, whatever version of the server replays it. Absent in logs of
+        /// schema 1, whose boards are recomputed as those servers did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        board: Option<Leaderboard>,
+    },
     /// One team's final place was revealed.
     TeamRevealed {
         /// Its track.

@@ -249,6 +249,30 @@ impl Leaderboard {
         }
     }
 
+    /// The public board of schema 1 (every score live, criterion means included, contributions
+    /// stripped): only to replay the freezes of logs written before the publication rule.
+    pub(crate) fn schema1_public(&self) -> Leaderboard {
+        let strip = |rows: &[Row]| {
+            rows.iter()
+                .map(|r| Row {
+                    contributions: Vec::new(),
+                    ..r.clone()
+                })
+                .collect()
+        };
+        Leaderboard {
+            tracks: self
+                .tracks
+                .iter()
+                .map(|t| TrackBoard {
+                    track: t.track.clone(),
+                    rows: strip(&t.rows),
+                })
+                .collect(),
+            overall: strip(&self.overall),
+        }
+    }
+
     /// The board of one track.
     pub fn track(&self, track: &TrackId) -> Option<&TrackBoard> {
         self.tracks.iter().find(|t| &t.track == track)

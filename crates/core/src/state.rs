@@ -410,8 +410,13 @@ impl State {
                     c.scoring_open = false;
                 }
             }
-            EventBody::Frozen => {
-                let board = Leaderboard::compute(self).published(self);
+            EventBody::Frozen { board } => {
+                let board = match board {
+                    Some(board) => board.clone(),
+                    // A log of schema 1 froze the live board less its contributions; recomputed
+                    // the way those servers did, so that an old log replays as it was shown.
+                    None => Leaderboard::compute(self).schema1_public(),
+                };
                 self.frozen = Some(FrozenBoard {
                     seq: event.seq,
                     board,

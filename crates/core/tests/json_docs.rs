@@ -18,13 +18,13 @@ use std::fmt::Debug;
 
 use chrono::{DateTime, Utc};
 use makerpulse_core::{
-    snapshot, Actor, Command, CommandId, Delta, Envelope, Event, EventBody, JudgeId, Outcome,
-    Patch, Projector, Role, State, TeamId, View, ViewStream,
+    snapshot, Actor, Command, CommandId, Delta, Envelope, Event, EventBody, JudgeId, Leaderboard,
+    Outcome, Patch, Projector, Role, State, TeamId, View, ViewStream,
 };
 use proptest::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/json.md");
 
@@ -513,5 +513,58 @@ proptest! {
             let json = serde_json::to_string(&envelope).unwrap();
             prop_assert_eq!(Envelope::from_json(&json).unwrap(), envelope);
         }
+    }
+}
+
+/// The freeze replays from what the log says was shown, not from the replaying server's rules:
+/// a `frozen` event carries its board, and a schema 1 log (whose `frozen` carried nothing) replays
+/// the board those servers showed — every score live, criterion means included.
+#[test]
+fn a_freeze_replays_the_board_its_event_carries_and_old_logs_replay_as_shown() {
+    let (_, story) = story();
+    let frozen = story
+        .log
+        .iter()
+        .position(|e| matches!(e.body, EventBody::Frozen { .. }))
+        .expect("the doc freezes");
+    let EventBody::Frozen {
+        board: Some(carried),
+    } = &story.log[frozen].body
+    else {
+        panic!("a new freeze carries its board");
+    };
+    let replayed = State::replay(&story.log[..=frozen]).unwrap();
+    assert_eq!(&replayed.frozen().unwrap().board, carried);
+
+    // A board in the event that the rules of today would not compute is still what replays.
+    let mut tampered = story.log[..=frozen].to_vec();
+    tampered[frozen].body = EventBody::Frozen {
+        board: Some(Leaderboard::default()),
+    };
+    let replayed = State::replay(&tampered).unwrap();
+    assert_eq!(replayed.frozen().unwrap().board, Leaderboard::default());
+
+    // The same log as a schema 1 server wrote it.
+    let old: Vec<Event> = story.log[..=frozen]
+        .iter()
+        .map(|e| {
+            let mut json: Value = serde_json::from_str(&e.to_json()).unwrap();
+            json["schema"] = json!(1);
+            if json["body"]["type"] == "frozen" {
+                json["body"] = json!({"type": "frozen"});
+            }
+            Event::from_json(&json.to_string()).unwrap()
+        })
+        .collect();
+    let replayed = State::replay(&old).unwrap();
+    let shown = &replayed.frozen().unwrap().board;
+    let live = Leaderboard::compute(&State::replay(&old[..frozen]).unwrap());
+    assert_eq!(shown.overall.len(), live.overall.len());
+    for (row, live) in shown.overall.iter().zip(&live.overall) {
+        assert_eq!(
+            (row.score, row.rank, &row.criteria),
+            (live.score, live.rank, &live.criteria)
+        );
+        assert!(row.contributions.is_empty());
     }
 }
