@@ -19,7 +19,28 @@ function byTeamThenJudge(a, b) {
   return 0;
 }
 
-/** Applies one delta's patches to `view`, in order; the same rules as `View::apply`. */
+/** The order every board keeps (`board_order` in the core): by rank, ties by team id, rows without a rank last. */
+function boardOrder(a, b) {
+  if ((a.rank == null) !== (b.rank == null)) return a.rank == null ? 1 : -1;
+  if (a.rank !== b.rank) return a.rank - b.rank;
+  return a.team < b.team ? -1 : a.team > b.team ? 1 : 0;
+}
+
+/** Puts each of `rows` in the place of its team's row in `list`, then restores the order. */
+function replaceRows(list, rows) {
+  if (!rows.length) return;
+  for (const row of rows) {
+    const i = list.findIndex((r) => r.team === row.team);
+    if (i >= 0) list[i] = row;
+  }
+  list.sort(boardOrder);
+}
+
+/**
+ * Applies one delta's patches to `view`, in order; the same rules as `View::apply`. Returns false
+ * when a patch is of a kind this page does not know (a newer server): the view can no longer be
+ * trusted, and the caller asks for a snapshot.
+ */
 export function applyDelta(view, delta) {
   view.seq = delta.seq;
   for (const p of delta.patches) {
@@ -64,6 +85,13 @@ export function applyDelta(view, delta) {
       case 'leaderboard':
         view.leaderboard = p.leaderboard;
         break;
+      case 'board_rows': {
+        const board = view.leaderboard.board;
+        replaceRows(board.overall, p.overall || []);
+        for (const track of board.tracks) replaceRows(track.rows, (p.tracks || []).filter((r) => r.track === track.track));
+        if (p.pending) view.leaderboard.pending = { ...(view.leaderboard.pending || {}), ...p.pending };
+        break;
+      }
       case 'peoples_choice':
         view.peoples_choice = p.rows;
         break;
@@ -90,10 +118,11 @@ export function applyDelta(view, delta) {
         view.tokens = p.tokens;
         break;
       default:
-        // A patch of a newer schema: the next snapshot brings it; nothing to guess here.
-        break;
+        // A patch of a newer schema: nothing to guess here; a snapshot brings the view back.
+        return false;
     }
   }
+  return true;
 }
 
 /**
@@ -260,8 +289,13 @@ export class Live {
           this.sendRaw({ type: 'snapshot' });
           return;
         }
-        applyDelta(this.view, msg);
-        this.emit('view', this.view, { delta: msg, patches: new Set(msg.patches.map((p) => p.type)) });
+        if (!applyDelta(this.view, msg)) {
+          this.sendRaw({ type: 'snapshot' });
+          return;
+        }
+        // Changed rows change the board: pages that redraw on `leaderboard` redraw on them too.
+        const kinds = msg.patches.map((p) => (p.type === 'board_rows' ? 'leaderboard' : p.type));
+        this.emit('view', this.view, { delta: msg, patches: new Set(kinds) });
         break;
       }
       case 'presence':

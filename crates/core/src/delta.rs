@@ -1,11 +1,15 @@
 //! Deltas: what one event changes in one role's view. A delta names the seq of the view's
 //! previous message too, so a client tells an event skipped for its view from a message it lost.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::challenge::Challenge;
 use crate::event::{Event, EventBody};
 use crate::ids::{JudgeId, TeamId};
+use crate::leaderboard::Row;
 use crate::milestone::MilestoneDef;
 use crate::progress::Post;
 use crate::roster::Track;
@@ -80,10 +84,26 @@ pub enum Patch {
         /// The new value.
         posts: Vec<Post>,
     },
-    /// The leaderboard.
+    /// The leaderboard, whole: when the view had none yet, or its shape changed (teams or
+    /// tracks added or removed, the freeze, the final result).
     Leaderboard {
         /// The new value.
         leaderboard: BoardView,
+    },
+    /// The rows of the leaderboard that changed (score, rank, judges counted), each replacing its
+    /// team's row; the lists then keep their order ([`crate::leaderboard::board_order`]). A
+    /// scorecard changes one team's row and the ranks it passes, so the patch does not grow with
+    /// the challenge the way the whole board does.
+    BoardRows {
+        /// Changed rows of the overall board.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        overall: Vec<Row>,
+        /// Changed rows of the track boards, each in its row's track.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tracks: Vec<Row>,
+        /// Changed counts of scorecards received since the freeze.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        pending: BTreeMap<TeamId, u32>,
     },
     /// The people's choice.
     PeoplesChoice {
@@ -135,15 +155,36 @@ pub fn delta(after: &State, event: &Event, role: &Role) -> Option<Delta> {
 
 impl Projector<'_> {
     /// The delta `event` makes in the view of `role`; the projector's state is the state after
-    /// the event.
+    /// the event. A board that changed comes whole.
     pub fn delta(&self, event: &Event, role: &Role) -> Option<Delta> {
+        self.delta_since(event, role, None).0
+    }
+
+    /// The delta `event` makes in the view of `role` whose client holds the board `held`: the
+    /// board, when it changed, comes as the rows that changed. Also returns the board the client
+    /// holds after the delta, when the event concerned the board.
+    pub fn delta_since(
+        &self,
+        event: &Event,
+        role: &Role,
+        held: Option<&Arc<BoardView>>,
+    ) -> (Option<Delta>, Option<Arc<BoardView>>) {
         let s = self.state;
         let mut patches = Vec::new();
         let challenge = || Patch::Challenge {
             challenge: s.challenge().cloned().expect("events follow the creation"),
         };
-        let board = || Patch::Leaderboard {
-            leaderboard: self.board(role),
+        let mut now_held = None;
+        let mut board = || {
+            let now = self.shared_board(role);
+            let patch = match held {
+                Some(held) => self.rows_patch(held, &now),
+                None => Patch::Leaderboard {
+                    leaderboard: (*now).clone(),
+                },
+            };
+            now_held = Some(now);
+            patch
         };
         let all_scorecards = || Patch::Scorecards {
             scorecards: self.scorecards(role),
@@ -278,30 +319,109 @@ impl Projector<'_> {
                 rows: self.peoples_choice(),
             }),
         }
+        patches.retain(|p| !p.is_empty_rows());
         if patches.is_empty() {
-            return None;
+            return (None, now_held);
         }
-        Some(Delta {
+        let delta = Delta {
             schema: SCHEMA_VERSION,
             seq: event.seq,
             prev_seq: 0,
             patches,
-        })
+        };
+        (Some(delta), now_held)
     }
+
+    /// The patch that turns the board `held` into `now`: the changed rows, or the whole board
+    /// when its shape changed. Computed once per earlier board and shared by every view that
+    /// held it.
+    fn rows_patch(&self, held: &Arc<BoardView>, now: &Arc<BoardView>) -> Patch {
+        if let Some((_, patch)) = self
+            .rows
+            .borrow()
+            .iter()
+            .find(|(h, _)| Arc::ptr_eq(h, held))
+        {
+            return patch.clone();
+        }
+        let patch = changed_rows(held, now).unwrap_or_else(|| Patch::Leaderboard {
+            leaderboard: (**now).clone(),
+        });
+        self.rows.borrow_mut().push((held.clone(), patch.clone()));
+        patch
+    }
+}
+
+impl Patch {
+    fn is_empty_rows(&self) -> bool {
+        matches!(self, Patch::BoardRows { overall, tracks, pending }
+            if overall.is_empty() && tracks.is_empty() && pending.is_empty())
+    }
+}
+
+/// The rows of `now` that differ from `held`, or `None` when the board changed shape: frozen or
+/// not, other tracks, other teams, counts since the freeze that went away.
+fn changed_rows(held: &BoardView, now: &BoardView) -> Option<Patch> {
+    fn changed(held: &[Row], now: &[Row], out: &mut Vec<Row>) -> Option<()> {
+        if held.len() != now.len() {
+            return None;
+        }
+        let held: BTreeMap<&TeamId, &Row> = held.iter().map(|r| (&r.team, r)).collect();
+        for row in now {
+            if *held.get(&row.team)? != row {
+                out.push(row.clone());
+            }
+        }
+        Some(())
+    }
+    if held.frozen != now.frozen
+        || held.board.tracks.len() != now.board.tracks.len()
+        || held.pending.keys().any(|t| !now.pending.contains_key(t))
+    {
+        return None;
+    }
+    let mut overall = Vec::new();
+    changed(&held.board.overall, &now.board.overall, &mut overall)?;
+    let mut tracks = Vec::new();
+    for (h, n) in held.board.tracks.iter().zip(&now.board.tracks) {
+        if h.track != n.track {
+            return None;
+        }
+        changed(&h.rows, &n.rows, &mut tracks)?;
+    }
+    let pending = now
+        .pending
+        .iter()
+        .filter(|(t, n)| held.pending.get(*t) != Some(n))
+        .map(|(t, n)| (t.clone(), *n))
+        .collect();
+    Some(Patch::BoardRows {
+        overall,
+        tracks,
+        pending,
+    })
 }
 
 /// Follows one role's view along the log and numbers its messages: each delta gets the seq of
 /// the view's previous message as `prev_seq`.
+/// It also keeps the board its clients hold, so that a changed board goes out as its changed
+/// rows.
 #[derive(Clone, Debug)]
 pub struct ViewStream {
     role: Role,
     last: u64,
+    board: Option<Arc<BoardView>>,
 }
 
 impl ViewStream {
-    /// A stream for `role` whose clients start from the snapshot at `seq`.
+    /// A stream for `role` whose clients start from the snapshot at `seq`. Its first board change
+    /// goes out whole.
     pub fn new(role: Role, seq: u64) -> Self {
-        Self { role, last: seq }
+        Self {
+            role,
+            last: seq,
+            board: None,
+        }
     }
 
     /// The role followed.
@@ -316,7 +436,11 @@ impl ViewStream {
 
     /// The next message of this view for `event`, projected from the state after it.
     pub fn next(&mut self, after: &Projector<'_>, event: &Event) -> Option<Delta> {
-        let mut delta = after.delta(event, &self.role)?;
+        let (delta, board) = after.delta_since(event, &self.role, self.board.as_ref());
+        if board.is_some() {
+            self.board = board;
+        }
+        let mut delta = delta?;
         delta.prev_seq = self.last;
         self.last = event.seq;
         Some(delta)

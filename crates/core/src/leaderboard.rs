@@ -411,6 +411,13 @@ fn row(
     }
 }
 
+/// The order every board keeps: by rank, ties by team id, rows without a rank last by team id.
+/// It is the order [`Leaderboard::compute`] and [`Leaderboard::published`] give, written so that a
+/// client that replaces a few rows can restore it without the breakdown ranks were made from.
+pub fn board_order(a: &Row, b: &Row) -> Ordering {
+    (a.rank.is_none(), a.rank, &a.team).cmp(&(b.rank.is_none(), b.rank, &b.team))
+}
+
 /// Indexes into `Row::criteria` in tie-break order: heaviest first, equal weights in rubric order.
 fn tie_break_order(rubric: &Rubric) -> Vec<usize> {
     let mut order: Vec<usize> = (0..rubric.criteria.len()).collect();

@@ -12,8 +12,9 @@
 //!   judge's scorecard until the result is final, whatever the phase;
 //! - admin: everything, live, with every scorecard and its revisions.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,7 @@ use crate::challenge::{Challenge, Phase};
 use crate::command::Actor;
 use crate::delta::{Delta, Patch};
 use crate::ids::{JudgeId, TeamId, TrackId};
-use crate::leaderboard::Leaderboard;
+use crate::leaderboard::{board_order, Leaderboard, Row};
 use crate::milestone::MilestoneDef;
 use crate::progress::Post;
 use crate::roster::{Assignment, Member, PanelRole, Subject, Track};
@@ -182,11 +183,17 @@ pub fn snapshot(state: &State, role: &Role) -> View {
     Projector::new(state).snapshot(role)
 }
 
-/// Computes views of one state. The live leaderboard is computed at most once however many
-/// roles are asked for, because the server projects every event for every connected view.
+/// Computes views of one state. The live leaderboard, and the board of each of the two kinds of
+/// view (the organizers', everyone else's), are computed at most once however many roles are
+/// asked for, because the server projects every event for every connected view; so is the patch
+/// of changed rows from one earlier board, which all views that held that board share.
 pub struct Projector<'a> {
     pub(crate) state: &'a State,
     live: OnceCell<Leaderboard>,
+    /// The board of everyone but the organizers, and the organizers'.
+    boards: [OnceCell<Arc<BoardView>>; 2],
+    /// Patches from an earlier board (kept alive here, so its address names it) to this one.
+    pub(crate) rows: RefCell<Vec<(Arc<BoardView>, Patch)>>,
 }
 
 impl<'a> Projector<'a> {
@@ -195,6 +202,8 @@ impl<'a> Projector<'a> {
         Self {
             state,
             live: OnceCell::new(),
+            boards: [OnceCell::new(), OnceCell::new()],
+            rows: RefCell::new(Vec::new()),
         }
     }
 
@@ -280,11 +289,23 @@ impl<'a> Projector<'a> {
 
     /// The leaderboard as `role` sees it.
     pub fn board(&self, role: &Role) -> BoardView {
+        (*self.shared_board(role)).clone()
+    }
+
+    /// The leaderboard as `role` sees it, computed once per kind of view and shared.
+    pub fn shared_board(&self, role: &Role) -> Arc<BoardView> {
+        let admin = matches!(role, Role::Admin);
+        self.boards[usize::from(admin)]
+            .get_or_init(|| Arc::new(self.compute_board(admin)))
+            .clone()
+    }
+
+    fn compute_board(&self, admin: bool) -> BoardView {
         let s = self.state;
         let final_result = s.phase() == Phase::Revealed;
         let frozen = s.frozen().filter(|_| !final_result);
         let pending = frozen.map(|f| f.pending.clone()).unwrap_or_default();
-        if final_result || matches!(role, Role::Admin) {
+        if final_result || admin {
             return BoardView {
                 frozen: frozen.is_some(),
                 board: self.live().clone(),
@@ -416,6 +437,21 @@ impl View {
                 }
                 Patch::Ticker { posts } => self.ticker = posts.clone(),
                 Patch::Leaderboard { leaderboard } => self.leaderboard = leaderboard.clone(),
+                Patch::BoardRows {
+                    overall,
+                    tracks,
+                    pending,
+                } => {
+                    let board = &mut self.leaderboard.board;
+                    replace_rows(&mut board.overall, overall.iter());
+                    for track in &mut board.tracks {
+                        replace_rows(
+                            &mut track.rows,
+                            tracks.iter().filter(|r| r.track == track.track),
+                        );
+                    }
+                    self.leaderboard.pending.extend(pending.clone());
+                }
                 Patch::PeoplesChoice { rows } => self.peoples_choice = rows.clone(),
                 Patch::Revealed { entry } => self.reveal.push(entry.clone()),
                 Patch::Scorecard { scorecard } => {
@@ -429,5 +465,19 @@ impl View {
                 Patch::Tokens { tokens } => self.tokens = tokens.clone(),
             }
         }
+    }
+}
+
+/// Puts each of `rows` in the place of its team's row in `list`, then restores the board's order.
+fn replace_rows<'r>(list: &mut [Row], rows: impl Iterator<Item = &'r Row>) {
+    let mut changed = false;
+    for row in rows {
+        if let Some(old) = list.iter_mut().find(|r| r.team == row.team) {
+            *old = row.clone();
+            changed = true;
+        }
+    }
+    if changed {
+        list.sort_by(board_order);
     }
 }
