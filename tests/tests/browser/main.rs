@@ -915,6 +915,26 @@ async fn an_organizer_sets_up_and_runs_a_challenge_from_the_admin_console() {
           last.querySelector('input[lang=zh]').value = '社会影响'; last.querySelector('input.w').value = '5';", vec![]).await;
     b.click("button[data-i18n=\"save_rubric\"]").await;
     b.wait("window.makerpulse.live.view.rubric.criteria.some(c => c.id === 'impact' && c.weight === 5)", "the new rubric").await;
+    // The publication rule: blind on complete panels by default; choosing live warns that it is
+    // not blind; the organizers settle on no numbers before the reveal.
+    b.wait(
+        "document.querySelector('select.publication')?.value === 'on_complete'",
+        "the default publication rule",
+    )
+    .await;
+    b.js("const s = document.querySelector('select.publication'); s.value = 'live'; s.dispatchEvent(new Event('change'));", vec![]).await;
+    b.wait(
+        "!document.querySelector('[data-i18n=\"pub_live_warning\"]').hidden",
+        "the warning that live is not blind",
+    )
+    .await;
+    b.js("const s = document.querySelector('select.publication'); s.value = 'at_reveal'; s.dispatchEvent(new Event('change'));", vec![]).await;
+    b.click("button[data-i18n=\"save_ranking\"]").await;
+    b.wait(
+        "window.makerpulse.live.view.ranking.publication === 'at_reveal'",
+        "the publication rule saved",
+    )
+    .await;
     b.shot("admin-setup").await;
 
     // Teams, with a member.
@@ -1015,6 +1035,7 @@ async fn an_organizer_sets_up_and_runs_a_challenge_from_the_admin_console() {
         view["challenge"]["clock"]["pauses"][0]["reason"],
         "Fire drill"
     );
+    assert_eq!(view["ranking"]["publication"], "at_reveal");
     assert_same_view(&b, &server, "expo", Some(ADMIN), "the admin console").await;
     b.assert_clean("admin").await;
 
