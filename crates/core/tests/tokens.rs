@@ -132,7 +132,7 @@ fn an_event_from_a_newer_schema_is_refused() {
     );
     let json = events[0].to_json();
     assert!(Event::from_json(&json).is_ok());
-    let newer = json.replacen("\"schema\":1", "\"schema\":2", 1);
+    let newer = json.replacen("\"schema\":2", "\"schema\":3", 1);
     let err = Event::from_json(&newer).unwrap_err().to_string();
     assert!(err.contains("newer"), "{err}");
 }
