@@ -134,18 +134,8 @@ async function console_(root, token, id) {
 
   let submitted = null;
   const send = async (command, okKey = 'cmd_ok') => {
-    const cid = newId('admin');
     try {
-      if (live.open) {
-        try {
-          await live.command(command, cid);
-        } catch (err) {
-          if (!err.offline) throw err;
-          await postCommand(id, token, { id: cid, command });
-        }
-      } else {
-        await postCommand(id, token, { id: cid, command });
-      }
+      await live.send(command, newId('admin'));
       toast(t(okKey));
       if (submitted) delete submitted.dataset.dirty;
       submitted = null;
