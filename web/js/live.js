@@ -1,9 +1,10 @@
 // The live view of a challenge over the WebSocket: hello with the token and `since`, a snapshot or
 // the missed deltas, then every delta applied exactly as `View::apply` does in the core. A gap
 // (a delta whose prev_seq is above the seq held) asks for a snapshot; a dropped connection
-// resumes with `since` after a short, growing wait. Commands are answered by id.
+// resumes with `since` after a short, growing wait. Commands are answered by id; `send` is the one
+// way the consoles send them, over the socket when it is open and over HTTP otherwise.
 
-import { newId } from './api.js';
+import { newId, postCommand } from './api.js';
 
 /** How many posts the ticker keeps (`TICKER_LEN` in the core). */
 export const TICKER_LEN = 30;
@@ -349,6 +350,24 @@ export class Live {
       this.pending.set(id, { resolve, reject, timeout });
       this.sendRaw({ type: 'command', id, command });
     });
+  }
+
+  /**
+   * Sends a command the way every console does: over the socket when it is open, else — or when
+   * the socket drops before the answer — as a POST with the same id, so a command that did reach
+   * the server is answered "repeated" and lands once. A caller that retries later (the team's
+   * outbox) passes the id it fixed when the user acted. Resolves with the answer; rejects with the
+   * server's refusal, or an `ApiError` whose `network` is set when the server could not be reached.
+   */
+  async send(command, id = newId()) {
+    if (this.open) {
+      try {
+        return await this.command(command, id);
+      } catch (err) {
+        if (!err.offline) throw err;
+      }
+    }
+    return postCommand(this.challenge, this.token, { id, command });
   }
 
   failPending() {

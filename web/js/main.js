@@ -1,50 +1,44 @@
-// The entry point of every page: picks the page module from the path and starts it. A page that
-// fails to load shows a calm notice, never a blank page.
+// The entry point of every page: starts the page module the server named in the shell. The route
+// table is kept once, in the server (`PAGES` in crates/server/src/web.rs): the shell served at a
+// route carries `data-page` and `data-route` on its body, and the route's `{…}` segments are the
+// page's parameters. A page that fails to load shows a calm notice, never a blank page.
 
 import { guard, notice } from './chrome.js';
 import { reportError } from './live.js';
 
-const ROUTES = [
-  [/^\/$/, 'landing'],
-  [/^\/admin\/?$/, 'admin'],
-  [/^\/screen\/([^/]+)\/?$/, 'screen'],
-  [/^\/phone\/([^/]+)\/teams\/([^/]+)\/?$/, 'phone'],
-  [/^\/phone\/([^/]+)\/?$/, 'phone'],
-  [/^\/team\/([^/]+)\/?$/, 'team'],
-  [/^\/judge\/([^/]+)\/?$/, 'judge'],
-  [/^\/embed\/([^/]+)\/?$/, 'embed'],
-  [/^\/replay\/([^/]+)\/?$/, 'replay'],
-];
+/** The parameters of `path` by `route`: `/phone/{id}/teams/{team}` and `/phone/a/teams/b` give `['a', 'b']`. */
+function paramsOf(route, path) {
+  const segments = path.split('/');
+  return route.split('/').flatMap((part, i) => (part.startsWith('{') ? [decodeURIComponent(segments[i] || '')] : []));
+}
 
 async function boot() {
   guard();
   const root = document.getElementById('app');
-  for (const [re, page] of ROUTES) {
-    const m = re.exec(location.pathname);
-    if (!m) continue;
-    const params = m.slice(1).map(decodeURIComponent);
-    document.body.dataset.page = page;
-    let mod = null;
-    // A module that failed to arrive (a flaky network) is asked for again a few times.
-    for (let attempt = 0; !mod && attempt < 4; attempt++) {
-      try {
-        mod = await import(`./pages/${page}.js${attempt ? `?retry=${attempt}` : ''}`);
-      } catch (err) {
-        reportError(err);
-        notice(root, 'error_load');
-        await new Promise((r) => setTimeout(r, 2000 * (attempt + 1)));
-      }
-    }
-    if (!mod) return;
-    try {
-      await mod.start(root, ...params);
-    } catch (err) {
-      reportError(err);
-      notice(root, 'error_generic');
-    }
+  const { page, route } = document.body.dataset;
+  if (!page || !route) {
+    notice(root, 'page_not_found');
     return;
   }
-  notice(root, 'page_not_found');
+  const params = paramsOf(route, location.pathname);
+  let mod = null;
+  // A module that failed to arrive (a flaky network) is asked for again a few times.
+  for (let attempt = 0; !mod && attempt < 4; attempt++) {
+    try {
+      mod = await import(`./pages/${page}.js${attempt ? `?retry=${attempt}` : ''}`);
+    } catch (err) {
+      reportError(err);
+      notice(root, 'error_load');
+      await new Promise((r) => setTimeout(r, 2000 * (attempt + 1)));
+    }
+  }
+  if (!mod) return;
+  try {
+    await mod.start(root, ...params);
+  } catch (err) {
+    reportError(err);
+    notice(root, 'error_generic');
+  }
 }
 
 boot();

@@ -4,7 +4,7 @@
 // fixed when the post is made, sending again after a lost answer is answered "repeated" by the
 // server and changes nothing: each post lands exactly once.
 
-import { newId, postCommand, uploadPhoto, ApiError } from './api.js';
+import { newId, uploadPhoto, ApiError } from './api.js';
 
 /** Image types the server accepts. */
 const ACCEPTED = ['image/png', 'image/jpeg', 'image/webp'];
@@ -58,7 +58,7 @@ export async function preparePhoto(file) {
 }
 
 export class Outbox {
-  /** The outbox of `team` in `challenge`; commands go over `live` when it is open, else HTTP. */
+  /** The outbox of `team` in `challenge`; posts are sent with `live.send`, photos uploaded first. */
   constructor(challenge, team, token, live) {
     this.challenge = challenge;
     this.token = token;
@@ -174,11 +174,7 @@ export class Outbox {
     }
     const command = { ...item.command, photos: item.photos.map((p) => p.ref) };
     try {
-      if (this.live.open) {
-        await this.live.command(command, item.id);
-      } else {
-        await postCommand(this.challenge, this.token, { id: item.id, command });
-      }
+      await this.live.send(command, item.id);
       return 'sent';
     } catch (err) {
       if (err.offline || (err instanceof ApiError && err.network)) return 'offline';

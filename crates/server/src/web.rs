@@ -1,8 +1,9 @@
 //! The dashboards: the pages and the static files under `web/`, embedded in the binary so that
 //! one file is the whole deployment.
 //!
-//! Every page is the same small HTML shell; `web/js/main.js` reads the path and loads the page's
-//! module. The shell and the files carry no inline script or style, so the pages run under a
+//! Every page is the same small HTML shell, served with the page's name and route on its `<body>`;
+//! `web/js/main.js` loads that page's module with the route's parameters, so [`PAGES`] is the one
+//! route table. The shell and the files carry no inline script or style, so the pages run under a
 //! strict Content-Security-Policy. Only `/embed/{id}` may be framed, by partner sites.
 
 use std::collections::HashMap;
@@ -30,6 +31,36 @@ const EMBED_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'
 
 /// The page shell every route serves.
 const SHELL: &str = include_str!("../../../web/index.html");
+
+/// Every page: its route, and its module under `web/js/pages/`. The browser keeps no copy of this
+/// list: the shell served at a route names the page and the route, and `main.js` reads the
+/// parameters from the path by the route's `{…}` segments.
+const PAGES: &[(&str, &str)] = &[
+    ("/", "landing"),
+    ("/admin", "admin"),
+    ("/screen/{id}", "screen"),
+    ("/phone/{id}", "phone"),
+    ("/phone/{id}/teams/{team}", "phone"),
+    ("/team/{id}", "team"),
+    ("/judge/{id}", "judge"),
+    ("/replay/{id}", "replay"),
+    ("/embed/{id}", "embed"),
+];
+
+/// The shell of each of [`PAGES`], in the same order, built once. Page names and routes are
+/// constants of this file, never anything from a request, so writing them into HTML is safe.
+static SHELLS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    PAGES
+        .iter()
+        .map(|(route, page)| {
+            SHELL.replacen(
+                "<body>",
+                &format!("<body data-page=\"{page}\" data-route=\"{route}\">"),
+                1,
+            )
+        })
+        .collect()
+});
 
 macro_rules! assets {
     ($($path:literal => $mime:expr),* $(,)?) => {
@@ -61,6 +92,15 @@ const ASSETS: &[(&str, &str, &[u8])] = assets! {
     "js/pages/team.js" => JS,
     "js/pages/judge.js" => JS,
     "js/pages/admin.js" => JS,
+    "js/pages/admin/forms.js" => JS,
+    "js/pages/admin/links.js" => JS,
+    "js/pages/admin/run.js" => JS,
+    "js/pages/admin/setup.js" => JS,
+    "js/pages/admin/teams.js" => JS,
+    "js/pages/admin/judges.js" => JS,
+    "js/pages/admin/scores.js" => JS,
+    "js/pages/admin/audit.js" => JS,
+    "js/pages/admin/posts.js" => JS,
     "js/pages/embed.js" => JS,
     "js/pages/replay.js" => JS,
 };
@@ -85,17 +125,21 @@ static TABLE: LazyLock<HashMap<&'static str, Asset>> = LazyLock::new(|| {
 
 /// The page routes and the static files.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(page))
-        .route("/admin", get(page))
-        .route("/screen/{id}", get(page))
-        .route("/phone/{id}", get(page))
-        .route("/phone/{id}/teams/{team}", get(page))
-        .route("/team/{id}", get(page))
-        .route("/judge/{id}", get(page))
-        .route("/replay/{id}", get(page))
-        .route("/embed/{id}", get(embed))
-        .route("/static/{*path}", get(asset))
+    pages()
+}
+
+/// The page routes and the static files, for any state: they need none.
+fn pages<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    let mut router = Router::new();
+    for (&(route, name), shell) in PAGES.iter().zip(SHELLS.iter()) {
+        let shell: &'static str = shell;
+        router = if name == "embed" {
+            router.route(route, get(move || embed(shell)))
+        } else {
+            router.route(route, get(move || page(shell)))
+        };
+    }
+    router.route("/static/{*path}", get(asset))
 }
 
 fn html(csp: &'static str) -> [(header::HeaderName, HeaderValue); 3] {
@@ -113,17 +157,17 @@ fn html(csp: &'static str) -> [(header::HeaderName, HeaderValue); 3] {
     ]
 }
 
-async fn page() -> Response {
+async fn page(shell: &'static str) -> Response {
     (
         html(PAGE_CSP),
         [(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"))],
-        SHELL,
+        shell,
     )
         .into_response()
 }
 
-async fn embed() -> Response {
-    (html(EMBED_CSP), SHELL).into_response()
+async fn embed(shell: &'static str) -> Response {
+    (html(EMBED_CSP), shell).into_response()
 }
 
 /// A static file, revalidated with its ETag so that ten thousand phones joining at once mostly
@@ -159,11 +203,7 @@ mod tests {
 
     fn app() -> Router {
         // The page routes need no state; a unit router is enough to check headers.
-        Router::new()
-            .route("/", get(page))
-            .route("/screen/{id}", get(page))
-            .route("/embed/{id}", get(embed))
-            .route("/static/{*path}", get(asset))
+        pages()
     }
 
     async fn get_path(path: &str, etag: Option<&str>) -> Response {
@@ -194,6 +234,26 @@ mod tests {
             .unwrap();
         assert!(csp.contains("frame-ancestors *"), "{csp}");
         assert!(res.headers().get(header::X_FRAME_OPTIONS).is_none());
+    }
+
+    /// The shell names its page and route, and every page named has its module embedded.
+    #[tokio::test]
+    async fn every_page_names_its_module() {
+        let res = get_path("/phone/demo/teams/t1", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body = std::str::from_utf8(&body).unwrap();
+        assert!(
+            body.contains(r#"<body data-page="phone" data-route="/phone/{id}/teams/{team}">"#),
+            "{body}"
+        );
+        for (&(route, page), shell) in PAGES.iter().zip(SHELLS.iter()) {
+            assert!(shell.contains(&format!("data-page=\"{page}\"")), "{route}");
+            let module = format!("js/pages/{page}.js");
+            assert!(TABLE.contains_key(module.as_str()), "{module}");
+        }
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@
 import { h, replace, setText } from '../dom.js';
 import { t, loc, num, onLang, when } from '../i18n.js';
 import { Live } from '../live.js';
-import { takeToken, errorText, postCommand, newId, syncClock } from '../api.js';
+import { takeToken, errorText, newId, syncClock } from '../api.js';
 import { milestoneDots } from '../board.js';
 import { langSwitch, statusBanner, title, toast, notice, confirmButton } from '../chrome.js';
 
@@ -220,18 +220,6 @@ export async function start(root, id) {
     updateTotal(d);
   }
 
-  async function send(command) {
-    const cid = newId('judge');
-    if (live.open) {
-      try {
-        return await live.command(command, cid);
-      } catch (err) {
-        if (!err.offline) throw err;
-      }
-    }
-    return postCommand(id, token, { id: cid, command });
-  }
-
   async function save(team) {
     const d = draftOf(team);
     const card = myCard(team);
@@ -241,7 +229,7 @@ export async function start(root, id) {
     }
     if (submitBtn) submitBtn.disabled = true;
     try {
-      await send({ type: 'submit_scorecard', team, scores: d.scores, comment: d.comment, reason: card ? d.reason.trim() : '' });
+      await live.send({ type: 'submit_scorecard', team, scores: d.scores, comment: d.comment, reason: card ? d.reason.trim() : '' }, newId('judge'));
       toast(t('scorecard_saved', { n: card ? card.current.revision + 1 : 1 }));
     } catch (err) {
       toast(errorText(err), 'error', 6000);
@@ -252,7 +240,7 @@ export async function start(root, id) {
 
   async function declare(team, reason) {
     try {
-      await send({ type: 'declare_conflict', team, reason });
+      await live.send({ type: 'declare_conflict', team, reason }, newId('judge'));
       toast(t('conflict_declared'));
       selected = null;
       renderPanel();
