@@ -361,3 +361,78 @@ async fn every_page_sends_security_headers_and_only_the_embed_may_be_framed() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     server.stop().await;
 }
+
+/// Text that fools the eye is refused over HTTP as it is anywhere: a bidi override in a team's
+/// name, a name of zero-width characters; and a link is kept as browsers read it, so the host the
+/// big screen shows is the host a click opens.
+#[tokio::test]
+async fn names_that_fool_the_eye_are_refused_and_links_are_read_as_browsers_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let rename = |zh: &str| {
+        serde_json::json!({"id": makerpulse_e2e::cid(), "command": {"type": "update_team", "id": "t1",
+            "track": "a", "name": {"zh": zh, "en": ""}}})
+        .to_string()
+    };
+    let (status, body) = server
+        .post_raw("c", Some(ADMIN), &rename("\u{202E}tseT maeT"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("control_character")),
+        "{body}"
+    );
+    let (status, body) = server
+        .post_raw("c", Some(ADMIN), &rename("\u{200B}\u{200D}\u{3164}"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("empty_text")),
+        "{body}"
+    );
+    let (_, view) = server.get("/api/challenges/c/view", None).await;
+    assert_eq!(
+        view["teams"]["t1"]["name"]["zh"], "团队 t1",
+        "nothing changed"
+    );
+
+    let (status, body) = server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            Command::PostProgress {
+                text: "Our repo".into(),
+                photos: vec![],
+                links: vec!["https://evil.example\\@good.org".into()],
+                percent: None,
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, timeline) = server
+        .get("/api/challenges/c/teams/t1/timeline", None)
+        .await;
+    assert_eq!(
+        timeline[0]["links"][0], "https://evil.example/@good.org",
+        "kept as browsers read it: a link to evil.example"
+    );
+    let (status, body) = server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            Command::PostProgress {
+                text: "Log in here".into(),
+                photos: vec![],
+                links: vec!["https://good.org@evil.example/".into()],
+                percent: None,
+            },
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("invalid_url")),
+        "{body}"
+    );
+    server.stop().await;
+}

@@ -89,7 +89,11 @@ pub fn required(field: &'static str, raw: &str, max: usize) -> Result<String, Do
 /// Trims `raw` and checks it is not longer than `max` characters; empty is fine.
 ///
 /// Control characters other than newlines and tabs are refused: they have no place in a post and
-/// are a favourite of people trying to break terminals and log viewers.
+/// are a favourite of people trying to break terminals and log viewers. So are the bidirectional
+/// overrides and isolates, which reorder what follows them on screen (a name that reads "Team A"
+/// and sorts, copies and searches as something else). A text of nothing but invisible characters
+/// (zero-width spaces and joiners, fillers, variation selectors) counts as empty, so a required
+/// name cannot be blank to the eye.
 pub fn optional(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
     let text = raw.trim();
     if text.chars().count() > max {
@@ -97,40 +101,86 @@ pub fn optional(field: &'static str, raw: &str, max: usize) -> Result<String, Do
     }
     if text
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        .any(|c| (c.is_control() && c != '\n' && c != '\t' && c != '\r') || is_bidi_control(c))
     {
         return Err(DomainError::ControlCharacter { field });
+    }
+    if !text.chars().any(|c| !c.is_whitespace() && !is_invisible(c)) {
+        return Ok(String::new());
     }
     Ok(text.to_owned())
 }
 
-/// Checks a link: `http://` or `https://`, a host, no spaces or control characters, at most
-/// [`MAX_URL`] characters. Anything else (`javascript:`, `data:`, relative paths) is refused so that
-/// a link shown on the big screen can only ever open a web page.
+/// The explicit bidirectional formatting characters: embeddings, overrides and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that take no room on screen (Unicode's default-ignorable code points that people
+/// paste, and the Hangul fillers that render as blanks).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// Checks a link and returns it as browsers will read it: `http://` or `https://`, a host, no
+/// user name or password, at most [`MAX_URL`] characters. Anything else (`javascript:`, `data:`,
+/// relative paths) is refused so that a link shown on the big screen can only ever open a web
+/// page. The link is parsed as browsers parse it and kept in that form, so the host the server
+/// checked is the host a click opens: `https://evil.example\@good.org` is a link to
+/// `evil.example`, and is kept as `https://evil.example/@good.org`.
 pub fn link(raw: &str) -> Result<String, DomainError> {
-    let url = raw.trim();
+    let text = raw.trim();
     let invalid = || DomainError::InvalidUrl {
-        url: url.chars().take(100).collect(),
+        url: text.chars().take(100).collect(),
     };
-    if url.chars().count() > MAX_URL {
-        return Err(invalid());
-    }
-    let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-        .ok_or_else(invalid)?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit('@').next().unwrap_or("");
-    if host.is_empty()
-        || host.starts_with(':')
-        || url
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"')
+    if text.chars().count() > MAX_URL
+        || text.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || is_bidi_control(c)
+                || matches!(c, '<' | '>' | '"')
+        })
     {
         return Err(invalid());
     }
-    Ok(url.to_owned())
+    // Browsers forgive `https:///host` and `https:\\host`; a link written so is a mistake or a
+    // trick, and is refused rather than silently read.
+    let after_scheme = text.split_once("://").map_or("", |(_, rest)| rest);
+    if after_scheme.is_empty() || after_scheme.starts_with(['/', '\\']) {
+        return Err(invalid());
+    }
+    let url = url::Url::parse(text).map_err(|_| invalid())?;
+    let host = url.host_str().unwrap_or("");
+    if !matches!(url.scheme(), "http" | "https")
+        || host.is_empty()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(invalid());
+    }
+    let kept = url.to_string();
+    if kept.chars().count() > MAX_URL {
+        return Err(invalid());
+    }
+    Ok(kept)
 }
 
 #[cfg(test)]
@@ -171,9 +221,53 @@ mod tests {
     }
 
     #[test]
+    fn bidi_overrides_are_refused_and_invisible_names_are_empty() {
+        for bidi in ["\u{202E}maeT", "a\u{2066}b\u{2069}", "\u{202A}x"] {
+            assert_eq!(
+                optional("name", bidi, MAX_NAME).unwrap_err().code(),
+                "control_character",
+                "{bidi:?}"
+            );
+        }
+        for blank in [
+            "\u{200B}\u{200B}",
+            "\u{3164}",
+            "\u{FEFF} \u{2060}",
+            "\u{200D}\u{FE0F}",
+        ] {
+            assert_eq!(
+                required("name", blank, MAX_NAME).unwrap_err().code(),
+                "empty_text",
+                "{blank:?}"
+            );
+            assert_eq!(
+                Localized::new(blank, "")
+                    .checked("name", MAX_NAME)
+                    .unwrap_err()
+                    .code(),
+                "empty_text"
+            );
+        }
+        // Joiners inside real text are kept: emoji sequences and scripts need them.
+        assert_eq!(
+            optional("name", "👩\u{200D}🔬 Lab", MAX_NAME).unwrap(),
+            "👩\u{200D}🔬 Lab"
+        );
+        assert_eq!(optional("name", "عربي", MAX_NAME).unwrap(), "عربي");
+    }
+
+    #[test]
     fn links_are_http_only() {
-        assert!(link("https://example.org/x?y=1").is_ok());
-        assert!(link("HTTP://example.org").is_ok());
+        assert_eq!(
+            link("https://example.org/x?y=1").unwrap(),
+            "https://example.org/x?y=1"
+        );
+        assert_eq!(link("HTTP://Example.org").unwrap(), "http://example.org/");
+        // Read as browsers read it: the backslash ends the host.
+        assert_eq!(
+            link("https://evil.example\\@good.org").unwrap(),
+            "https://evil.example/@good.org"
+        );
         for bad in [
             "javascript:alert(1)",
             "data:text/html,x",
@@ -183,6 +277,9 @@ mod tests {
             "https://a b.org",
             "ftp://example.org",
             "https://x.org/\"><script>",
+            "https://good.org@evil.example/",
+            "https://user:pass@example.org/",
+            "https://example.org/\u{202E}gpj.exe",
         ] {
             assert_eq!(link(bad).unwrap_err().code(), "invalid_url", "{bad}");
         }
