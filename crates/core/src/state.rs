@@ -114,6 +114,30 @@ pub struct State {
 }
 
 impl State {
+    /// Hides in this state, a state of the past, every post that `now` has hidden since: a
+    /// replay shows everyone but the organizers a hidden post as hidden, whenever it was hidden,
+    /// so hiding a post hides it in the past too.
+    pub fn hide_as_in(&mut self, now: &State) {
+        let seq = self.seq;
+        for post in now.posts.iter().filter(|p| p.id <= seq) {
+            if let Some(reason) = &post.hidden {
+                self.hide(post.id, reason);
+            }
+        }
+    }
+
+    fn hide(&mut self, post: u64, reason: &str) {
+        if let Ok(i) = self.posts.binary_search_by_key(&post, |p| p.id) {
+            let post = &mut self.posts[i];
+            if post.hidden.is_none() {
+                post.hidden = Some(reason.to_owned());
+                if let Some(p) = self.progress.get_mut(&post.team) {
+                    p.posts = p.posts.saturating_sub(1);
+                }
+            }
+        }
+    }
+
     /// The state before any event.
     pub fn new() -> Self {
         Self::default()
@@ -444,17 +468,7 @@ impl State {
                     c.scoring_open = false;
                 }
             }
-            EventBody::PostHidden { post, reason } => {
-                if let Ok(i) = self.posts.binary_search_by_key(post, |p| p.id) {
-                    let post = &mut self.posts[i];
-                    if post.hidden.is_none() {
-                        post.hidden = Some(reason.clone());
-                        if let Some(p) = self.progress.get_mut(&post.team) {
-                            p.posts = p.posts.saturating_sub(1);
-                        }
-                    }
-                }
-            }
+            EventBody::PostHidden { post, reason } => self.hide(*post, reason),
             EventBody::ProgressPosted {
                 team,
                 text,
