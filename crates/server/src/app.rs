@@ -10,13 +10,15 @@ use dashmap::DashMap;
 use makerpulse_core::{Actor, ChallengeId, TokenHash};
 use tokio::sync::watch;
 
-use crate::hub::{Hub, CHEER_TALLY_EVERY};
-
-/// How often presence is recounted (and, with Redis, reported).
-pub const PRESENCE_EVERY: Duration = Duration::from_secs(2);
+use crate::event_log::StoreError;
+use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
 use crate::journal;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
+use crate::redis_log::Redis;
+
+/// How often presence is recounted (and, with Redis, reported).
+pub const PRESENCE_EVERY: Duration = Duration::from_secs(2);
 
 /// What the library needs to run; the binary builds it from [`crate::config::ServeArgs`].
 #[derive(Clone)]
@@ -149,6 +151,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Limits per client address.
     pub limits: Arc<Limits>,
+    /// Redis, when instances share challenges: one connection manager, built at start.
+    redis: Option<Redis>,
     /// Held while a challenge is being opened (see [`AppState::open_hub`]). A Tokio mutex: it is
     /// held across the awaits of opening the journal and joining Redis.
     opening: Arc<tokio::sync::Mutex<()>>,
@@ -166,30 +170,22 @@ impl AppState {
             config.max_connections_per_ip,
             config.commands_per_ip,
         ));
+        let redis = match &config.redis_url {
+            Some(url) => Some(Redis::connect(url).await.context("connecting to Redis")?),
+            None => None,
+        };
         let state = AppState {
             config: Arc::new(config),
             hubs,
             metrics,
             shutdown: rx,
             limits,
+            redis,
             opening: Arc::default(),
         };
         let mut ids = journal::list(&state.config.data_dir)?;
-        if let Some(url) = &state.config.redis_url {
-            let client = redis::Client::open(url.as_str())?;
-            let mut conn = client
-                .get_multiplexed_async_connection()
-                .await
-                .context("connecting to Redis")?;
-            let shared: Vec<String> = redis::cmd("SMEMBERS")
-                .arg(CHALLENGES_KEY)
-                .query_async(&mut conn)
-                .await?;
-            ids.extend(
-                shared
-                    .into_iter()
-                    .filter_map(|id| ChallengeId::new(id).ok()),
-            );
+        if let Some(redis) = &state.redis {
+            ids.extend(redis.challenges().await?);
             ids.sort();
             ids.dedup();
         }
@@ -200,7 +196,7 @@ impl AppState {
         Ok((state, tx))
     }
 
-    async fn open_hub(&self, id: &ChallengeId) -> anyhow::Result<Arc<Hub>> {
+    async fn open_hub(&self, id: &ChallengeId) -> Result<Arc<Hub>, StoreError> {
         // Requests race to open a challenge another instance created (the first viewers of a
         // join storm all arrive before it is open here). Two hubs over one journal would both
         // mirror the shared log into it, writing every event twice, so opening is one at a time
@@ -209,21 +205,17 @@ impl AppState {
         if let Some(hub) = self.hubs.get(id) {
             return Ok(hub.clone());
         }
-        let redis = self
-            .config
-            .redis_url
-            .as_deref()
-            .map(|url| (url, self.config.instance.as_str()));
+        let sharing = self.redis.as_ref().map(|redis| Sharing {
+            log: Arc::new(redis.log(id, self.metrics.clone())),
+            presence: Some(SharedPresence::new(
+                redis.clone(),
+                self.config.instance.clone(),
+            )),
+        });
         let path = journal::path_for(&self.config.data_dir, id);
-        let hub = Hub::open(id.clone(), &path, self.metrics.clone(), redis).await?;
-        if let Some(url) = redis.map(|(url, _)| url) {
-            let client = redis::Client::open(url)?;
-            let mut conn = client.get_multiplexed_async_connection().await?;
-            let _: i64 = redis::cmd("SADD")
-                .arg(CHALLENGES_KEY)
-                .arg(id.as_str())
-                .query_async(&mut conn)
-                .await?;
+        let hub = Hub::open(id.clone(), &path, self.metrics.clone(), sharing).await?;
+        if let Some(redis) = &self.redis {
+            redis.share(id).await?;
         }
         Ok(self.hubs.entry(id.clone()).or_insert(hub).clone())
     }
@@ -233,18 +225,10 @@ impl AppState {
         if let Some(hub) = self.hubs.get(id) {
             return Some(hub.clone());
         }
-        let url = self.config.redis_url.as_deref()?;
-        let known = async {
-            let client = redis::Client::open(url).ok()?;
-            let mut conn = client.get_multiplexed_async_connection().await.ok()?;
-            redis::cmd("SISMEMBER")
-                .arg(CHALLENGES_KEY)
-                .arg(id.as_str())
-                .query_async::<bool>(&mut conn)
-                .await
-                .ok()
-        };
-        if known.await != Some(true) {
+        // One question on the shared connection, whatever the answer: an unknown id (a typo, or
+        // a client probing) costs Redis no new connection.
+        let redis = self.redis.as_ref()?;
+        if !redis.is_shared(id).await.unwrap_or(false) {
             return None;
         }
         match self.open_hub(id).await {
@@ -258,7 +242,7 @@ impl AppState {
 
     /// A live challenge, opened (its journal created) if it does not exist yet. Only for a
     /// create command from an admin.
-    pub async fn hub_or_create(&self, id: &ChallengeId) -> anyhow::Result<Arc<Hub>> {
+    pub async fn hub_or_create(&self, id: &ChallengeId) -> Result<Arc<Hub>, StoreError> {
         match self.hub(id).await {
             Some(hub) => Ok(hub),
             None => self.open_hub(id).await,
@@ -307,9 +291,6 @@ pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns must not live across other awaits, so it is dropped here.
     let _ = shutdown.wait_for(|&stop| stop).await.map(|_| ());
 }
-
-/// The Redis set of every shared challenge id (not hash-tagged: it spans challenges).
-const CHALLENGES_KEY: &str = "mp:challenges";
 
 /// Ends building when a clock runs out, writes counted cheers, and recounts who is online, until
 /// shutdown; then writes the last cheers.

@@ -1,17 +1,16 @@
 //! One live challenge: its state, and the API the HTTP handlers, the socket and the timers use.
 //!
-//! Commands go through one writer task per challenge (`hub/writer.rs`). The writer takes every command
-//! waiting, decides each against its working copy of the state, appends all their events to the
-//! journal in one write and one sync (group commit), and only then applies them to the committed
-//! state that readers see, projects one delta per connected view (`hub/fanout.rs`), and acknowledges.
-//! Cheers skip the writer: they are counted in memory and a tally event is written every few
-//! seconds.
+//! Commands go through one writer task per challenge (`hub/writer.rs`). The writer takes every
+//! command waiting, decides each against its working copy of the state, appends all their events
+//! to the challenge's [`EventLog`] in one append (with the embedded journal: one write and one
+//! sync, a group commit), and only then applies them to the committed state that readers see,
+//! projects one delta per connected view (`hub/fanout.rs`), and acknowledges. Cheers skip the
+//! writer: they are counted in memory and a tally event is written every few seconds.
 //!
-//! With Redis (several instances sharing challenges) the writer appends to the challenge's Redis
-//! stream instead (`hub/replica.rs`), and a tailer on a connection of its own reads the stream, mirrors
-//! every event into the local journal and publishes it: events of every instance reach the state
-//! and the connections by the same path. The writer acknowledges once the tailer has applied its
-//! events. Who is online is counted apart (`hub/presence.rs`).
+//! When several instances share a challenge, the writer appends to the shared log instead, and
+//! a tailer reads it, mirrors every event into the local journal and publishes it
+//! (`hub/replica.rs`): events of every instance reach the state and the connections by the same
+//! path. Who is online is counted apart (`hub/presence.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,14 +22,14 @@ use axum::extract::ws::Utf8Bytes;
 use chrono::Utc;
 use makerpulse_core::protocol::{Online, ServerMessage};
 use makerpulse_core::{
-    decide, Actor, ChallengeId, Command, CommandId, Decision, DomainError, Envelope, Phase, Role,
-    State, TeamId,
+    decide, Actor, ChallengeId, Command, CommandId, Decision, DomainError, Envelope, Event, Phase,
+    Role, State, TeamId,
 };
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use crate::journal::Journal;
+use crate::event_log::{EventLog, StoreError};
+use crate::journal::{self, Journal, JournalLog};
 use crate::metrics::Metrics;
-use crate::redis_log::RedisLog;
 
 mod fanout;
 mod presence;
@@ -40,7 +39,7 @@ mod writer;
 use fanout::{Streams, ViewChannel};
 use writer::{Job, BATCH};
 
-pub use presence::PRESENCE_TTL;
+pub use presence::{SharedPresence, PRESENCE_TTL};
 
 /// How often counted cheers are written to the log.
 pub const CHEER_TALLY_EVERY: Duration = Duration::from_secs(2);
@@ -129,37 +128,47 @@ pub struct Hub {
     local: [AtomicI64; 4],
     /// The latest presence message.
     presence: watch::Sender<Utf8Bytes>,
-    shared: Option<Shared>,
+    /// The log other instances append to as well, when the challenge is shared.
+    shared_log: Option<Arc<dyn EventLog>>,
+    /// Where instances sum who is online, when they do.
+    shared_presence: Option<SharedPresence>,
     path: PathBuf,
 }
 
-/// What a hub needs when instances share its challenge through Redis.
-struct Shared {
-    log: RedisLog,
-    instance: String,
+/// How instances share a challenge: the log they all append to, and where they sum presence.
+pub struct Sharing {
+    /// The challenge's shared log.
+    pub log: Arc<dyn EventLog>,
+    /// Where instances report who is online; with `None`, this instance counts its own.
+    pub presence: Option<SharedPresence>,
 }
 
 impl Hub {
-    /// Opens the journal at `path`, replays it and starts the writer; with `redis`, joins the
-    /// challenge's shared log (seeding it from the journal when it is behind) and starts the tailer.
+    /// Opens the journal at `path`, replays it and starts the writer; with `sharing`, joins the
+    /// challenge's shared log (seeding it from the journal when it is behind) and starts the
+    /// tailer that mirrors it into the journal.
     pub async fn open(
         id: ChallengeId,
         path: &Path,
         metrics: Arc<Metrics>,
-        redis: Option<(&str, &str)>,
-    ) -> anyhow::Result<Arc<Hub>> {
-        let opened = Journal::open(path)?;
-        let state = State::replay(&opened.events)?;
+        sharing: Option<Sharing>,
+    ) -> Result<Arc<Hub>, StoreError> {
+        let (opened, state) = {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || {
+                let opened = Journal::open(&path)?;
+                let state = State::replay(&opened.events)?;
+                Ok::<_, StoreError>((opened, state))
+            })
+            .await??
+        };
         tracing::info!(challenge = %id, events = state.seq(), "challenge loaded");
-        let shared = match redis {
-            None => None,
-            Some((url, instance)) => {
-                let log = RedisLog::connect(url, &id).await?;
-                replica::agree(&log, path, &opened.events).await?;
-                Some(Shared {
-                    log,
-                    instance: instance.to_owned(),
-                })
+        let journal = Arc::new(JournalLog::new(opened.journal, metrics.clone()));
+        let (shared_log, shared_presence) = match sharing {
+            None => (None, None),
+            Some(Sharing { log, presence }) => {
+                replica::agree(&*log, &journal, &opened.events).await?;
+                (Some(log), presence)
             }
         };
         let (jobs, rx) = mpsc::channel(4 * BATCH);
@@ -184,22 +193,20 @@ impl Hub {
             seq: watch::channel(state.seq()).0,
             local: Default::default(),
             presence: watch::channel(Utf8Bytes::from(presence.to_json())).0,
-            shared,
+            shared_log,
+            shared_presence,
             path: path.to_owned(),
         });
         let weak = Arc::downgrade(&hub);
-        match &hub.shared {
+        match &hub.shared_log {
             None => {
                 let name = format!("writer-{}", hub.id);
-                writer::on_own_thread(name, writer::writer(weak, opened.journal, state, rx))?;
+                writer::on_own_thread(name, writer::writer(weak, journal, None, state, rx))
+                    .map_err(StoreError::io("starting the writer thread"))?;
             }
-            Some(shared) => {
-                tokio::spawn(replica::tailer(
-                    weak.clone(),
-                    shared.log.clone(),
-                    opened.journal,
-                ));
-                tokio::spawn(replica::shared_writer(weak, shared.log.clone(), state, rx));
+            Some(log) => {
+                tokio::spawn(replica::tailer(weak.clone(), log.clone(), journal.clone()));
+                tokio::spawn(writer::writer(weak, log.clone(), Some(journal), state, rx));
             }
         }
         Ok(hub)
@@ -311,9 +318,29 @@ impl Hub {
     /// With Redis, waits (briefly) until this instance has read the whole shared log, so that
     /// what another instance just wrote (a minted token, say) is known here. A no-op without Redis.
     pub async fn catch_up(&self) {
-        let Some(shared) = &self.shared else { return };
-        if let Ok(top) = shared.log.top().await {
+        let Some(log) = &self.shared_log else { return };
+        if let Ok(top) = log.top().await {
             self.committed(top, Duration::from_secs(5)).await;
         }
+    }
+
+    /// The events up to seq `until` as this instance's journal holds them, read on a blocking
+    /// thread: for replays, the audit log and scrubbing by time.
+    pub async fn history(&self, until: u64) -> Result<Vec<Event>, StoreError> {
+        journal::read_until_blocking(self.path.clone(), until).await
+    }
+
+    /// The state as it was at `seq`, replayed from the journal on a blocking thread; `None` when
+    /// the log has not reached `seq` yet.
+    pub async fn state_at(&self, seq: u64) -> Result<Option<State>, StoreError> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let events = journal::read_until(&path, seq)?;
+            if events.last().map_or(0, |e| e.seq) < seq {
+                return Ok(None);
+            }
+            Ok(Some(State::replay(&events)?))
+        })
+        .await?
     }
 }

@@ -12,6 +12,7 @@ pub mod app;
 pub mod archive;
 pub mod config;
 pub mod demo;
+pub mod event_log;
 pub mod http;
 pub mod hub;
 pub mod journal;

@@ -9,6 +9,7 @@ use makerpulse_core::DomainError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::event_log::StoreError;
 use crate::hub::CommandError;
 
 /// An error answered to an HTTP client.
@@ -44,6 +45,9 @@ pub enum ApiError {
     /// The log cannot be written now.
     #[error("the event log is unavailable; nothing was changed, try again shortly")]
     Unavailable,
+    /// The store failed underneath: answered as [`ApiError::Unavailable`], the cause logged.
+    #[error("the event log is unavailable; nothing was changed, try again shortly")]
+    Store(#[from] StoreError),
     /// Anything else; logged, not described.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -109,7 +113,7 @@ impl ApiError {
             ApiError::TooManyConnections(_) | ApiError::RateLimited => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -137,7 +141,7 @@ impl ApiError {
                 format!("来自您地址的实时连接过多（最多 {max} 个），请关闭部分连接后重试"),
             ),
             ApiError::RateLimited => ("rate_limited", "请求过于频繁，请稍后再试".to_owned()),
-            ApiError::Unavailable => (
+            ApiError::Unavailable | ApiError::Store(_) => (
                 "unavailable",
                 "事件日志暂时不可用，未做任何更改，请稍后重试".to_owned(),
             ),
@@ -154,8 +158,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
-        if let ApiError::Internal(err) = &self {
-            tracing::error!(error = ?err, "internal error");
+        match &self {
+            ApiError::Internal(err) => tracing::error!(error = ?err, "internal error"),
+            ApiError::Store(err) => tracing::error!(error = %err, "the event log failed"),
+            _ => {}
         }
         (
             status,

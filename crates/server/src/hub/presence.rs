@@ -10,7 +10,22 @@ use makerpulse_core::protocol::{Online, ServerMessage};
 use makerpulse_core::{ChallengeId, Role};
 use tokio::sync::watch;
 
-use super::{Hub, Shared};
+use super::Hub;
+use crate::redis_log::{key, Redis};
+
+/// Where the instances sharing a challenge report and sum who is online: a hash per instance
+/// that expires unless renewed, and the set of instances, in Redis.
+pub struct SharedPresence {
+    redis: Redis,
+    instance: String,
+}
+
+impl SharedPresence {
+    /// Reports as `instance`, which must be unique per running instance.
+    pub fn new(redis: Redis, instance: String) -> SharedPresence {
+        SharedPresence { redis, instance }
+    }
+}
 
 impl Hub {
     /// Counts a live connection of `role` in or out.
@@ -43,9 +58,9 @@ impl Hub {
     /// live instance reported in the last [`PRESENCE_TTL`].
     pub async fn refresh_presence(&self) -> Online {
         let local = self.local_online();
-        let online = match &self.shared {
+        let online = match &self.shared_presence {
             None => local,
-            Some(shared) => match shared_presence(&self.id, shared, local).await {
+            Some(shared) => match shared.sum(&self.id, local).await {
                 Ok(total) => total,
                 Err(err) => {
                     tracing::debug!(challenge = %self.id, %err, "presence not shared");
@@ -69,61 +84,64 @@ impl Hub {
 /// How long an instance's presence report lives in Redis without being renewed.
 pub const PRESENCE_TTL: Duration = Duration::from_secs(6);
 
-async fn shared_presence(
-    challenge: &ChallengeId,
-    shared: &Shared,
-    local: Online,
-) -> Result<Online, redis::RedisError> {
-    let mut conn = shared.log.connection();
-    let instances = crate::redis_log::key(challenge, "instances");
-    let mine = crate::redis_log::key(challenge, &format!("online:{}", shared.instance));
-    redis::pipe()
-        .cmd("HSET")
-        .arg(&mine)
-        .arg("audience")
-        .arg(local.audience)
-        .arg("team")
-        .arg(local.team)
-        .arg("judge")
-        .arg(local.judge)
-        .arg("admin")
-        .arg(local.admin)
-        .ignore()
-        .cmd("EXPIRE")
-        .arg(&mine)
-        .arg(PRESENCE_TTL.as_secs())
-        .ignore()
-        .cmd("SADD")
-        .arg(&instances)
-        .arg(&shared.instance)
-        .ignore()
-        .query_async::<()>(&mut conn)
-        .await?;
-    let members: Vec<String> = redis::cmd("SMEMBERS")
-        .arg(&instances)
-        .query_async(&mut conn)
-        .await?;
-    let mut total = Online::default();
-    for member in members {
-        let key = crate::redis_log::key(challenge, &format!("online:{member}"));
-        let counts: HashMap<String, u64> = redis::cmd("HGETALL")
-            .arg(&key)
+impl SharedPresence {
+    /// Reports this instance's counts and sums every live instance's.
+    async fn sum(
+        &self,
+        challenge: &ChallengeId,
+        local: Online,
+    ) -> Result<Online, redis::RedisError> {
+        let mut conn = self.redis.connection();
+        let instances = key(challenge, "instances");
+        let mine = key(challenge, &format!("online:{}", self.instance));
+        redis::pipe()
+            .cmd("HSET")
+            .arg(&mine)
+            .arg("audience")
+            .arg(local.audience)
+            .arg("team")
+            .arg(local.team)
+            .arg("judge")
+            .arg(local.judge)
+            .arg("admin")
+            .arg(local.admin)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&mine)
+            .arg(PRESENCE_TTL.as_secs())
+            .ignore()
+            .cmd("SADD")
+            .arg(&instances)
+            .arg(&self.instance)
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await?;
+        let members: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(&instances)
             .query_async(&mut conn)
             .await?;
-        if counts.is_empty() {
-            // Its report expired: the instance is gone.
-            let _: i64 = redis::cmd("SREM")
-                .arg(&instances)
-                .arg(&member)
+        let mut total = Online::default();
+        for member in members {
+            let key = key(challenge, &format!("online:{member}"));
+            let counts: HashMap<String, u64> = redis::cmd("HGETALL")
+                .arg(&key)
                 .query_async(&mut conn)
                 .await?;
-            continue;
+            if counts.is_empty() {
+                // Its report expired: the instance is gone.
+                let _: i64 = redis::cmd("SREM")
+                    .arg(&instances)
+                    .arg(&member)
+                    .query_async(&mut conn)
+                    .await?;
+                continue;
+            }
+            let get = |role: &str| counts.get(role).copied().unwrap_or(0);
+            total.audience += get("audience");
+            total.team += get("team");
+            total.judge += get("judge");
+            total.admin += get("admin");
         }
-        let get = |role: &str| counts.get(role).copied().unwrap_or(0);
-        total.audience += get("audience");
-        total.team += get("team");
-        total.judge += get("judge");
-        total.admin += get("admin");
+        Ok(total)
     }
-    Ok(total)
 }
