@@ -13,44 +13,78 @@ use tokio::sync::watch;
 use crate::event_log::StoreError;
 use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
 use crate::journal;
-use crate::limits::Limits;
+use crate::limits::AddressLimits;
 use crate::metrics::Metrics;
 use crate::redis_log::Redis;
 
 /// How often presence is recounted (and, with Redis, reported).
 pub const PRESENCE_EVERY: Duration = Duration::from_secs(2);
 
-/// What the library needs to run; the binary builds it from [`crate::config::ServeArgs`].
+/// What the library needs to run: the operator's [`Settings`] as given, and what start-up
+/// resolves. The binary builds it in one place, [`crate::config::ServeArgs::config`].
 #[derive(Clone)]
 pub struct Config {
-    /// Directory of journals and photos.
-    pub data_dir: PathBuf,
+    /// What the operator set.
+    pub settings: Settings,
     /// SHA-256 of the admin token.
     pub admin_token_hash: TokenHash,
     /// Base URL for links.
     pub public_url: String,
-    /// Redis, when several instances share challenges.
-    pub redis_url: Option<String>,
     /// This instance's name in shared presence counts; unique per running instance.
     pub instance: String,
-    /// Live connections allowed per client address (0: no limit).
-    pub max_connections_per_ip: usize,
-    /// HTTP commands per second allowed per client address, in bursts of twice that (0: no limit).
-    pub commands_per_ip: u32,
 }
 
 impl Config {
-    /// A config for the embedded store alone.
+    /// A config for the embedded store alone, with the default limits.
     pub fn embedded(data_dir: PathBuf, admin_token_hash: TokenHash, public_url: String) -> Config {
         Config {
-            data_dir,
+            settings: Settings::new(data_dir),
             admin_token_hash,
             public_url,
-            redis_url: None,
             instance: instance_name(),
+        }
+    }
+}
+
+/// What an operator sets for a running server, by flag or by environment variable. The binary's
+/// `serve` and `demo` take these flags as they are and hand them over whole.
+#[derive(Clone, clap::Args)]
+pub struct Settings {
+    /// Directory of the journals, uploaded photos and the admin token hash.
+    #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Redis, for several instances sharing challenges: instances given the same Redis serve the
+    /// same challenges, and each keeps every event in its own journal too.
+    #[arg(long, env = "MAKERPULSE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Live connections allowed per client address; 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_MAX_CONNECTIONS_PER_IP", default_value_t = DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    pub max_connections_per_ip: usize,
+    /// HTTP commands per second allowed per client address (bursts of twice that); 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_COMMANDS_PER_IP", default_value_t = DEFAULT_COMMANDS_PER_IP)]
+    pub commands_per_ip: u32,
+}
+
+impl Settings {
+    /// The defaults over `data_dir`: the embedded store alone, the default limits.
+    pub fn new(data_dir: PathBuf) -> Settings {
+        Settings {
+            data_dir,
+            redis_url: None,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             commands_per_ip: DEFAULT_COMMANDS_PER_IP,
         }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
+            .field("commands_per_ip", &self.commands_per_ip)
+            .finish()
     }
 }
 
@@ -78,10 +112,9 @@ pub fn instance_name() -> String {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("data_dir", &self.data_dir)
+            .field("settings", &self.settings)
             .field("admin_token_hash", &"<redacted>")
             .field("public_url", &self.public_url)
-            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
             .field("instance", &self.instance)
             .finish()
     }
@@ -149,8 +182,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Becomes `true` when the server is shutting down.
     pub shutdown: watch::Receiver<bool>,
-    /// Limits per client address.
-    pub limits: Arc<Limits>,
+    /// AddressLimits per client address.
+    pub limits: Arc<AddressLimits>,
     /// Redis, when instances share challenges: one connection manager, built at start.
     redis: Option<Redis>,
     /// Held while a challenge is being opened (see [`AppState::open_hub`]). A Tokio mutex: it is
@@ -166,11 +199,11 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let hubs = Arc::new(DashMap::new());
         let (tx, rx) = watch::channel(false);
-        let limits = Arc::new(Limits::new(
-            config.max_connections_per_ip,
-            config.commands_per_ip,
+        let limits = Arc::new(AddressLimits::new(
+            config.settings.max_connections_per_ip,
+            config.settings.commands_per_ip,
         ));
-        let redis = match &config.redis_url {
+        let redis = match &config.settings.redis_url {
             Some(url) => Some(Redis::connect(url).await.context("connecting to Redis")?),
             None => None,
         };
@@ -183,7 +216,7 @@ impl AppState {
             redis,
             opening: Arc::default(),
         };
-        let mut ids = journal::list(&state.config.data_dir)?;
+        let mut ids = journal::list(&state.config.settings.data_dir)?;
         if let Some(redis) = &state.redis {
             ids.extend(redis.challenges().await?);
             ids.sort();
@@ -212,7 +245,7 @@ impl AppState {
                 self.config.instance.clone(),
             )),
         });
-        let path = journal::path_for(&self.config.data_dir, id);
+        let path = journal::path_for(&self.config.settings.data_dir, id);
         let hub = Hub::open(id.clone(), &path, self.metrics.clone(), sharing).await?;
         if let Some(redis) = &self.redis {
             redis.share(id).await?;

@@ -24,7 +24,7 @@ pub mod web;
 
 pub use app::{AppState, Config};
 
-/// Loads the challenges under `config.data_dir` and serves on `listener` until `shutdown`
+/// Loads the challenges under `config.settings.data_dir` and serves on `listener` until `shutdown`
 /// completes; then tells live clients to reconnect, lets the feeds end, and writes the last
 /// cheers. Every acknowledged command is already durable by then.
 pub async fn run(

@@ -132,13 +132,13 @@ async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>) {
         return close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
     };
     let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
-    serve(socket, state, hub, actor, since)
+    session(socket, state, hub, actor, since)
         .instrument(span)
         .await;
 }
 
-/// A connection after its `hello`.
-async fn serve(
+/// A connection after its `hello`: its reader here, its writer on a task of its own.
+async fn session(
     socket: WebSocket,
     state: AppState,
     hub: Arc<Hub>,
@@ -165,7 +165,7 @@ async fn serve(
         .in_current_span(),
     );
 
-    let mut limits = Limits::new();
+    let mut rates = CommandRates::new();
     loop {
         let frame = tokio::select! {
             frame = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => frame,
@@ -191,7 +191,7 @@ async fn serve(
             Message::Ping(_) | Message::Pong(_) => continue,
             Message::Close(_) => break,
         };
-        let reply = handle(&hub, &actor, &mut limits, raw.as_str()).await;
+        let reply = handle(&hub, &actor, &mut rates, raw.as_str()).await;
         if out_tx.send(reply).await.is_err() {
             break;
         }
@@ -204,7 +204,7 @@ async fn serve(
 }
 
 /// Answers one inbound message.
-async fn handle(hub: &Hub, actor: &Actor, limits: &mut Limits, raw: &str) -> Out {
+async fn handle(hub: &Hub, actor: &Actor, rates: &mut CommandRates, raw: &str) -> Out {
     if raw.len() > MAX_INBOUND {
         return Out::Text(error_text(None, ApiError::MessageTooLarge(MAX_INBOUND)));
     }
@@ -224,7 +224,7 @@ async fn handle(hub: &Hub, actor: &Actor, limits: &mut Limits, raw: &str) -> Out
     };
     let id = envelope.id.clone();
     let is_cheer = matches!(envelope.command, Command::Cheer { .. });
-    if !limits.allow(is_cheer) {
+    if !rates.allow(is_cheer) {
         return Out::Text(error_text(Some(id), ApiError::SocketRateLimited));
     }
     if envelope.schema != makerpulse_core::SCHEMA_VERSION {
@@ -259,13 +259,14 @@ async fn handle(hub: &Hub, actor: &Actor, limits: &mut Limits, raw: &str) -> Out
     Out::Text(text(&reply))
 }
 
-/// Token buckets per connection: commands in general, and cheers, which people tap fast.
-struct Limits {
+/// The rates of commands one live connection may send, as token buckets: commands in general,
+/// and cheers, which people tap fast.
+struct CommandRates {
     commands: Bucket,
     cheers: Bucket,
 }
 
-impl Limits {
+impl CommandRates {
     fn new() -> Self {
         Self {
             commands: Bucket::new(10.0, 20.0),

@@ -77,7 +77,7 @@ impl Hub {
             ),
             _ => Start::Snapshot(snapshot_text(&mut streams, &state, role)),
         };
-        self.metrics.resumes(matches!(start, Start::Replay(_)));
+        self.metrics.joined(matches!(start, Start::Replay(_)));
         Subscription { seq, start, rx }
     }
 
