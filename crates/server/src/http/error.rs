@@ -69,7 +69,7 @@ pub enum ApiError {
     Store(#[from] StoreError),
     /// Anything else; logged, not described.
     #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<CommandError> for ApiError {
