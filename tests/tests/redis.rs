@@ -8,7 +8,8 @@ use makerpulse_client::Update;
 use makerpulse_core::protocol::{Online, ServerMessage};
 use makerpulse_core::{ChallengeId, Command, Event};
 use makerpulse_e2e::{scorecard, RedisServer, TestServer, ADMIN};
-use makerpulse_server::redis_log::{Appended, RedisLog};
+use makerpulse_server::event_log::Appended;
+use makerpulse_server::redis_log::RedisLog;
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -17,8 +17,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnecti
 use redis::streams::StreamReadReply;
 use redis::{AsyncConnectionConfig, Client, RedisError, Script, Value};
 
-pub use crate::event_log::Appended;
-use crate::event_log::{EventLog, StoreError};
+use crate::event_log::{Appended, EventLog, StoreError};
 use crate::metrics::Metrics;
 
 /// How long one Redis command may take before it counts as a failure.
