@@ -1,5 +1,6 @@
-//! The makerpulse server: the HTTP API, the live WebSocket and feeds, and the embedded journal,
-//! over the pure core in `makerpulse-core`.
+//! The makerpulse server: the HTTP API, the live WebSocket and feeds, and the stores behind
+//! [`event_log::EventLog`] (the embedded journal, the shared Redis stream), over the pure core in
+//! `makerpulse-core`. `docs/architecture.md` walks one command through it.
 //!
 //! The binary and the tests start it the same way: bind a `TcpListener`, then [`run`] with a
 //! shutdown future.
