@@ -274,9 +274,11 @@ impl AppState {
     }
 
     /// A live challenge, opened (its journal created) if it does not exist yet. Only for a
-    /// create command from an admin.
+    /// create command from an admin. Opening joins the shared log whether or not another
+    /// instance shared the challenge first, so Redis is not asked whether it did.
     pub async fn hub_or_create(&self, id: &ChallengeId) -> Result<Arc<Hub>, StoreError> {
-        match self.hub(id).await {
+        let opened = self.hubs.get(id).map(|hub| hub.clone());
+        match opened {
             Some(hub) => Ok(hub),
             None => self.open_hub(id).await,
         }
