@@ -182,7 +182,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Becomes `true` when the server is shutting down.
     pub shutdown: watch::Receiver<bool>,
-    /// AddressLimits per client address.
+    /// Limits per client address.
     pub limits: Arc<AddressLimits>,
     /// Redis, when instances share challenges: one connection manager, built at start.
     redis: Option<Redis>,

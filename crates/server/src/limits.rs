@@ -1,4 +1,4 @@
-//! AddressLimits per client address: open live connections, and the rate of HTTP commands. Both are
+//! Limits per client address: open live connections, and the rate of HTTP commands. Both are
 //! configurable because a whole hall of phones may share one address behind the venue's NAT.
 
 use std::net::IpAddr;
