@@ -50,7 +50,7 @@ impl TestServer {
     /// Starts a server over `data_dir`, sharing its challenges through `redis` when given.
     pub async fn start_with(data_dir: &Path, redis: Option<&str>) -> TestServer {
         Self::start_configured(data_dir, |config| {
-            config.redis_url = redis.map(str::to_owned)
+            config.settings.redis_url = redis.map(str::to_owned)
         })
         .await
     }
@@ -68,8 +68,8 @@ impl TestServer {
             TokenHash::of(ADMIN),
             format!("http://{addr}"),
         );
-        config.max_connections_per_ip = 0;
-        config.commands_per_ip = 0;
+        config.settings.max_connections_per_ip = 0;
+        config.settings.commands_per_ip = 0;
         configure(&mut config);
         let (state, stop_all) = AppState::open(config).await.expect("open");
         let (stop, stopped) = oneshot::channel::<()>();

@@ -9,7 +9,8 @@ use makerpulse_e2e::{cid, TestServer};
 #[tokio::test]
 async fn connections_per_address_are_limited_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_configured(dir.path(), |c| c.max_connections_per_ip = 2).await;
+    let server =
+        TestServer::start_configured(dir.path(), |c| c.settings.max_connections_per_ip = 2).await;
     server.seed("c").await;
     let first = server.live("c", None, None).await;
     let _second = server.live("c", None, None).await;
@@ -89,11 +90,12 @@ async fn an_oversized_http_body_gets_413_with_the_error_body() {
 #[tokio::test]
 async fn http_commands_are_rate_limited_per_address() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_configured(dir.path(), |c| c.commands_per_ip = 1_000).await;
+    let server =
+        TestServer::start_configured(dir.path(), |c| c.settings.commands_per_ip = 1_000).await;
     let tokens = server.seed("c").await;
     server.stop().await;
     // The same data with a tight limit: 5 a second, bursts of 10.
-    let server = TestServer::start_configured(dir.path(), |c| c.commands_per_ip = 5).await;
+    let server = TestServer::start_configured(dir.path(), |c| c.settings.commands_per_ip = 5).await;
     let mut statuses = Vec::new();
     for _ in 0..15 {
         let (status, body) = server

@@ -8,7 +8,8 @@ use makerpulse_client::Update;
 use makerpulse_core::protocol::{Online, ServerMessage};
 use makerpulse_core::{ChallengeId, Command, Event};
 use makerpulse_e2e::{scorecard, RedisServer, TestServer, ADMIN};
-use makerpulse_server::redis_log::{Appended, RedisLog};
+use makerpulse_server::event_log::Appended;
+use makerpulse_server::redis_log::RedisLog;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -389,4 +390,42 @@ async fn first_viewers_storming_another_instance_open_the_challenge_once() {
     let path = makerpulse_server::journal::path_for(db.path(), &ChallengeId::new("c").unwrap());
     let lines = std::fs::read_to_string(path).unwrap().lines().count() as u64;
     assert_eq!(lines, top, "every event exactly once in B's journal");
+}
+
+/// Reads one field of `INFO` from Redis.
+async fn info_field(conn: &mut redis::aio::MultiplexedConnection, field: &str) -> u64 {
+    let info: String = redis::cmd("INFO").query_async(conn).await.unwrap();
+    info.lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("INFO has no {field}"))
+}
+
+#[tokio::test]
+async fn lookups_of_unknown_challenges_open_no_redis_connections() {
+    let redis = RedisServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), Some(&redis.url())).await;
+    server.seed("c").await;
+    // The test's own connection, opened before counting.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let accepted = info_field(&mut conn, "total_connections_received").await;
+    let open = info_field(&mut conn, "connected_clients").await;
+    for i in 0..50 {
+        let (status, body) = server
+            .get(&format!("/api/challenges/nobody-{i}/view"), None)
+            .await;
+        assert_eq!(status, 404, "{body}");
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+    let (status, _) = server.get("/api/challenges/c/view", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        info_field(&mut conn, "total_connections_received").await,
+        accepted,
+        "every lookup went over the connection the server opened at start"
+    );
+    assert_eq!(info_field(&mut conn, "connected_clients").await, open);
+    server.stop().await;
 }

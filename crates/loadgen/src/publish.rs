@@ -221,15 +221,14 @@ impl MakerpulseWriter {
                 1 + (i as usize / self.judges.len()) % team_count
             ))
             .expect("a valid id");
+            // Each revision of a (judge, team) scorecard gives one point more on every criterion
+            // than the last (10 wraps to 1), so its total, the team's score and the audience's
+            // board change every time: one scorecard, one message.
+            let round = i as usize / (self.judges.len() * team_count);
+            let points = 1 + (round % 10) as u32;
             let scores = CRITERIA
                 .iter()
-                .enumerate()
-                .map(|(c, id)| {
-                    (
-                        CriterionId::new(*id).expect("a valid id"),
-                        1 + ((i as u32 + c as u32 * 3) % 10),
-                    )
-                })
+                .map(|id| (CriterionId::new(*id).expect("a valid id"), points))
                 .collect();
             let command = Command::SubmitScorecard {
                 team,

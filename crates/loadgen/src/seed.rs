@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use anyhow::Context;
 use makerpulse_core::roster::{Assignment, PanelRole, Subject};
+use makerpulse_core::rubric::{Publication, RankingSettings};
 use makerpulse_core::{
     ChallengeId, Command, CommandId, Envelope, JudgeId, Localized, TeamId, TrackId,
 };
@@ -187,6 +188,16 @@ pub async fn seed(
             };
             must(&client, http, challenge, admin, cmd).await?;
         }
+        // The benchmark measures fan-out: every scorecard must be a message to the audience, as
+        // it is with the `live` rule. Under the default (blind until a team's whole panel has
+        // scored) most scorecards change nothing the audience may see, and no message is sent.
+        let cmd = Command::SetRanking {
+            settings: RankingSettings {
+                publication: Publication::Live,
+                ..RankingSettings::default()
+            },
+        };
+        must(&client, http, challenge, admin, cmd).await?;
     } else {
         anyhow::ensure!(
             status == 409,

@@ -10,45 +10,81 @@ use dashmap::DashMap;
 use makerpulse_core::{Actor, ChallengeId, TokenHash};
 use tokio::sync::watch;
 
-use crate::hub::{Hub, CHEER_TALLY_EVERY};
+use crate::event_log::StoreError;
+use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
+use crate::journal;
+use crate::limits::AddressLimits;
+use crate::metrics::Metrics;
+use crate::redis_log::Redis;
 
 /// How often presence is recounted (and, with Redis, reported).
 pub const PRESENCE_EVERY: Duration = Duration::from_secs(2);
-use crate::journal;
-use crate::limits::Limits;
-use crate::metrics::Metrics;
 
-/// What the library needs to run; the binary builds it from [`crate::config::ServeArgs`].
+/// What the library needs to run: the operator's [`Settings`] as given, and what start-up
+/// resolves. The binary builds it in one place, [`crate::config::ServeArgs::config`].
 #[derive(Clone)]
 pub struct Config {
-    /// Directory of journals and photos.
-    pub data_dir: PathBuf,
+    /// What the operator set.
+    pub settings: Settings,
     /// SHA-256 of the admin token.
     pub admin_token_hash: TokenHash,
     /// Base URL for links.
     pub public_url: String,
-    /// Redis, when several instances share challenges.
-    pub redis_url: Option<String>,
     /// This instance's name in shared presence counts; unique per running instance.
     pub instance: String,
-    /// Live connections allowed per client address (0: no limit).
-    pub max_connections_per_ip: usize,
-    /// HTTP commands per second allowed per client address, in bursts of twice that (0: no limit).
-    pub commands_per_ip: u32,
 }
 
 impl Config {
-    /// A config for the embedded store alone.
+    /// A config for the embedded store alone, with the default limits.
     pub fn embedded(data_dir: PathBuf, admin_token_hash: TokenHash, public_url: String) -> Config {
         Config {
-            data_dir,
+            settings: Settings::new(data_dir),
             admin_token_hash,
             public_url,
-            redis_url: None,
             instance: instance_name(),
+        }
+    }
+}
+
+/// What an operator sets for a running server, by flag or by environment variable. The binary's
+/// `serve` and `demo` take these flags as they are and hand them over whole.
+#[derive(Clone, clap::Args)]
+pub struct Settings {
+    /// Directory of the journals, uploaded photos and the admin token hash.
+    #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Redis, for several instances sharing challenges: instances given the same Redis serve the
+    /// same challenges, and each keeps every event in its own journal too.
+    #[arg(long, env = "MAKERPULSE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Live connections allowed per client address; 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_MAX_CONNECTIONS_PER_IP", default_value_t = DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    pub max_connections_per_ip: usize,
+    /// HTTP commands per second allowed per client address (bursts of twice that); 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_COMMANDS_PER_IP", default_value_t = DEFAULT_COMMANDS_PER_IP)]
+    pub commands_per_ip: u32,
+}
+
+impl Settings {
+    /// The defaults over `data_dir`: the embedded store alone, the default limits.
+    pub fn new(data_dir: PathBuf) -> Settings {
+        Settings {
+            data_dir,
+            redis_url: None,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             commands_per_ip: DEFAULT_COMMANDS_PER_IP,
         }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
+            .field("commands_per_ip", &self.commands_per_ip)
+            .finish()
     }
 }
 
@@ -76,10 +112,9 @@ pub fn instance_name() -> String {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("data_dir", &self.data_dir)
+            .field("settings", &self.settings)
             .field("admin_token_hash", &"<redacted>")
             .field("public_url", &self.public_url)
-            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
             .field("instance", &self.instance)
             .finish()
     }
@@ -148,7 +183,9 @@ pub struct AppState {
     /// Becomes `true` when the server is shutting down.
     pub shutdown: watch::Receiver<bool>,
     /// Limits per client address.
-    pub limits: Arc<Limits>,
+    pub limits: Arc<AddressLimits>,
+    /// Redis, when instances share challenges: one connection manager, built at start.
+    redis: Option<Redis>,
     /// Held while a challenge is being opened (see [`AppState::open_hub`]). A Tokio mutex: it is
     /// held across the awaits of opening the journal and joining Redis.
     opening: Arc<tokio::sync::Mutex<()>>,
@@ -162,34 +199,26 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let hubs = Arc::new(DashMap::new());
         let (tx, rx) = watch::channel(false);
-        let limits = Arc::new(Limits::new(
-            config.max_connections_per_ip,
-            config.commands_per_ip,
+        let limits = Arc::new(AddressLimits::new(
+            config.settings.max_connections_per_ip,
+            config.settings.commands_per_ip,
         ));
+        let redis = match &config.settings.redis_url {
+            Some(url) => Some(Redis::connect(url).await.context("connecting to Redis")?),
+            None => None,
+        };
         let state = AppState {
             config: Arc::new(config),
             hubs,
             metrics,
             shutdown: rx,
             limits,
+            redis,
             opening: Arc::default(),
         };
-        let mut ids = journal::list(&state.config.data_dir)?;
-        if let Some(url) = &state.config.redis_url {
-            let client = redis::Client::open(url.as_str())?;
-            let mut conn = client
-                .get_multiplexed_async_connection()
-                .await
-                .context("connecting to Redis")?;
-            let shared: Vec<String> = redis::cmd("SMEMBERS")
-                .arg(CHALLENGES_KEY)
-                .query_async(&mut conn)
-                .await?;
-            ids.extend(
-                shared
-                    .into_iter()
-                    .filter_map(|id| ChallengeId::new(id).ok()),
-            );
+        let mut ids = journal::list(&state.config.settings.data_dir)?;
+        if let Some(redis) = &state.redis {
+            ids.extend(redis.challenges().await?);
             ids.sort();
             ids.dedup();
         }
@@ -200,7 +229,7 @@ impl AppState {
         Ok((state, tx))
     }
 
-    async fn open_hub(&self, id: &ChallengeId) -> anyhow::Result<Arc<Hub>> {
+    async fn open_hub(&self, id: &ChallengeId) -> Result<Arc<Hub>, StoreError> {
         // Requests race to open a challenge another instance created (the first viewers of a
         // join storm all arrive before it is open here). Two hubs over one journal would both
         // mirror the shared log into it, writing every event twice, so opening is one at a time
@@ -209,21 +238,17 @@ impl AppState {
         if let Some(hub) = self.hubs.get(id) {
             return Ok(hub.clone());
         }
-        let redis = self
-            .config
-            .redis_url
-            .as_deref()
-            .map(|url| (url, self.config.instance.as_str()));
-        let path = journal::path_for(&self.config.data_dir, id);
-        let hub = Hub::open(id.clone(), &path, self.metrics.clone(), redis).await?;
-        if let Some(url) = redis.map(|(url, _)| url) {
-            let client = redis::Client::open(url)?;
-            let mut conn = client.get_multiplexed_async_connection().await?;
-            let _: i64 = redis::cmd("SADD")
-                .arg(CHALLENGES_KEY)
-                .arg(id.as_str())
-                .query_async(&mut conn)
-                .await?;
+        let sharing = self.redis.as_ref().map(|redis| Sharing {
+            log: Arc::new(redis.log(id, self.metrics.clone())),
+            presence: Some(SharedPresence::new(
+                redis.clone(),
+                self.config.instance.clone(),
+            )),
+        });
+        let path = journal::path_for(&self.config.settings.data_dir, id);
+        let hub = Hub::open(id.clone(), &path, self.metrics.clone(), sharing).await?;
+        if let Some(redis) = &self.redis {
+            redis.share(id).await?;
         }
         Ok(self.hubs.entry(id.clone()).or_insert(hub).clone())
     }
@@ -233,18 +258,10 @@ impl AppState {
         if let Some(hub) = self.hubs.get(id) {
             return Some(hub.clone());
         }
-        let url = self.config.redis_url.as_deref()?;
-        let known = async {
-            let client = redis::Client::open(url).ok()?;
-            let mut conn = client.get_multiplexed_async_connection().await.ok()?;
-            redis::cmd("SISMEMBER")
-                .arg(CHALLENGES_KEY)
-                .arg(id.as_str())
-                .query_async::<bool>(&mut conn)
-                .await
-                .ok()
-        };
-        if known.await != Some(true) {
+        // One question on the shared connection, whatever the answer: an unknown id (a typo, or
+        // a client probing) costs Redis no new connection.
+        let redis = self.redis.as_ref()?;
+        if !redis.is_shared(id).await.unwrap_or(false) {
             return None;
         }
         match self.open_hub(id).await {
@@ -257,9 +274,11 @@ impl AppState {
     }
 
     /// A live challenge, opened (its journal created) if it does not exist yet. Only for a
-    /// create command from an admin.
-    pub async fn hub_or_create(&self, id: &ChallengeId) -> anyhow::Result<Arc<Hub>> {
-        match self.hub(id).await {
+    /// create command from an admin. Opening joins the shared log whether or not another
+    /// instance shared the challenge first, so Redis is not asked whether it did.
+    pub async fn hub_or_create(&self, id: &ChallengeId) -> Result<Arc<Hub>, StoreError> {
+        let opened = self.hubs.get(id).map(|hub| hub.clone());
+        match opened {
             Some(hub) => Ok(hub),
             None => self.open_hub(id).await,
         }
@@ -307,9 +326,6 @@ pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns must not live across other awaits, so it is dropped here.
     let _ = shutdown.wait_for(|&stop| stop).await.map(|_| ());
 }
-
-/// The Redis set of every shared challenge id (not hash-tagged: it spans challenges).
-const CHALLENGES_KEY: &str = "mp:challenges";
 
 /// Ends building when a clock runs out, writes counted cheers, and recounts who is online, until
 /// shutdown; then writes the last cheers.

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use makerpulse_core::ChallengeId;
+use makerpulse_core::{ChallengeId, TokenHash};
+
+use crate::app::{instance_name, Config, Settings};
 
 /// makerpulse: the live tracker of a 72-hour maker challenge (创客真人秀).
 #[derive(Debug, Parser)]
@@ -60,40 +62,41 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "MAKERPULSE_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
-    /// Directory of the journals, uploaded photos and the admin token hash.
-    #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
     /// The organizers' token. When absent, one is generated at the first start, printed once,
     /// and only its hash is kept in the data directory.
     #[arg(long, env = "MAKERPULSE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
-    /// Redis, for several instances sharing challenges (reserved; not used yet).
-    #[arg(long, env = "MAKERPULSE_REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<String>,
     /// The address people reach this server at, for printed links (defaults to http://BIND).
     #[arg(long, env = "MAKERPULSE_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Live connections allowed per client address; 0 for no limit.
-    #[arg(long, env = "MAKERPULSE_MAX_CONNECTIONS_PER_IP", default_value_t = crate::app::DEFAULT_MAX_CONNECTIONS_PER_IP)]
-    pub max_connections_per_ip: usize,
-    /// HTTP commands per second allowed per client address (bursts of twice that); 0 for no limit.
-    #[arg(long, env = "MAKERPULSE_COMMANDS_PER_IP", default_value_t = crate::app::DEFAULT_COMMANDS_PER_IP)]
-    pub commands_per_ip: u32,
+    /// What the library reads as given.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+impl ServeArgs {
+    /// The library's config: the settings as given, with the admin token's hash and the public
+    /// URL that start-up resolved, and a fresh instance name.
+    pub fn config(&self, admin_token_hash: TokenHash, public_url: String) -> Config {
+        Config {
+            settings: self.settings.clone(),
+            admin_token_hash,
+            public_url,
+            instance: instance_name(),
+        }
+    }
 }
 
 impl fmt::Debug for ServeArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServeArgs")
             .field("bind", &self.bind)
-            .field("data_dir", &self.data_dir)
             .field(
                 "admin_token",
                 &self.admin_token.as_ref().map(|_| "<redacted>"),
             )
-            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
             .field("public_url", &self.public_url)
-            .field("max_connections_per_ip", &self.max_connections_per_ip)
-            .field("commands_per_ip", &self.commands_per_ip)
+            .field("settings", &self.settings)
             .finish()
     }
 }
@@ -109,5 +112,15 @@ mod tests {
             panic!("serve")
         };
         assert!(!format!("{args:?}").contains("hunter2"));
+        let cli = Cli::parse_from(["makerpulse", "serve", "--redis-url", "redis://:pw@host/"]);
+        let Cmd::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        let config = args.config(TokenHash::of("x"), "http://x".into());
+        assert!(!format!("{args:?} {config:?}").contains("pw@"));
+        assert_eq!(
+            config.settings.redis_url.as_deref(),
+            Some("redis://:pw@host/")
+        );
     }
 }

@@ -8,9 +8,14 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
-use anyhow::{bail, Context};
+use futures_util::future::BoxFuture;
 use makerpulse_core::{ChallengeId, Event};
+
+use crate::event_log::{Appended, EventLog, StoreError};
+use crate::metrics::Metrics;
 
 /// An open journal.
 #[derive(Debug)]
@@ -40,14 +45,16 @@ pub fn path_for(data_dir: &Path, id: &ChallengeId) -> PathBuf {
 }
 
 /// The challenge ids that have a journal under `data_dir`.
-pub fn list(data_dir: &Path) -> anyhow::Result<Vec<ChallengeId>> {
+pub fn list(data_dir: &Path) -> Result<Vec<ChallengeId>, StoreError> {
     let dir = data_dir.join("challenges");
     let mut ids = Vec::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(ids);
     };
     for entry in entries {
-        let name = entry?.file_name();
+        let name = entry
+            .map_err(StoreError::io(format!("listing {}", dir.display())))?
+            .file_name();
         let name = name.to_string_lossy();
         if let Some(stem) = name.strip_suffix(".journal") {
             if let Ok(id) = ChallengeId::new(stem) {
@@ -61,16 +68,18 @@ pub fn list(data_dir: &Path) -> anyhow::Result<Vec<ChallengeId>> {
 
 impl Journal {
     /// Opens (or creates) the journal at `path`, reads every event back and cuts a torn tail.
-    pub fn open(path: &Path) -> anyhow::Result<Opened> {
+    pub fn open(path: &Path) -> Result<Opened, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(StoreError::io(format!("creating {}", dir.display())))?;
         }
+        let io = || StoreError::io(format!("opening journal {}", path.display()));
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(path)
-            .with_context(|| format!("opening journal {}", path.display()))?;
+            .map_err(io())?;
         let (events, good_len, total_len) = read_all(&file, path)?;
         let cut_bytes = total_len - good_len;
         if cut_bytes > 0 {
@@ -79,10 +88,10 @@ impl Journal {
                 cut_bytes,
                 "cutting a torn last record left by a crash"
             );
-            file.set_len(good_len)?;
-            file.sync_all()?;
+            file.set_len(good_len).map_err(io())?;
+            file.sync_all().map_err(io())?;
         }
-        file.seek(SeekFrom::End(0))?;
+        file.seek(SeekFrom::End(0)).map_err(io())?;
         let last_seq = events.last().map_or(0, |e| e.seq);
         Ok(Opened {
             journal: Journal {
@@ -108,15 +117,18 @@ impl Journal {
 
     /// Appends `events` (which must continue the journal's seq) in one write, then syncs the data
     /// to disk. Only when this returns `Ok` may the commands behind the events be acknowledged.
-    pub fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+    pub fn append(&mut self, events: &[Event]) -> Result<(), StoreError> {
         let mut buf = Vec::with_capacity(events.len() * 256);
         let mut expected = self.last_seq;
         for event in events {
             expected += 1;
             if event.seq != expected {
-                bail!("event seq {} does not follow {}", event.seq, expected - 1);
+                return Err(StoreError::OutOfSequence {
+                    got: event.seq,
+                    top: expected - 1,
+                });
             }
-            serde_json::to_writer(&mut buf, event)?;
+            buf.extend_from_slice(event.to_json().as_bytes());
             buf.push(b'\n');
         }
         let written = self
@@ -126,7 +138,10 @@ impl Journal {
         if let Err(err) = written {
             // Leave no partial record behind for the next append to follow.
             let _ = self.file.set_len(self.len);
-            return Err(err.into());
+            return Err(StoreError::io(format!(
+                "appending to {}",
+                self.path.display()
+            ))(err));
         }
         self.len += buf.len() as u64;
         self.last_seq = expected;
@@ -136,11 +151,11 @@ impl Journal {
 
 /// Reads the events of the journal at `path` up to seq `until`, without changing the file: for
 /// replays and exports while the server appends. A missing journal reads as empty.
-pub fn read_until(path: &Path, until: u64) -> anyhow::Result<Vec<Event>> {
+pub fn read_until(path: &Path, until: u64) -> Result<Vec<Event>, StoreError> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(StoreError::io(format!("reading {}", path.display()))(e)),
     };
     let (mut events, _, _) = read_all(&file, path)?;
     events.retain(|e| e.seq <= until);
@@ -150,17 +165,18 @@ pub fn read_until(path: &Path, until: u64) -> anyhow::Result<Vec<Event>> {
 /// Reads every complete record. Returns the events, the length of the good prefix and the file
 /// length. A last line without its newline, or one that does not parse, is a torn write and is
 /// left out; a bad line anywhere else is corruption, and an error.
-fn read_all(file: &File, path: &Path) -> anyhow::Result<(Vec<Event>, u64, u64)> {
-    let total = file.metadata()?.len();
+fn read_all(file: &File, path: &Path) -> Result<(Vec<Event>, u64, u64), StoreError> {
+    let io = || StoreError::io(format!("reading {}", path.display()));
+    let total = file.metadata().map_err(io())?.len();
     let mut reader = BufReader::new(file);
-    reader.seek(SeekFrom::Start(0))?;
+    reader.seek(SeekFrom::Start(0)).map_err(io())?;
     let mut events: Vec<Event> = Vec::new();
     let mut good = 0u64;
     let mut line = Vec::new();
     let mut line_no = 0u64;
     loop {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line)? as u64;
+        let n = reader.read_until(b'\n', &mut line).map_err(io())? as u64;
         if n == 0 {
             break;
         }
@@ -174,24 +190,110 @@ fn read_all(file: &File, path: &Path) -> anyhow::Result<(Vec<Event>, u64, u64)> 
             Some(event) if complete => {
                 let expected = events.last().map_or(1, |e| e.seq + 1);
                 if event.seq != expected {
-                    bail!(
+                    return Err(StoreError::Damaged(format!(
                         "journal {} line {line_no}: seq {} where {expected} was expected",
                         path.display(),
                         event.seq
-                    );
+                    )));
                 }
                 events.push(event);
                 good += n;
             }
             _ if at_end => break,
-            _ => bail!(
-                "journal {} is damaged at line {line_no} (byte {good}); it is not a torn last \
-                 record, so it was left untouched: restore it from a backup or an export",
-                path.display()
-            ),
+            _ => {
+                return Err(StoreError::Damaged(format!(
+                    "journal {} is damaged at line {line_no} (byte {good}); it is not a torn last \
+                     record, so it was left untouched: restore it from a backup or an export",
+                    path.display()
+                )))
+            }
         }
     }
     Ok((events, good, total))
+}
+
+/// Reads the events of the journal at `path` up to seq `until` on a blocking thread, for async
+/// handlers: a big journal takes a while to read, and must not stall the connections sharing the
+/// runtime's threads.
+pub async fn read_until_blocking(path: PathBuf, until: u64) -> Result<Vec<Event>, StoreError> {
+    tokio::task::spawn_blocking(move || read_until(&path, until)).await?
+}
+
+/// An open journal as an [`EventLog`]: the embedded store, and the local mirror of a shared log.
+///
+/// Writes and syncs run on a blocking thread. The journal sits behind a `std` mutex that is only
+/// taken inside that blocking task or for a read of its top, never across an `.await`; one writer
+/// (the hub's writer, or the tailer of a shared log) appends, so the mutex is never contended.
+pub struct JournalLog {
+    journal: Arc<Mutex<Journal>>,
+    path: PathBuf,
+    metrics: Arc<Metrics>,
+}
+
+impl JournalLog {
+    /// The log of an open journal; `metrics` counts its write-and-sync latency.
+    pub fn new(journal: Journal, metrics: Arc<Metrics>) -> JournalLog {
+        JournalLog {
+            path: journal.path().to_owned(),
+            journal: Arc::new(Mutex::new(journal)),
+            metrics,
+        }
+    }
+
+    /// Where it lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl EventLog for JournalLog {
+    fn append<'a>(
+        &'a self,
+        expected_top: u64,
+        events: &'a [Event],
+    ) -> BoxFuture<'a, Result<Appended, StoreError>> {
+        let journal = self.journal.clone();
+        let events = events.to_vec();
+        Box::pin(async move {
+            let started = Instant::now();
+            let appended = tokio::task::spawn_blocking(move || {
+                let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+                if journal.last_seq != expected_top {
+                    return Ok(Appended::Conflict {
+                        top: journal.last_seq,
+                    });
+                }
+                journal.append(&events)?;
+                Ok(Appended::Done(journal.last_seq))
+            })
+            .await?;
+            self.metrics.fsync(started.elapsed());
+            appended
+        })
+    }
+
+    fn top(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let top = self
+            .journal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last_seq;
+        Box::pin(std::future::ready(Ok(top)))
+    }
+
+    fn read_after(
+        &self,
+        after: u64,
+        count: usize,
+    ) -> BoxFuture<'_, Result<Vec<Event>, StoreError>> {
+        let path = self.path.clone();
+        Box::pin(async move {
+            let mut events = read_until_blocking(path, u64::MAX).await?;
+            events.retain(|e| e.seq > after);
+            events.truncate(count);
+            Ok(events)
+        })
+    }
 }
 
 #[cfg(test)]

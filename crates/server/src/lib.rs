@@ -1,5 +1,6 @@
-//! The makerpulse server: the HTTP API, the live WebSocket and feeds, and the embedded journal,
-//! over the pure core in `makerpulse-core`.
+//! The makerpulse server: the HTTP API, the live WebSocket and feeds, and the stores behind
+//! [`event_log::EventLog`] (the embedded journal, the shared Redis stream), over the pure core in
+//! `makerpulse-core`. `docs/architecture.md` walks one command through it.
 //!
 //! The binary and the tests start it the same way: bind a `TcpListener`, then [`run`] with a
 //! shutdown future.
@@ -12,6 +13,7 @@ pub mod app;
 pub mod archive;
 pub mod config;
 pub mod demo;
+pub mod event_log;
 pub mod http;
 pub mod hub;
 pub mod journal;
@@ -23,7 +25,7 @@ pub mod web;
 
 pub use app::{AppState, Config};
 
-/// Loads the challenges under `config.data_dir` and serves on `listener` until `shutdown`
+/// Loads the challenges under `config.settings.data_dir` and serves on `listener` until `shutdown`
 /// completes; then tells live clients to reconnect, lets the feeds end, and writes the last
 /// cheers. Every acknowledged command is already durable by then.
 pub async fn run(

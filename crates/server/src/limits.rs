@@ -46,9 +46,9 @@ impl Bucket {
     }
 }
 
-/// The limits in force.
+/// The limits per client address in force: live connections, and the rate of HTTP commands.
 #[derive(Debug)]
-pub struct Limits {
+pub struct AddressLimits {
     max_connections: usize,
     commands_per_second: f64,
     connections: DashMap<IpAddr, usize>,
@@ -58,7 +58,7 @@ pub struct Limits {
 /// One open connection, counted until dropped.
 #[derive(Debug)]
 pub struct Connection {
-    limits: Arc<Limits>,
+    limits: Arc<AddressLimits>,
     ip: IpAddr,
 }
 
@@ -73,7 +73,7 @@ impl Drop for Connection {
     }
 }
 
-impl Limits {
+impl AddressLimits {
     /// `max_connections` live connections per address and `commands_per_second` HTTP commands
     /// per address (bursts of twice that); 0 means no limit.
     pub fn new(max_connections: usize, commands_per_second: u32) -> Self {
@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn connections_are_counted_per_address_and_released() {
-        let limits = Arc::new(Limits::new(2, 0));
+        let limits = Arc::new(AddressLimits::new(2, 0));
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         let a = limits.connect(ip).unwrap();
         let _b = limits.connect(ip).unwrap();
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn commands_are_rate_limited_per_address() {
-        let limits = Limits::new(0, 5);
+        let limits = AddressLimits::new(0, 5);
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         let allowed = (0..20).filter(|_| limits.allow_command(ip)).count();
         assert_eq!(allowed, 10, "a burst of twice the rate");

@@ -26,7 +26,7 @@ use tracing::Instrument;
 use crate::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::ClientIp;
-use crate::hub::{Answer, CommandError, Hub, Msg, Start};
+use crate::hub::{Answer, Hub, Msg, Start};
 use crate::limits::Bucket;
 
 /// The largest message a client may send, in bytes; larger ones get an error.
@@ -98,13 +98,9 @@ fn text(msg: &ServerMessage) -> Utf8Bytes {
     Utf8Bytes::from(msg.to_json())
 }
 
-fn error_text(id: Option<CommandId>, code: &str, message: &str, message_zh: &str) -> Utf8Bytes {
-    text(&ServerMessage::Error {
-        id,
-        code: code.to_owned(),
-        message: message.to_owned(),
-        message_zh: message_zh.to_owned(),
-    })
+/// The socket's form of an error, from the one catalogue in [`ApiError`].
+fn error_text(id: Option<CommandId>, error: impl Into<ApiError>) -> Utf8Bytes {
+    text(&error.into().to_message(id))
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
@@ -122,14 +118,8 @@ async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>) {
             match serde_json::from_str::<ClientMessage>(raw.as_str()) {
                 Ok(ClientMessage::Hello { token, since }) => (token, since),
                 _ => {
-                    let _ = socket
-                    .send(Message::Text(error_text(
-                        None,
-                        "expected_hello",
-                        "the first message must be {\"type\":\"hello\"} with an optional token and since",
-                        "第一条消息必须是 hello（可带 token 和 since）",
-                    )))
-                    .await;
+                    let reply = error_text(None, ApiError::ExpectedHello);
+                    let _ = socket.send(Message::Text(reply)).await;
                     return close(&mut socket, CLOSE_PROTOCOL, "expected hello").await;
                 }
             }
@@ -137,24 +127,18 @@ async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>) {
         _ => return close(&mut socket, CLOSE_PROTOCOL, "expected hello").await,
     };
     let Some(actor) = state.resolve(&hub, token.as_deref()).await else {
-        let _ = socket
-            .send(Message::Text(error_text(
-                None,
-                "unauthorized",
-                "the token is unknown or has been revoked",
-                "令牌无效或已被撤销",
-            )))
-            .await;
+        let reply = error_text(None, ApiError::Unauthorized);
+        let _ = socket.send(Message::Text(reply)).await;
         return close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
     };
     let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
-    serve(socket, state, hub, actor, since)
+    session(socket, state, hub, actor, since)
         .instrument(span)
         .await;
 }
 
-/// A connection after its `hello`.
-async fn serve(
+/// A connection after its `hello`: its reader here, its writer on a task of its own.
+async fn session(
     socket: WebSocket,
     state: AppState,
     hub: Arc<Hub>,
@@ -181,7 +165,7 @@ async fn serve(
         .in_current_span(),
     );
 
-    let mut limits = Limits::new();
+    let mut rates = CommandRates::new();
     loop {
         let frame = tokio::select! {
             frame = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => frame,
@@ -198,12 +182,7 @@ async fn serve(
         let raw = match msg {
             Message::Text(raw) => raw,
             Message::Binary(_) => {
-                let reply = error_text(
-                    None,
-                    "binary_unsupported",
-                    "send JSON text messages",
-                    "请发送 JSON 文本消息",
-                );
+                let reply = error_text(None, ApiError::BinaryUnsupported);
                 if out_tx.send(Out::Text(reply)).await.is_err() {
                     break;
                 }
@@ -212,7 +191,7 @@ async fn serve(
             Message::Ping(_) | Message::Pong(_) => continue,
             Message::Close(_) => break,
         };
-        let reply = handle(&hub, &actor, &mut limits, raw.as_str()).await;
+        let reply = handle(&hub, &actor, &mut rates, raw.as_str()).await;
         if out_tx.send(reply).await.is_err() {
             break;
         }
@@ -225,14 +204,9 @@ async fn serve(
 }
 
 /// Answers one inbound message.
-async fn handle(hub: &Hub, actor: &Actor, limits: &mut Limits, raw: &str) -> Out {
+async fn handle(hub: &Hub, actor: &Actor, rates: &mut CommandRates, raw: &str) -> Out {
     if raw.len() > MAX_INBOUND {
-        return Out::Text(error_text(
-            None,
-            "too_large",
-            &format!("messages are limited to {MAX_INBOUND} bytes"),
-            &format!("消息最多 {MAX_INBOUND} 字节"),
-        ));
+        return Out::Text(error_text(None, ApiError::MessageTooLarge(MAX_INBOUND)));
     }
     let msg = match serde_json::from_str::<ClientMessage>(raw) {
         Ok(msg) => msg,
@@ -240,33 +214,21 @@ async fn handle(hub: &Hub, actor: &Actor, limits: &mut Limits, raw: &str) -> Out
             let error = DomainError::Malformed {
                 detail: e.to_string(),
             };
-            return Out::Text(text(&ServerMessage::error(None, &error)));
+            return Out::Text(error_text(None, error));
         }
     };
     let envelope = match msg {
         ClientMessage::Snapshot => return Out::Resync,
-        ClientMessage::Hello { .. } => {
-            return Out::Text(error_text(
-                None,
-                "already_hello",
-                "hello was already received",
-                "已经收到 hello",
-            ))
-        }
+        ClientMessage::Hello { .. } => return Out::Text(error_text(None, ApiError::AlreadyHello)),
         ClientMessage::Command(envelope) => envelope,
     };
     let id = envelope.id.clone();
     let is_cheer = matches!(envelope.command, Command::Cheer { .. });
-    if !limits.allow(is_cheer) {
-        return Out::Text(error_text(
-            Some(id),
-            "rate_limited",
-            "too many commands; slow down",
-            "操作过于频繁，请稍后再试",
-        ));
+    if !rates.allow(is_cheer) {
+        return Out::Text(error_text(Some(id), ApiError::SocketRateLimited));
     }
     if let Err(error) = envelope.check_schema() {
-        return Out::Text(text(&ServerMessage::error(Some(id), &error)));
+        return Out::Text(error_text(Some(id), error));
     }
     let reply = match hub.command(actor.clone(), envelope).await {
         Ok(Answer::Applied {
@@ -288,24 +250,19 @@ async fn handle(hub: &Hub, actor: &Actor, limits: &mut Limits, raw: &str) -> Out
             repeated: true,
         },
         Ok(Answer::Cheered(team)) => ServerMessage::Cheered { id, team },
-        Err(CommandError::Domain(e)) => ServerMessage::error(Some(id), &e),
-        Err(CommandError::Unavailable) => ServerMessage::Error {
-            id: Some(id),
-            code: "unavailable".into(),
-            message: "the event log is unavailable; nothing was changed, try again shortly".into(),
-            message_zh: "事件日志暂时不可用，未做任何更改，请稍后重试".into(),
-        },
+        Err(err) => ApiError::from(err).to_message(Some(id)),
     };
     Out::Text(text(&reply))
 }
 
-/// Token buckets per connection: commands in general, and cheers, which people tap fast.
-struct Limits {
+/// The rates of commands one live connection may send, as token buckets: commands in general,
+/// and cheers, which people tap fast.
+struct CommandRates {
     commands: Bucket,
     cheers: Bucket,
 }
 
-impl Limits {
+impl CommandRates {
     fn new() -> Self {
         Self {
             commands: Bucket::new(10.0, 20.0),

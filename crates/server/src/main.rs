@@ -85,8 +85,9 @@ async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
         .unwrap_or_else(|| format!("http://{local}"))
         .trim_end_matches('/')
         .to_owned();
+    let data_dir = &args.settings.data_dir;
     let (admin_token_hash, new_token) =
-        app::admin_credential(&args.data_dir, args.admin_token.as_deref())?;
+        app::admin_credential(data_dir, args.admin_token.as_deref())?;
     println!("makerpulse listening on {public_url}");
     match new_token {
         Some(token) => {
@@ -95,22 +96,11 @@ async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
         }
         None if args.admin_token.is_none() => println!(
             "  admin token: the one printed at the first start (its hash is in {}; delete that file to mint a new one)",
-            args.data_dir.join("admin-token.sha256").display()
+            data_dir.join("admin-token.sha256").display()
         ),
         None => println!("  admin token: from MAKERPULSE_ADMIN_TOKEN"),
     }
-    Ok((
-        listener,
-        Config {
-            data_dir: args.data_dir.clone(),
-            admin_token_hash,
-            public_url,
-            redis_url: args.redis_url.clone(),
-            instance: app::instance_name(),
-            max_connections_per_ip: args.max_connections_per_ip,
-            commands_per_ip: args.commands_per_ip,
-        },
-    ))
+    Ok((listener, args.config(admin_token_hash, public_url)))
 }
 
 async fn shutdown_signal() {

@@ -18,6 +18,12 @@ struct RoleLabel {
     role: &'static str,
 }
 
+/// How a live join began: `replay` (the missed messages) or `snapshot`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StartLabel {
+    start: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CommandLabel {
     command: &'static str,
@@ -36,7 +42,7 @@ pub struct Metrics {
     messages: Counter<u64, AtomicU64>,
     resyncs: Counter<u64, AtomicU64>,
     slow_closes: Counter<u64, AtomicU64>,
-    resumes: Family<RoleLabel, Counter<u64, AtomicU64>>,
+    joins: Family<StartLabel, Counter<u64, AtomicU64>>,
     events: Counter<u64, AtomicU64>,
     commands: Family<CommandLabel, Histogram, fn() -> Histogram>,
     fsync: Histogram,
@@ -59,7 +65,7 @@ impl Metrics {
         let messages = Counter::default();
         let resyncs = Counter::default();
         let slow_closes = Counter::default();
-        let resumes = Family::<RoleLabel, Counter<u64, AtomicU64>>::default();
+        let joins = Family::<StartLabel, Counter<u64, AtomicU64>>::default();
         let events = Counter::default();
         let commands =
             Family::<CommandLabel, Histogram, fn() -> Histogram>::new_with_constructor(latency);
@@ -90,7 +96,7 @@ impl Metrics {
         registry.register(
             "joins",
             "Live joins, by how they started (replay or snapshot)",
-            resumes.clone(),
+            joins.clone(),
         );
         registry.register("events", "Events appended and published", events.clone());
         registry.register(
@@ -124,7 +130,7 @@ impl Metrics {
             messages,
             resyncs,
             slow_closes,
-            resumes,
+            joins,
             events,
             commands,
             fsync,
@@ -160,9 +166,9 @@ impl Metrics {
         self.slow_closes.inc();
     }
 
-    pub(crate) fn resumes(&self, replay: bool) {
-        let role = if replay { "replay" } else { "snapshot" };
-        self.resumes.get_or_create(&RoleLabel { role }).inc();
+    pub(crate) fn joined(&self, replay: bool) {
+        let start = if replay { "replay" } else { "snapshot" };
+        self.joins.get_or_create(&StartLabel { start }).inc();
     }
 
     pub(crate) fn events(&self, n: usize) {

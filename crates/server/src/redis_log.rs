@@ -1,4 +1,5 @@
-//! The shared log of a challenge in Redis, for several instances serving it together.
+//! Redis, for several instances serving challenges together: the shared log of each challenge,
+//! and the set of every shared challenge.
 //!
 //! The log is a stream `mp:{challenge}:log` whose entry ids are `SEQ-0`. Appends go through one
 //! Lua script that checks the stream's last id is exactly the seq the instance decided against
@@ -7,17 +8,24 @@
 //! decides again. Keys carry the challenge as a hash tag so a Redis Cluster keeps a challenge on
 //! one shard.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use makerpulse_core::{ChallengeId, Event};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::streams::StreamReadReply;
 use redis::{AsyncConnectionConfig, Client, RedisError, Script, Value};
 
+use crate::event_log::{Appended, EventLog, StoreError};
+use crate::metrics::Metrics;
+
 /// How long one Redis command may take before it counts as a failure.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a tail read blocks waiting for new entries.
 pub const TAIL_BLOCK: Duration = Duration::from_secs(2);
+/// The Redis set of every shared challenge id (not hash-tagged: it spans challenges).
+const CHALLENGES_KEY: &str = "mp:challenges";
 
 const APPEND: &str = r#"
 local top = 0
@@ -41,30 +49,18 @@ pub fn key(challenge: &ChallengeId, rest: &str) -> String {
     format!("mp:{{{challenge}}}:{rest}")
 }
 
-/// What an append did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Appended {
-    /// The entries are in the stream; the top is now this seq.
-    Done(u64),
-    /// The stream's top was not the expected seq; nothing was added.
-    Conflict {
-        /// The top found.
-        top: u64,
-    },
-}
-
-/// A challenge's log in Redis.
+/// This instance's way to Redis: one connection manager for every command but tail reads,
+/// built once at start and shared by every challenge and request.
 #[derive(Clone)]
-pub struct RedisLog {
+pub struct Redis {
     client: Client,
     conn: ConnectionManager,
-    key: String,
-    script: Script,
 }
 
-impl RedisLog {
-    /// Connects to `url` for `challenge`.
-    pub async fn connect(url: &str, challenge: &ChallengeId) -> anyhow::Result<RedisLog> {
+impl Redis {
+    /// Connects to `url`. A command that takes longer than two seconds counts as failed, so a
+    /// Redis that is down is answered with `unavailable` at once rather than after a long wait.
+    pub async fn connect(url: &str) -> Result<Redis, RedisError> {
         let client = Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(RESPONSE_TIMEOUT)
@@ -72,25 +68,85 @@ impl RedisLog {
             .set_number_of_retries(1)
             .set_max_delay(500);
         let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
-        Ok(RedisLog {
-            client,
-            conn,
-            key: log_key(challenge),
-            script: Script::new(APPEND),
-        })
+        Ok(Redis { client, conn })
     }
 
-    /// A handle for other commands on the same connection manager.
+    /// A handle on the shared connection.
     pub fn connection(&self) -> ConnectionManager {
         self.conn.clone()
     }
 
+    /// The log of `challenge`; `metrics` counts its append latency.
+    pub fn log(&self, challenge: &ChallengeId, metrics: Arc<Metrics>) -> RedisLog {
+        RedisLog {
+            redis: self.clone(),
+            key: log_key(challenge),
+            script: Script::new(APPEND),
+            tail: Arc::new(tokio::sync::Mutex::new(None)),
+            metrics,
+        }
+    }
+
+    /// Every challenge some instance has shared.
+    pub async fn challenges(&self) -> Result<Vec<ChallengeId>, RedisError> {
+        let ids: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(CHALLENGES_KEY)
+            .query_async(&mut self.connection())
+            .await?;
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| ChallengeId::new(id).ok())
+            .collect())
+    }
+
+    /// Whether some instance has shared `challenge`.
+    pub async fn is_shared(&self, challenge: &ChallengeId) -> Result<bool, RedisError> {
+        redis::cmd("SISMEMBER")
+            .arg(CHALLENGES_KEY)
+            .arg(challenge.as_str())
+            .query_async(&mut self.connection())
+            .await
+    }
+
+    /// Records that `challenge` is shared, so other instances open it on first use.
+    pub async fn share(&self, challenge: &ChallengeId) -> Result<(), RedisError> {
+        redis::cmd("SADD")
+            .arg(CHALLENGES_KEY)
+            .arg(challenge.as_str())
+            .query_async::<i64>(&mut self.connection())
+            .await
+            .map(drop)
+    }
+}
+
+/// A challenge's log in Redis.
+#[derive(Clone)]
+pub struct RedisLog {
+    redis: Redis,
+    key: String,
+    script: Script,
+    /// The connection of blocking tail reads, opened on first use and again after a failure. A
+    /// blocking `XREAD` holds up every later command on its connection, so it never shares the
+    /// manager's; a Tokio mutex, because it is held across the read.
+    tail: Arc<tokio::sync::Mutex<Option<MultiplexedConnection>>>,
+    metrics: Arc<Metrics>,
+}
+
+impl RedisLog {
+    /// Connects to `url` for `challenge` alone, with metrics of its own: for tools and tests.
+    pub async fn connect(url: &str, challenge: &ChallengeId) -> Result<RedisLog, RedisError> {
+        Ok(Redis::connect(url)
+            .await?
+            .log(challenge, Arc::new(Metrics::new())))
+    }
+
     /// A dedicated connection for blocking tail reads, whose timeout allows for the block.
-    pub async fn tail_connection(&self) -> Result<MultiplexedConnection, RedisError> {
+    async fn tail_connection(&self) -> Result<MultiplexedConnection, RedisError> {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(RESPONSE_TIMEOUT)
             .set_response_timeout(TAIL_BLOCK + RESPONSE_TIMEOUT);
-        self.client
+        self.redis
+            .client
             .get_multiplexed_async_connection_with_config(&config)
             .await
     }
@@ -101,13 +157,15 @@ impl RedisLog {
         expected_top: u64,
         events: &[Event],
     ) -> Result<Appended, RedisError> {
+        let started = Instant::now();
         let mut invocation = self.script.key(&self.key);
         invocation.arg(expected_top);
         for event in events {
             invocation.arg(event.to_json());
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.redis.connection();
         let (ok, top): (i64, u64) = invocation.invoke_async(&mut conn).await?;
+        self.metrics.redis(started.elapsed());
         Ok(if ok == 1 {
             Appended::Done(top)
         } else {
@@ -117,7 +175,7 @@ impl RedisLog {
 
     /// The seq at the top of the stream (0 when empty or missing).
     pub async fn top(&self) -> Result<u64, RedisError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.redis.connection();
         let entries: Vec<(String, Value)> = redis::cmd("XREVRANGE")
             .arg(&self.key)
             .arg("+")
@@ -131,7 +189,7 @@ impl RedisLog {
 
     /// The entry at `seq`, if the stream has it.
     pub async fn get(&self, seq: u64) -> Result<Option<Event>, RedisError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.redis.connection();
         let id = format!("{seq}-0");
         let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
             .arg(&self.key)
@@ -142,14 +200,15 @@ impl RedisLog {
         Ok(reply.ids.first().and_then(parse_entry))
     }
 
-    /// Reads up to `count` entries after `after`, blocking up to [`TAIL_BLOCK`] for new ones.
-    pub async fn read_after(
-        &self,
-        conn: &mut MultiplexedConnection,
-        after: u64,
-        count: usize,
-    ) -> Result<Vec<Event>, RedisError> {
-        let reply: Option<StreamReadReply> = redis::cmd("XREAD")
+    /// Reads up to `count` entries after `after`, blocking up to [`TAIL_BLOCK`] for new ones, on
+    /// the tail connection. A failed read drops that connection; the next read opens another.
+    pub async fn read_after(&self, after: u64, count: usize) -> Result<Vec<Event>, RedisError> {
+        let mut tail = self.tail.lock().await;
+        let conn = match &mut *tail {
+            Some(conn) => conn,
+            None => tail.insert(self.tail_connection().await?),
+        };
+        let read: Result<Option<StreamReadReply>, RedisError> = redis::cmd("XREAD")
             .arg("COUNT")
             .arg(count)
             .arg("BLOCK")
@@ -158,7 +217,14 @@ impl RedisLog {
             .arg(&self.key)
             .arg(format!("{after}-0"))
             .query_async(conn)
-            .await?;
+            .await;
+        let reply = match read {
+            Ok(reply) => reply,
+            Err(err) => {
+                *tail = None;
+                return Err(err);
+            }
+        };
         let Some(reply) = reply else {
             return Ok(Vec::new());
         };
@@ -174,6 +240,28 @@ impl RedisLog {
             }
         }
         Ok(events)
+    }
+}
+
+impl EventLog for RedisLog {
+    fn append<'a>(
+        &'a self,
+        expected_top: u64,
+        events: &'a [Event],
+    ) -> BoxFuture<'a, Result<Appended, StoreError>> {
+        Box::pin(async move { Ok(RedisLog::append(self, expected_top, events).await?) })
+    }
+
+    fn top(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move { Ok(RedisLog::top(self).await?) })
+    }
+
+    fn read_after(
+        &self,
+        after: u64,
+        count: usize,
+    ) -> BoxFuture<'_, Result<Vec<Event>, StoreError>> {
+        Box::pin(async move { Ok(RedisLog::read_after(self, after, count).await?) })
     }
 }
 

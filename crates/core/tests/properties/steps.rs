@@ -430,7 +430,7 @@ impl Session {
     fn admin_command(&self, kind: u8, a: usize, b: usize) -> Command {
         let s = &self.state;
         let subject = |i: usize| {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 Subject::Team(team(i / 2))
             } else {
                 Subject::Judge(judge(i / 2))
@@ -460,7 +460,7 @@ impl Session {
                 };
                 // Keeps the team's track mostly; moving it is only allowed during setup.
                 let track = match s.team(&id) {
-                    Some(t) if b % 3 != 0 => t.track.clone(),
+                    Some(t) if !b.is_multiple_of(3) => t.track.clone(),
                     _ => track(b),
                 };
                 Command::UpdateTeam {
@@ -506,7 +506,7 @@ impl Session {
                 },
             },
             _ => Command::SetMilestones {
-                milestones: if a % 2 == 0 {
+                milestones: if a.is_multiple_of(2) {
                     default_milestones()
                 } else {
                     vec![MilestoneDef {

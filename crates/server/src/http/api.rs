@@ -13,7 +13,7 @@ use makerpulse_core::roster::Subject;
 use makerpulse_core::view::BoardView;
 use makerpulse_core::{
     progress::Post, snapshot, timeline, Actor, ChallengeId, Command, CommandId, Envelope, Phase,
-    Projector, Role, State as CoreState, TeamId, TokenHash, View,
+    Projector, Role, TeamId, TokenHash, View,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,7 +22,6 @@ use crate::app::{new_token, AppState};
 use crate::http::error::{seq_param, ApiError, ApiJson, ApiQuery};
 use crate::http::{bearer, ClientIp};
 use crate::hub::{Answer, Hub};
-use crate::journal;
 
 /// The API routes.
 pub fn router() -> Router<AppState> {
@@ -313,29 +312,19 @@ pub struct AtSeq {
         (status = 404, description = "No such challenge, or no such seq yet", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
-async fn view(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(at): ApiQuery<AtSeq>,
-) -> Result<Json<View>, ApiError> {
+async fn view(caller: Caller, ApiQuery(at): ApiQuery<AtSeq>) -> Result<Json<View>, ApiError> {
     let role = Role::of(&caller.actor);
     match seq_param("at", at.at)? {
         None => Ok(Json(snapshot(&caller.hub.state(), &role))),
         Some(seq) => {
-            let past = state_at(&state, caller.hub.id(), seq)?;
+            let past = caller
+                .hub
+                .state_at(seq)
+                .await?
+                .ok_or(ApiError::NotFound("seq"))?;
             Ok(Json(snapshot(&past, &role)))
         }
     }
-}
-
-/// The state as it was at `seq`, replayed from the journal.
-fn state_at(state: &AppState, id: &ChallengeId, seq: u64) -> Result<CoreState, ApiError> {
-    let path = journal::path_for(&state.config.data_dir, id);
-    let events = journal::read_until(&path, seq)?;
-    if events.last().map_or(0, |e| e.seq) < seq {
-        return Err(ApiError::NotFound("seq"));
-    }
-    CoreState::replay(&events).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// The caller's leaderboard, with the breakdown its role may see.
@@ -395,14 +384,9 @@ pub struct Since {
         (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
     ),
     security(("bearer" = [])))]
-async fn log(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(since): ApiQuery<Since>,
-) -> Result<Response, ApiError> {
+async fn log(caller: Caller, ApiQuery(since): ApiQuery<Since>) -> Result<Response, ApiError> {
     caller.require_admin()?;
-    let path = journal::path_for(&state.config.data_dir, caller.hub.id());
-    let events = journal::read_until(&path, u64::MAX)?;
+    let events = caller.hub.history(u64::MAX).await?;
     let since = seq_param("since", since.since)?.unwrap_or(0);
     let mut body = String::new();
     for event in events.iter().filter(|e| e.seq > since) {

@@ -1,17 +1,22 @@
-//! The one error body of the HTTP API: `{"error": {"code", "message", "message_zh"}}` with a
-//! status that fits. Infrastructure errors are logged and never described to the client.
+//! The one catalogue of errors a client sees, over HTTP and on the live socket alike: a stable
+//! code with an English and a Chinese message. Over HTTP it is the body
+//! `{"error": {"code", "message", "message_zh"}}` with a status that fits; on the socket, an
+//! `error` message ([`ApiError::to_message`]). Infrastructure errors are logged and never
+//! described to the client.
 
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use makerpulse_core::DomainError;
+use makerpulse_core::protocol::ServerMessage;
+use makerpulse_core::{CommandId, DomainError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::event_log::StoreError;
 use crate::hub::CommandError;
 
-/// An error answered to an HTTP client.
+/// An error answered to a client, over HTTP or on the live socket.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The core refused a command.
@@ -41,12 +46,30 @@ pub enum ApiError {
     /// Too many commands from one address.
     #[error("too many requests from your address; slow down and retry in a moment")]
     RateLimited,
+    /// Too many commands on one live connection.
+    #[error("too many commands; slow down")]
+    SocketRateLimited,
+    /// A socket message over its limit.
+    #[error("messages are limited to {0} bytes")]
+    MessageTooLarge(usize),
+    /// A socket whose first message is not `hello`.
+    #[error("the first message must be {{\"type\":\"hello\"}} with an optional token and since")]
+    ExpectedHello,
+    /// A second `hello` on a socket.
+    #[error("hello was already received")]
+    AlreadyHello,
+    /// A binary frame on the socket, which speaks JSON text.
+    #[error("send JSON text messages")]
+    BinaryUnsupported,
     /// The log cannot be written now.
     #[error("the event log is unavailable; nothing was changed, try again shortly")]
     Unavailable,
+    /// The store failed underneath: answered as [`ApiError::Unavailable`], the cause logged.
+    #[error("the event log is unavailable; nothing was changed, try again shortly")]
+    Store(#[from] StoreError),
     /// Anything else; logged, not described.
     #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<CommandError> for ApiError {
@@ -103,13 +126,16 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BadRequest(..)
+            | ApiError::ExpectedHello
+            | ApiError::AlreadyHello
+            | ApiError::BinaryUnsupported => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge(_) | ApiError::MessageTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::TooManyConnections(_) | ApiError::RateLimited => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyConnections(_)
+            | ApiError::RateLimited
+            | ApiError::SocketRateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -137,7 +163,17 @@ impl ApiError {
                 format!("来自您地址的实时连接过多（最多 {max} 个），请关闭部分连接后重试"),
             ),
             ApiError::RateLimited => ("rate_limited", "请求过于频繁，请稍后再试".to_owned()),
-            ApiError::Unavailable => (
+            ApiError::SocketRateLimited => ("rate_limited", "操作过于频繁，请稍后再试".to_owned()),
+            ApiError::MessageTooLarge(max) => ("too_large", format!("消息最多 {max} 字节")),
+            ApiError::ExpectedHello => (
+                "expected_hello",
+                "第一条消息必须是 hello（可带 token 和 since）".to_owned(),
+            ),
+            ApiError::AlreadyHello => ("already_hello", "已经收到 hello".to_owned()),
+            ApiError::BinaryUnsupported => {
+                ("binary_unsupported", "请发送 JSON 文本消息".to_owned())
+            }
+            ApiError::Unavailable | ApiError::Store(_) => (
                 "unavailable",
                 "事件日志暂时不可用，未做任何更改，请稍后重试".to_owned(),
             ),
@@ -151,12 +187,37 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The socket's `error` message, answering the command `id` when there is one. Logged like
+    /// the HTTP answer.
+    pub fn to_message(&self, id: Option<CommandId>) -> ServerMessage {
+        self.log();
+        let ErrorDetail {
+            code,
+            message,
+            message_zh,
+        } = self.detail();
+        ServerMessage::Error {
+            id,
+            code,
+            message,
+            message_zh,
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            ApiError::Internal(err) => tracing::error!(error = ?err, "internal error"),
+            ApiError::Store(err) => tracing::error!(error = %err, "the event log failed"),
+            _ => {}
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
-        if let ApiError::Internal(err) = &self {
-            tracing::error!(error = ?err, "internal error");
-        }
+        self.log();
         (
             status,
             Json(ErrorBody {
@@ -212,5 +273,48 @@ pub fn seq_param(name: &'static str, value: Option<u64>) -> Result<Option<u64>, 
             format!("{name} must be at most {MAX_SEQ}"),
         )),
         other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_says_what_http_says() {
+        let errors = [
+            ApiError::Unauthorized,
+            ApiError::Unavailable,
+            ApiError::SocketRateLimited,
+            ApiError::MessageTooLarge(64),
+            ApiError::ExpectedHello,
+            ApiError::AlreadyHello,
+            ApiError::BinaryUnsupported,
+        ];
+        for error in errors {
+            let detail = error.detail();
+            let ServerMessage::Error {
+                code,
+                message,
+                message_zh,
+                ..
+            } = error.to_message(None)
+            else {
+                panic!("an error message");
+            };
+            assert_eq!(
+                (code, message, message_zh),
+                (detail.code, detail.message, detail.message_zh)
+            );
+        }
+        let refused = DomainError::Malformed { detail: "x".into() };
+        let id = CommandId::new("c1").unwrap();
+        assert_eq!(
+            ApiError::from(refused.clone())
+                .to_message(Some(id.clone()))
+                .to_json(),
+            ServerMessage::error(Some(id), &refused).to_json(),
+            "a refusal reads as the core words it"
+        );
     }
 }

@@ -84,7 +84,7 @@ async fn upload(
         }
     }
     let sha256 = hex_sha256(&body);
-    let dir = state.config.data_dir.join("photos");
+    let dir = state.config.settings.data_dir.join("photos");
     let path = dir.join(&sha256);
     if !path.exists() {
         let tmp = dir.join(format!(".{sha256}.tmp"));
@@ -112,7 +112,7 @@ async fn download(
     if !is_sha256_hex(&sha256) {
         return Err(ApiError::NotFound("photo"));
     }
-    let path = state.config.data_dir.join("photos").join(&sha256);
+    let path = state.config.settings.data_dir.join("photos").join(&sha256);
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| ApiError::NotFound("photo"))?;

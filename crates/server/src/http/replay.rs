@@ -1,7 +1,6 @@
 //! What the replay page needs beside `view?at=SEQ`: when things happened. The replay scrubs
 //! through the 72 hours by time, so it needs to know which seq stood at which moment.
 
-use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -11,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::http::api::Caller;
 use crate::http::error::{ApiError, ApiQuery};
-use crate::journal;
 
 /// The route.
 pub fn router() -> Router<AppState> {
@@ -48,13 +46,11 @@ pub struct Every {
     ),
     security((), ("bearer" = [])))]
 async fn times(
-    State(state): State<AppState>,
     caller: Caller,
     ApiQuery(every): ApiQuery<Every>,
 ) -> Result<Json<Vec<Moment>>, ApiError> {
-    let path = journal::path_for(&state.config.data_dir, caller.hub.id());
     let until = caller.hub.state().seq();
-    let events = journal::read_until(&path, until)?;
+    let events = caller.hub.history(until).await?;
     let every = match every.every.unwrap_or(60) {
         every @ 1..=86_400 => every as i64,
         _ => {
