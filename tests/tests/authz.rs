@@ -39,7 +39,7 @@ const TABLE: &[(&str, &str)] = &[
     ("GET events", "YYYYYYYYn"),
     ("GET sse", "YYYYYYYYn"),
     ("GET log", "nnnnnnnYn"),
-    ("GET photo", "YYYYYYYYY"),
+    ("GET photo", "YYYYYYYYn"),
     ("POST photos", "nnYYnnnYn"),
     ("POST tokens", "nnnnnnnYn"),
     // ---- commands (over HTTP and over the socket) ---------------------------------------------
@@ -156,7 +156,7 @@ async fn http(server: &TestServer, op: &str, token: Option<&str>, photo: &str, s
             "GET events" => client.get(format!("{base}/api/challenges/c/events")),
             "GET sse" => client.get(format!("{base}/api/challenges/c/sse")),
             "GET log" => client.get(format!("{base}/api/challenges/c/log")),
-            "GET photo" => client.get(format!("{base}/api/photos/{photo}")),
+            "GET photo" => client.get(format!("{base}/api/challenges/c/photos/{photo}")),
             "POST photos" => client
                 .post(format!("{base}/api/challenges/c/photos"))
                 .header("content-type", "image/png")
@@ -210,6 +210,20 @@ async fn every_actor_against_every_endpoint_and_command() {
         .await
         .unwrap();
     let photo: Value = res.json().await.unwrap();
+    // Shown by a visible post, so every reader of the challenge may get it.
+    let (status, _) = server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            makerpulse_core::Command::PostProgress {
+                text: "a photo".into(),
+                photos: vec![serde_json::from_value(photo.clone()).unwrap()],
+                links: vec![],
+                percent: None,
+            },
+        )
+        .await;
+    assert_eq!(status, 200);
     let photo = photo["sha256"].as_str().unwrap().to_owned();
     let (_, view) = server.get("/api/challenges/c/view", None).await;
     let seq = view["seq"].as_u64().unwrap();

@@ -70,6 +70,10 @@ async fn a_team_posts_a_photo_and_the_timeline_serves_it_safely() {
     let (status, _) = upload(&server, Some(tokens.judge("j1")), "image/png", PNG.to_vec()).await;
     assert_eq!(status, 403);
 
+    // Uploaded but named by no post yet: nobody but the organizers gets it.
+    let url = format!("{}/api/challenges/c/photos/{}", server.http(), photo.sha256);
+    assert_eq!(reqwest::get(&url).await.unwrap().status().as_u16(), 404);
+
     let post = Command::PostProgress {
         text: "原型第一次点亮 / first light".into(),
         photos: vec![photo.clone()],
@@ -83,10 +87,14 @@ async fn a_team_posts_a_photo_and_the_timeline_serves_it_safely() {
         .await;
     assert_eq!(timeline[0]["photos"][0]["sha256"], photo.sha256.as_str());
 
-    let res = reqwest::get(format!("{}/api/photos/{}", server.http(), photo.sha256))
-        .await
-        .unwrap();
+    let res = reqwest::get(&url).await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
+    // Cached briefly, revalidated by its hash: hiding the post takes it off screens soon.
+    assert_eq!(res.headers()["cache-control"], "public, max-age=60");
+    assert_eq!(
+        res.headers()["etag"],
+        format!("\"{}\"", photo.sha256).as_str()
+    );
     assert_eq!(res.headers()["content-type"], "image/png");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert!(res.headers()["content-security-policy"]
@@ -94,9 +102,13 @@ async fn a_team_posts_a_photo_and_the_timeline_serves_it_safely() {
         .unwrap()
         .contains("sandbox"));
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
-    let res = reqwest::get(format!("{}/api/photos/{}", server.http(), "0".repeat(64)))
-        .await
-        .unwrap();
+    let res = reqwest::get(format!(
+        "{}/api/challenges/c/photos/{}",
+        server.http(),
+        "0".repeat(64)
+    ))
+    .await
+    .unwrap();
     assert_eq!(res.status().as_u16(), 404);
     server.stop().await;
 }
@@ -186,7 +198,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/challenges/{id}/events",
         "/api/challenges/{id}/sse",
         "/api/challenges/{id}/photos",
-        "/api/photos/{sha256}",
+        "/api/challenges/{id}/photos/{sha256}",
     ] {
         assert!(
             paths.contains_key(path),
@@ -434,5 +446,117 @@ async fn names_that_fool_the_eye_are_refused_and_links_are_read_as_browsers_read
         (400, Some("invalid_url")),
         "{body}"
     );
+    server.stop().await;
+}
+
+/// Reads the NDJSON feed from `since` until it has carried seq `until`; returns all it read.
+async fn feed_text(server: &TestServer, since: u64, until: u64) -> String {
+    let mut res = reqwest::get(format!(
+        "{}/api/challenges/c/events?since={since}",
+        server.http()
+    ))
+    .await
+    .unwrap();
+    let mut text = String::new();
+    let marker = format!("\"seq\":{until}");
+    while !text.contains(&marker) {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), res.chunk())
+            .await
+            .expect("the feed reaches the seq")
+            .unwrap()
+            .expect("the feed stays open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text
+}
+
+/// Hiding a post hides it from everyone but the organizers, on every surface and in the past
+/// too: the replayed view at the seq it was posted, a socket or feed resuming from before it,
+/// the team's timeline, and its photo. The log keeps the truth for the organizers.
+#[tokio::test]
+async fn a_hidden_post_is_gone_from_every_public_surface_and_from_the_past() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let team = Some(tokens.team("t1"));
+    let (_, body) = upload(&server, team, "image/png", PNG.to_vec()).await;
+    let photo: PhotoRef = serde_json::from_value(body).unwrap();
+    let (_, view) = server.get("/api/challenges/c/view", None).await;
+    let before = view["seq"].as_u64().unwrap();
+    let secret = "不该留下的文字 / text that must go";
+    let (status, body) = server
+        .command(
+            "c",
+            team,
+            Command::PostProgress {
+                text: secret.into(),
+                photos: vec![photo.clone()],
+                links: vec![],
+                percent: None,
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let posted = body["last_seq"].as_u64().unwrap();
+    let photo_url = format!("{}/api/challenges/c/photos/{}", server.http(), photo.sha256);
+    assert_eq!(
+        reqwest::get(&photo_url).await.unwrap().status().as_u16(),
+        200
+    );
+    // Someone reads the feed while the post is up.
+    assert!(feed_text(&server, before, posted).await.contains(secret));
+
+    let (status, body) = server
+        .command(
+            "c",
+            Some(ADMIN),
+            Command::HidePost {
+                post: posted,
+                reason: "spam".into(),
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let hidden = body["last_seq"].as_u64().unwrap();
+
+    for token in [None, team, Some(tokens.judge("j1"))] {
+        for path in [
+            format!("/api/challenges/c/view?at={posted}"),
+            "/api/challenges/c/view".to_owned(),
+            "/api/challenges/c/teams/t1/timeline".to_owned(),
+        ] {
+            let (status, body) = server.get(&path, token).await;
+            assert_eq!(status, 200);
+            assert!(!body.to_string().contains(secret), "{path}: {body}");
+        }
+    }
+    // A socket resuming from before the post gets a snapshot, not the replayed post.
+    let mut socket = server.live("c", None, Some(before)).await;
+    let first = tokio::time::timeout(Duration::from_secs(5), socket.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let first = serde_json::to_string(&first).unwrap();
+    assert!(first.contains("\"type\":\"snapshot\""), "{first}");
+    assert!(!first.contains(secret));
+    // So does a feed.
+    assert!(!feed_text(&server, before, hidden).await.contains(secret));
+    // The photo is gone for the public, not for the organizers.
+    assert_eq!(
+        reqwest::get(&photo_url).await.unwrap().status().as_u16(),
+        404
+    );
+    let res = reqwest::Client::new()
+        .get(&photo_url)
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    // The organizers replay the log as it was.
+    let (_, past) = server
+        .get(&format!("/api/challenges/c/view?at={posted}"), Some(ADMIN))
+        .await;
+    assert!(past.to_string().contains(secret));
     server.stop().await;
 }

@@ -92,9 +92,9 @@ export function uploadPhoto(challenge, token, blob) {
   });
 }
 
-/** The URL of a stored photo. */
-export function photoUrl(sha256) {
-  return `/api/photos/${encodeURIComponent(sha256)}`;
+/** The URL of a photo of a challenge's posts (served only while a visible post shows it). */
+export function photoUrl(challenge, sha256) {
+  return `/api/challenges/${encodeURIComponent(challenge)}/photos/${encodeURIComponent(sha256)}`;
 }
 
 const ID_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';

@@ -111,6 +111,9 @@ pub struct State {
     pub(crate) commands: HashMap<(Actor, CommandId), Ack>,
     pub(crate) frozen: Option<FrozenBoard>,
     pub(crate) revealed: Vec<RevealEntry>,
+    /// Photos by SHA-256, with how many visible posts show each: a photo that no visible post
+    /// shows is served to nobody but the organizers.
+    pub(crate) shown_photos: BTreeMap<String, u32>,
 }
 
 impl State {
@@ -134,8 +137,21 @@ impl State {
                 if let Some(p) = self.progress.get_mut(&post.team) {
                     p.posts = p.posts.saturating_sub(1);
                 }
+                for photo in &post.photos {
+                    if let Some(n) = self.shown_photos.get_mut(&photo.sha256) {
+                        *n -= 1;
+                        if *n == 0 {
+                            self.shown_photos.remove(&photo.sha256);
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /// Whether a visible post shows the photo with this SHA-256.
+    pub fn photo_is_shown(&self, sha256: &str) -> bool {
+        self.shown_photos.contains_key(sha256)
     }
 
     /// The state before any event.
@@ -478,6 +494,9 @@ impl State {
             } => {
                 let progress = self.progress.entry(team.clone()).or_default();
                 progress.posts += 1;
+                for photo in photos {
+                    *self.shown_photos.entry(photo.sha256.clone()).or_default() += 1;
+                }
                 if percent.is_some() {
                     progress.percent = *percent;
                 }

@@ -18,7 +18,7 @@ export function postCard(view, p, { teamLink } = {}) {
     h('header', {}, teamLink ? h('a', { href: teamLink, class: 'team-link' }, name) : name, h('time', { text: when(p.at) })),
     p.text ? h('p', { class: 'user text', text: p.text }) : null,
     p.photos.length
-      ? h('div', { class: 'photos' }, p.photos.map((ph) => h('img', { src: photoUrl(ph.sha256), alt: t('photo_alt'), loading: 'lazy', class: 'photo' })))
+      ? h('div', { class: 'photos' }, p.photos.map((ph) => h('img', { src: photoUrl(view.challenge.id, ph.sha256), alt: t('photo_alt'), loading: 'lazy', class: 'photo' })))
       : null,
     p.links.length ? h('ul', { class: 'links' }, p.links.map((l) => h('li', {}, safeLink(l)))) : null,
     p.percent != null ? h('div', { class: 'post-pct', i18n: 'percent_done', vars: { p: p.percent } }) : null,

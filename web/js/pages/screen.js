@@ -141,7 +141,7 @@ export async function start(root, id) {
         el.dataset.built = key;
         replace(
         el,
-        p.photos.length ? h('img', { class: 'thumb', src: photoUrl(p.photos[0].sha256), alt: t('photo_alt'), loading: 'lazy' }) : null,
+        p.photos.length ? h('img', { class: 'thumb', src: photoUrl(id, p.photos[0].sha256), alt: t('photo_alt'), loading: 'lazy' }) : null,
         h('div', { class: 'post-body' },
           h('div', { class: 'post-head' }, h('strong', { class: 'data', text: team ? loc(team.name) : p.team }), h('time', { text: clockTime(p.at) })),
           h('p', { class: 'user text', text: p.text })),

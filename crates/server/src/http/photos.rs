@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
             "/api/challenges/{id}/photos",
             post(upload).layer(DefaultBodyLimit::max(MAX_PHOTO)),
         )
-        .route("/api/photos/{sha256}", get(download))
+        .route("/api/challenges/{id}/photos/{sha256}", get(download))
 }
 
 /// The image type of `bytes`, from their first bytes.
@@ -101,16 +101,46 @@ async fn upload(
     }))
 }
 
-/// A stored photo.
-#[utoipa::path(get, path = "/api/photos/{sha256}", tag = "reads",
-    params(("sha256" = String, Path, description = "SHA-256 of the image")),
-    responses((status = 200, content_type = "image/*", body = Vec<u8>), (status = 404, body = crate::http::error::ErrorBody)))]
+/// A photo of a challenge's posts. Everyone but the organizers gets only the photos that a
+/// visible post of the challenge shows: the photo of a hidden post, or an upload no post names,
+/// is 404 for them. Photos are cached briefly, not for a year, so that hiding a post takes its
+/// photo off screens and caches within a minute; the ETag (the content's hash) keeps
+/// revalidation cheap.
+#[utoipa::path(get, path = "/api/challenges/{id}/photos/{sha256}", tag = "reads",
+    params(("id" = String, Path, description = "Challenge id"), ("sha256" = String, Path, description = "SHA-256 of the image")),
+    responses(
+        (status = 200, content_type = "image/*", body = Vec<u8>),
+        (status = 304, description = "The copy held is current (If-None-Match)"),
+        (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge, or no visible post of it shows this photo", body = crate::http::error::ErrorBody),
+    ),
+    security((), ("bearer" = [])))]
 async fn download(
     State(state): State<AppState>,
-    Path(sha256): Path<String>,
+    caller: Caller,
+    Path((_, sha256)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if !is_sha256_hex(&sha256) {
         return Err(ApiError::NotFound("photo"));
+    }
+    if !matches!(caller.actor, Actor::Admin) && !caller.hub.state().photo_is_shown(&sha256) {
+        return Err(ApiError::NotFound("photo"));
+    }
+    let etag = format!("\"{sha256}\"");
+    let cache = [
+        (header::ETAG, HeaderValue::from_str(&etag).expect("hex")),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=60"),
+        ),
+    ];
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if fresh {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     let path = state.config.settings.data_dir.join("photos").join(&sha256);
     let bytes = tokio::fs::read(&path)
@@ -121,14 +151,11 @@ async fn download(
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(kind.mime())),
             (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
-            ),
-            (
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static("default-src 'none'; sandbox"),
             ),
         ],
+        cache,
         bytes,
     )
         .into_response())

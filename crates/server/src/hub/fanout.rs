@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 
 use axum::extract::ws::Utf8Bytes;
 use makerpulse_core::protocol::ServerMessage;
-use makerpulse_core::{Event, Projector, Role, State, ViewStream};
+use makerpulse_core::{Event, EventBody, Projector, Role, State, ViewStream};
 use std::sync::PoisonError;
 use tokio::sync::broadcast;
 
@@ -92,6 +92,14 @@ impl Hub {
                 .expect("the writer appends in sequence");
             let state = self.state();
             let projector = Projector::new(&state);
+            if matches!(event.body, EventBody::PostHidden { .. }) {
+                // The rings hold the post as it was posted: a client resuming from before the
+                // hiding must not be replayed its text, so it gets a snapshot instead.
+                for channel in streams.views.values_mut() {
+                    channel.ring.clear();
+                    channel.floor = event.seq - 1;
+                }
+            }
             for channel in streams.views.values_mut() {
                 if let Some(delta) = channel.stream.next(&projector, event) {
                     let text = Utf8Bytes::from(ServerMessage::Delta(delta).to_json());
