@@ -560,3 +560,91 @@ async fn a_hidden_post_is_gone_from_every_public_surface_and_from_the_past() {
     assert!(past.to_string().contains(secret));
     server.stop().await;
 }
+
+/// A PNG that differs from every other by `n`: a 1×1 image with `n` in an ancillary chunk.
+fn png(n: u32) -> Vec<u8> {
+    let mut bytes = PNG[..PNG.len() - 12].to_vec();
+    // A private ancillary chunk ("tEXt"-like; CRC unchecked by our sniffing) before IEND.
+    bytes.extend_from_slice(&4u32.to_be_bytes());
+    bytes.extend_from_slice(b"prVt");
+    bytes.extend_from_slice(&n.to_be_bytes());
+    bytes.extend_from_slice(&[0, 0, 0, 0]);
+    bytes.extend_from_slice(&PNG[PNG.len() - 12..]);
+    bytes
+}
+
+/// Photos: a team has a quota, a post may name only photos that were uploaded (with their real
+/// type), and an upload that no post names in time is deleted — unless a post names it.
+#[tokio::test]
+async fn photos_have_a_quota_must_be_uploaded_to_be_posted_and_unnamed_uploads_are_collected() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_configured(dir.path(), |config| {
+        config.settings.photos.photos_per_team = 3;
+        config.settings.photos.unnamed_photo_secs = 1;
+    })
+    .await;
+    let tokens = server.seed("c").await;
+    let team = Some(tokens.team("t1"));
+    let mut refs = Vec::new();
+    for n in 0..3 {
+        let (status, body) = upload(&server, team, "image/png", png(n)).await;
+        assert_eq!(status, 200, "{body}");
+        refs.push(serde_json::from_value::<PhotoRef>(body).unwrap());
+    }
+    // The fourth goes over the quota: refused, with the limit in both languages.
+    let (status, body) = upload(&server, team, "image/png", png(3)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("photo_quota")),
+        "{body}"
+    );
+    assert!(body["error"]["message_zh"].as_str().unwrap().contains('3'));
+    // Another team has its own quota; the same bytes again are not a new photo.
+    let (status, _) = upload(&server, Some(tokens.team("t2")), "image/png", png(3)).await;
+    assert_eq!(status, 200);
+    let (status, _) = upload(&server, team, "image/png", png(0)).await;
+    assert_eq!(status, 200);
+
+    let post = |photos: Vec<PhotoRef>| Command::PostProgress {
+        text: "photos".into(),
+        photos,
+        links: vec![],
+        percent: None,
+    };
+    // A photo never uploaded, and an uploaded one given as another type: refused.
+    let never = PhotoRef {
+        sha256: "ab".repeat(32),
+        content_type: ImageType::Png,
+    };
+    let (status, body) = server.command("c", team, post(vec![never])).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("unknown_photo")),
+        "{body}"
+    );
+    let mistyped = PhotoRef {
+        content_type: ImageType::Jpeg,
+        ..refs[0].clone()
+    };
+    let (status, body) = server.command("c", team, post(vec![mistyped])).await;
+    assert_eq!(body["error"]["code"], "unknown_photo", "{body}");
+    assert_eq!(status, 400);
+    // One photo is posted; the other two wait for a post that never comes.
+    let (status, body) = server.command("c", team, post(vec![refs[0].clone()])).await;
+    assert_eq!(status, 200, "{body}");
+
+    let file = |r: &PhotoRef| dir.path().join("photos").join(&r.sha256);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while file(&refs[1]).exists() || file(&refs[2]).exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "unnamed uploads are collected"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(file(&refs[0]).exists(), "a posted photo is kept");
+    // With the waiting uploads gone, the team has room again.
+    let (status, body) = upload(&server, team, "image/png", png(4)).await;
+    assert_eq!(status, 200, "{body}");
+    server.stop().await;
+}

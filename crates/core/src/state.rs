@@ -149,6 +149,22 @@ impl State {
         }
     }
 
+    /// The photos the posts of `team` name, hidden posts' too.
+    pub fn photos_of(&self, team: &TeamId) -> std::collections::BTreeSet<&str> {
+        self.posts
+            .iter()
+            .filter(|p| &p.team == team)
+            .flat_map(|p| p.photos.iter().map(|ph| ph.sha256.as_str()))
+            .collect()
+    }
+
+    /// Whether any post, visible or hidden, names the photo with this SHA-256.
+    pub fn photo_is_named(&self, sha256: &str) -> bool {
+        self.posts
+            .iter()
+            .any(|p| p.photos.iter().any(|ph| ph.sha256 == sha256))
+    }
+
     /// Whether a visible post shows the photo with this SHA-256.
     pub fn photo_is_shown(&self, sha256: &str) -> bool {
         self.shown_photos.contains_key(sha256)

@@ -15,6 +15,7 @@ use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
 use crate::journal;
 use crate::limits::AddressLimits;
 use crate::metrics::Metrics;
+use crate::photo_store::{PhotoLimits, PhotoStore};
 use crate::redis_log::Redis;
 
 /// How often presence is recounted (and, with Redis, reported).
@@ -63,6 +64,9 @@ pub struct Settings {
     /// HTTP commands per second allowed per client address (bursts of twice that); 0 for no limit.
     #[arg(long, env = "MAKERPULSE_COMMANDS_PER_IP", default_value_t = DEFAULT_COMMANDS_PER_IP)]
     pub commands_per_ip: u32,
+    /// The photo quota per team, and how long an upload may wait for its post.
+    #[command(flatten)]
+    pub photos: PhotoLimits,
 }
 
 impl Settings {
@@ -73,6 +77,7 @@ impl Settings {
             redis_url: None,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             commands_per_ip: DEFAULT_COMMANDS_PER_IP,
+            photos: PhotoLimits::default(),
         }
     }
 }
@@ -84,6 +89,7 @@ impl std::fmt::Debug for Settings {
             .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
             .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("commands_per_ip", &self.commands_per_ip)
+            .field("photos", &self.photos)
             .finish()
     }
 }
@@ -184,6 +190,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Limits per client address.
     pub limits: Arc<AddressLimits>,
+    /// The uploaded photos.
+    pub photos: Arc<PhotoStore>,
     /// Redis, when instances share challenges: one connection manager, built at start.
     redis: Option<Redis>,
     /// Held while a challenge is being opened (see [`AppState::open_hub`]). A Tokio mutex: it is
@@ -207,12 +215,17 @@ impl AppState {
             Some(url) => Some(Redis::connect(url).await.context("connecting to Redis")?),
             None => None,
         };
+        let photos = Arc::new(PhotoStore::new(
+            &config.settings.data_dir,
+            config.settings.photos.clone(),
+        ));
         let state = AppState {
             config: Arc::new(config),
             hubs,
             metrics,
             shutdown: rx,
             limits,
+            photos,
             redis,
             opening: Arc::default(),
         };
@@ -246,7 +259,14 @@ impl AppState {
             )),
         });
         let path = journal::path_for(&self.config.settings.data_dir, id);
-        let hub = Hub::open(id.clone(), &path, self.metrics.clone(), sharing).await?;
+        let hub = Hub::open(
+            id.clone(),
+            &path,
+            self.metrics.clone(),
+            self.photos.clone(),
+            sharing,
+        )
+        .await?;
         if let Some(redis) = &self.redis {
             redis.share(id).await?;
         }
@@ -334,6 +354,7 @@ async fn timers(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut tally = tokio::time::interval(CHEER_TALLY_EVERY);
     let mut presence = tokio::time::interval(PRESENCE_EVERY);
+    let mut photos = tokio::time::interval(state.photos.collect_every());
     loop {
         tokio::select! {
             _ = tick.tick() => {
@@ -352,6 +373,7 @@ async fn timers(state: AppState) {
                     hub.refresh_presence().await;
                 }
             }
+            _ = photos.tick() => state.photos.collect(&state.all_hubs()).await,
             () = stopped(&mut shutdown) => break,
         }
     }

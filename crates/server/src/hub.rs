@@ -30,6 +30,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use crate::event_log::{EventLog, StoreError};
 use crate::journal::{self, Journal, JournalLog};
 use crate::metrics::Metrics;
+use crate::photo_store::{PhotoError, PhotoStore};
 
 mod fanout;
 mod presence;
@@ -103,6 +104,9 @@ pub enum CommandError {
     /// The log could not be written; nothing was acknowledged.
     #[error("the event log is unavailable")]
     Unavailable,
+    /// A post names a photo that was not uploaded (the core cannot see the files).
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
 }
 
 /// A `std` lock is right here: no lock in this module is ever held across an `.await`, and
@@ -133,6 +137,8 @@ pub struct Hub {
     /// Where instances sum who is online, when they do.
     shared_presence: Option<SharedPresence>,
     path: PathBuf,
+    /// The photo files, to check that a post names only uploaded photos.
+    photos: Arc<PhotoStore>,
 }
 
 /// How instances share a challenge: the log they all append to, and where they sum presence.
@@ -151,6 +157,7 @@ impl Hub {
         id: ChallengeId,
         path: &Path,
         metrics: Arc<Metrics>,
+        photos: Arc<PhotoStore>,
         sharing: Option<Sharing>,
     ) -> Result<Arc<Hub>, StoreError> {
         let (opened, state) = {
@@ -196,6 +203,7 @@ impl Hub {
             shared_log,
             shared_presence,
             path: path.to_owned(),
+            photos,
         });
         let weak = Arc::downgrade(&hub);
         match &hub.shared_log {
@@ -235,6 +243,8 @@ impl Hub {
         let name = envelope.command.name();
         let answer = if matches!(envelope.command, Command::Cheer { .. }) {
             self.cheer(&actor, &envelope)
+        } else if let Err(e) = self.photos_uploaded(&envelope.command).await {
+            Err(e)
         } else {
             let (reply, answer) = oneshot::channel();
             let job = Job {
@@ -249,6 +259,14 @@ impl Hub {
         };
         self.metrics.command(name, &answer, started.elapsed());
         answer
+    }
+
+    /// A post may name only photos that were uploaded, with their real type.
+    async fn photos_uploaded(&self, command: &Command) -> Result<(), CommandError> {
+        match command {
+            Command::PostProgress { photos, .. } => Ok(self.photos.check_named(photos).await?),
+            _ => Ok(()),
+        }
     }
 
     fn cheer(&self, actor: &Actor, envelope: &Envelope) -> Result<Answer, CommandError> {

@@ -20,6 +20,7 @@ pub mod journal;
 pub mod limits;
 pub mod live;
 pub mod metrics;
+pub mod photo_store;
 pub mod redis_log;
 pub mod web;
 

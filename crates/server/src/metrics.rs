@@ -201,7 +201,7 @@ impl Metrics {
             Ok(Answer::Applied { .. }) => "applied",
             Ok(Answer::Repeated { .. }) => "repeated",
             Ok(Answer::Cheered(_)) => "cheered",
-            Err(CommandError::Domain(_)) => "refused",
+            Err(CommandError::Domain(_) | CommandError::Photo(_)) => "refused",
             Err(CommandError::Unavailable) => "unavailable",
         };
         self.commands

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::event_log::StoreError;
 use crate::hub::CommandError;
+use crate::photo_store::PhotoError;
 
 /// An error answered to a client, over HTTP or on the live socket.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +65,9 @@ pub enum ApiError {
     /// The log cannot be written now.
     #[error("the event log is unavailable; nothing was changed, try again shortly")]
     Unavailable,
+    /// A photo refused: over the team's quota, or named by a post without being uploaded.
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
     /// The store failed underneath: answered as [`ApiError::Unavailable`], the cause logged.
     #[error("the event log is unavailable; nothing was changed, try again shortly")]
     Store(#[from] StoreError),
@@ -77,6 +81,7 @@ impl From<CommandError> for ApiError {
         match err {
             CommandError::Domain(e) => ApiError::Domain(e),
             CommandError::Unavailable => ApiError::Unavailable,
+            CommandError::Photo(e) => ApiError::Photo(e),
         }
     }
 }
@@ -132,6 +137,9 @@ impl ApiError {
             | ApiError::BinaryUnsupported => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) | ApiError::MessageTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Photo(PhotoError::Quota { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Photo(PhotoError::Unknown(_)) => StatusCode::BAD_REQUEST,
+            ApiError::Photo(PhotoError::Io(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::TooManyConnections(_)
             | ApiError::RateLimited
             | ApiError::SocketRateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -177,7 +185,17 @@ impl ApiError {
                 "unavailable",
                 "事件日志暂时不可用，未做任何更改，请稍后重试".to_owned(),
             ),
-            ApiError::Internal(_) => ("internal", "服务器内部错误".to_owned()),
+            ApiError::Internal(_) | ApiError::Photo(PhotoError::Io(_)) => {
+                ("internal", "服务器内部错误".to_owned())
+            }
+            ApiError::Photo(PhotoError::Quota { photos, megabytes }) => (
+                "photo_quota",
+                format!("本队照片已达上限（{photos} 张，{megabytes} MB），请删减后再上传"),
+            ),
+            ApiError::Photo(PhotoError::Unknown(sha)) => (
+                "unknown_photo",
+                format!("照片 {sha} 尚未上传或类型不符，请先上传"),
+            ),
         };
         ErrorDetail {
             code: code.to_owned(),

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use makerpulse_core::ids::{hex_sha256, is_sha256_hex};
+use makerpulse_core::ids::is_sha256_hex;
 use makerpulse_core::progress::{ImageType, PhotoRef};
 use makerpulse_core::Actor;
 
@@ -52,12 +52,12 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageType> {
         (status = 401, description = "No token, or an unknown or revoked one", body = crate::http::error::ErrorBody),
         (status = 403, description = "Not a team or an admin", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
-        (status = 413, description = "Over 5 MiB", body = crate::http::error::ErrorBody),
+        (status = 413, description = "Over 5 MiB, or over the team's photo quota (`photo_quota`)", body = crate::http::error::ErrorBody),
         (status = 415, description = "Not a PNG, JPEG or WebP image, or not the type claimed", body = crate::http::error::ErrorBody),
     ),
     security(("bearer" = [])))]
 async fn upload(
-    State(state): State<AppState>,
+    State(app): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
@@ -83,22 +83,23 @@ async fn upload(
             )));
         }
     }
-    let sha256 = hex_sha256(&body);
-    let dir = state.config.settings.data_dir.join("photos");
-    let path = dir.join(&sha256);
-    if !path.exists() {
-        let tmp = dir.join(format!(".{sha256}.tmp"));
-        let write = async {
-            tokio::fs::create_dir_all(&dir).await?;
-            tokio::fs::write(&tmp, &body).await?;
-            tokio::fs::rename(&tmp, &path).await
-        };
-        write.await.map_err(|e| ApiError::Internal(e.into()))?;
-    }
-    Ok(Json(PhotoRef {
-        sha256,
-        content_type: detected,
-    }))
+    let team = match &caller.actor {
+        Actor::Team(team) => Some(team),
+        _ => None,
+    };
+    let named: Vec<String> = team.map_or_else(Vec::new, |team| {
+        let state = caller.hub.state();
+        state
+            .photos_of(team)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    });
+    let photo = app
+        .photos
+        .store(caller.hub.id(), team, &named, &body, detected)
+        .await?;
+    Ok(Json(photo))
 }
 
 /// A photo of a challenge's posts. Everyone but the organizers gets only the photos that a
