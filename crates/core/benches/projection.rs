@@ -40,33 +40,29 @@ fn now(n: u64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 1, 1, 0, 0).unwrap() + chrono::Duration::milliseconds(n as i64)
 }
 
+const CRITERIA: [&str; 5] = [
+    "innovation",
+    "execution",
+    "completeness",
+    "commercial",
+    "presentation",
+];
+
 fn scores(points: u32) -> BTreeMap<CriterionId, u32> {
-    [
-        "innovation",
-        "execution",
-        "completeness",
-        "commercial",
-        "presentation",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(c, id)| (CriterionId::new(*id).unwrap(), 1 + (points + c as u32) % 10))
-    .collect()
+    CRITERIA
+        .iter()
+        .enumerate()
+        .map(|(c, id)| (CriterionId::new(*id).unwrap(), 1 + (points + c as u32) % 10))
+        .collect()
 }
 
 /// A card with `points` on every criterion: 8 and 6 differ by 22 points on 0–100, which moves a
 /// team a few places on boards of 30 judges' means and many places on boards of 8.
 fn uniform(points: u32) -> BTreeMap<CriterionId, u32> {
-    [
-        "innovation",
-        "execution",
-        "completeness",
-        "commercial",
-        "presentation",
-    ]
-    .iter()
-    .map(|id| (CriterionId::new(*id).unwrap(), points))
-    .collect()
+    CRITERIA
+        .iter()
+        .map(|id| (CriterionId::new(*id).unwrap(), points))
+        .collect()
 }
 
 impl Challenge {

@@ -236,40 +236,34 @@ impl Leaderboard {
                 })
                 .collect()
         };
-        Leaderboard {
-            tracks: self
-                .tracks
-                .iter()
-                .map(|t| TrackBoard {
-                    track: t.track.clone(),
-                    rows: publish(&t.rows),
-                })
-                .collect(),
-            overall: publish(&self.overall),
-        }
+        self.map_lists(publish)
     }
 
     /// The public board of schema 1 (every score live, criterion means included, contributions
     /// stripped): only to replay the freezes of logs written before the publication rule.
     pub(crate) fn schema1_public(&self) -> Leaderboard {
-        let strip = |rows: &[Row]| {
+        self.map_lists(|rows| {
             rows.iter()
                 .map(|r| Row {
                     contributions: Vec::new(),
                     ..r.clone()
                 })
                 .collect()
-        };
+        })
+    }
+
+    /// The same board with each list of rows (every track's, and the overall one) made anew.
+    fn map_lists(&self, rows: impl Fn(&[Row]) -> Vec<Row>) -> Leaderboard {
         Leaderboard {
             tracks: self
                 .tracks
                 .iter()
                 .map(|t| TrackBoard {
                     track: t.track.clone(),
-                    rows: strip(&t.rows),
+                    rows: rows(&t.rows),
                 })
                 .collect(),
-            overall: strip(&self.overall),
+            overall: rows(&self.overall),
         }
     }
 
