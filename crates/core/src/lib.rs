@@ -2,7 +2,7 @@
 //! per-role views. No IO, no async, no clock: time is passed in as a value.
 //!
 //! The flow every transport follows:
-//! 1. [`decide`] a command from an [`Actor`] at a time against the [`State`]: events or a typed
+//! 1. [`decide()`] a command from an [`Actor`] at a time against the [`State`]: events or a typed
 //!    [`DomainError`];
 //! 2. [`stamp`] the events with their seq and append them to the log durably;
 //! 3. [`State::apply`] them, then project a [`Delta`] per connected [`Role`].

@@ -1,5 +1,5 @@
 //! Views: what each role may see of the state. A snapshot is the whole view at a seq; a
-//! [`Delta`](crate::delta::Delta) carries what one event changed in it. Folding the deltas from
+//! [`Delta`] carries what one event changed in it. Folding the deltas from
 //! seq M to N onto the snapshot at M gives the snapshot at N, for every role.
 //!
 //! What each role sees:

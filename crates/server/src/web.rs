@@ -2,7 +2,7 @@
 //! one file is the whole deployment.
 //!
 //! Every page is the same small HTML shell, served with the page's name and route on its `<body>`;
-//! `web/js/main.js` loads that page's module with the route's parameters, so [`PAGES`] is the one
+//! `web/js/main.js` loads that page's module with the route's parameters, so `PAGES` is the one
 //! route table. The shell and the files carry no inline script or style, so the pages run under a
 //! strict Content-Security-Policy. Only `/embed/{id}` may be framed, by partner sites.
 
