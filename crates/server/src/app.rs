@@ -10,6 +10,7 @@ use dashmap::DashMap;
 use makerpulse_core::{Actor, ChallengeId, TokenHash};
 use tokio::sync::watch;
 
+use crate::cheers::CheerGate;
 use crate::event_log::StoreError;
 use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
 use crate::journal;
@@ -63,6 +64,13 @@ pub struct Settings {
     /// HTTP commands per second allowed per client address (bursts of twice that); 0 for no limit.
     #[arg(long, env = "MAKERPULSE_COMMANDS_PER_IP", default_value_t = DEFAULT_COMMANDS_PER_IP)]
     pub commands_per_ip: u32,
+    /// Cheers counted per second per client address, over all its sockets and HTTP requests
+    /// (bursts of as many); 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_CHEERS_PER_IP_SECOND", default_value_t = DEFAULT_CHEERS_PER_IP_SECOND)]
+    pub cheers_per_ip_second: u32,
+    /// Cheers counted per minute per client address (bursts of as many); 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_CHEERS_PER_IP_MINUTE", default_value_t = DEFAULT_CHEERS_PER_IP_MINUTE)]
+    pub cheers_per_ip_minute: u32,
 }
 
 impl Settings {
@@ -73,6 +81,8 @@ impl Settings {
             redis_url: None,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             commands_per_ip: DEFAULT_COMMANDS_PER_IP,
+            cheers_per_ip_second: DEFAULT_CHEERS_PER_IP_SECOND,
+            cheers_per_ip_minute: DEFAULT_CHEERS_PER_IP_MINUTE,
         }
     }
 }
@@ -84,6 +94,8 @@ impl std::fmt::Debug for Settings {
             .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
             .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("commands_per_ip", &self.commands_per_ip)
+            .field("cheers_per_ip_second", &self.cheers_per_ip_second)
+            .field("cheers_per_ip_minute", &self.cheers_per_ip_minute)
             .finish()
     }
 }
@@ -93,6 +105,14 @@ impl std::fmt::Debug for Settings {
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 4096;
 /// The default rate of HTTP commands per client address, per second.
 pub const DEFAULT_COMMANDS_PER_IP: u32 = 50;
+/// The default of cheers counted per client address, per second. A hall behind one NAT is one
+/// address: 200 a second is a few hundred phones cheering a demo together, while one script
+/// behind an address outcheers no more than that crowd would.
+pub const DEFAULT_CHEERS_PER_IP_SECOND: u32 = 200;
+/// The default of cheers counted per client address, per minute: the crowd's peaks pass, but a
+/// sustained 50 a second, what a few hundred people cheer across a minute, is the most one
+/// address adds.
+pub const DEFAULT_CHEERS_PER_IP_MINUTE: u32 = 3000;
 
 /// A name for this instance: host, process and a random suffix, so that a restarted instance is
 /// a new one in presence counts.
@@ -184,6 +204,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Limits per client address.
     pub limits: Arc<AddressLimits>,
+    /// The budgets of counted cheers per client address, and the ids of cheers counted over HTTP.
+    pub cheers: Arc<CheerGate>,
     /// Redis, when instances share challenges: one connection manager, built at start.
     redis: Option<Redis>,
     /// Held while a challenge is being opened (see [`AppState::open_hub`]). A Tokio mutex: it is
@@ -203,6 +225,10 @@ impl AppState {
             config.settings.max_connections_per_ip,
             config.settings.commands_per_ip,
         ));
+        let cheers = Arc::new(CheerGate::new(
+            config.settings.cheers_per_ip_second,
+            config.settings.cheers_per_ip_minute,
+        ));
         let redis = match &config.settings.redis_url {
             Some(url) => Some(Redis::connect(url).await.context("connecting to Redis")?),
             None => None,
@@ -213,6 +239,7 @@ impl AppState {
             metrics,
             shutdown: rx,
             limits,
+            cheers,
             redis,
             opening: Arc::default(),
         };
@@ -346,6 +373,7 @@ async fn timers(state: AppState) {
                     hub.tally_cheers().await;
                 }
                 state.limits.prune();
+                state.cheers.prune();
             }
             _ = presence.tick() => {
                 for hub in state.all_hubs() {

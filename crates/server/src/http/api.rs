@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::{new_token, AppState};
+use crate::cheers;
 use crate::http::error::{seq_param, ApiError, ApiJson, ApiQuery};
 use crate::http::{bearer, ClientIp};
 use crate::hub::{Answer, Hub};
@@ -179,7 +180,7 @@ impl CommandAnswer {
         (status = 404, description = "No such challenge or id", body = crate::http::error::ErrorBody),
         (status = 409, description = "Not possible now", body = crate::http::error::ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = crate::http::error::ErrorBody),
-        (status = 429, description = "Too many commands from this address", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many commands from this address, or too many cheers (with `Retry-After`)", body = crate::http::error::ErrorBody),
         (status = 503, description = "The log is unavailable; nothing changed", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
@@ -223,7 +224,19 @@ async fn command(
         .await
         .ok_or(ApiError::Unauthorized)?;
     let command_id = envelope.id.clone();
-    let answer = hub.command(actor, envelope).await?;
+    let answer = if matches!(envelope.command, Command::Cheer { .. }) {
+        cheers::cheer(
+            &state.cheers,
+            &hub,
+            actor,
+            envelope,
+            ip,
+            cheers::Memory::Http,
+        )
+        .await?
+    } else {
+        hub.command(actor, envelope).await?
+    };
     Ok(Json(CommandAnswer::new(command_id, answer)))
 }
 
