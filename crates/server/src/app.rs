@@ -71,6 +71,10 @@ pub struct Settings {
     /// Cheers counted per minute per client address (bursts of as many); 0 for no limit.
     #[arg(long, env = "MAKERPULSE_CHEERS_PER_IP_MINUTE", default_value_t = DEFAULT_CHEERS_PER_IP_MINUTE)]
     pub cheers_per_ip_minute: u32,
+    /// Web origins besides this server's own whose pages may send commands and open live
+    /// connections, comma-separated (e.g. `https://partner.example`).
+    #[arg(long, env = "MAKERPULSE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 }
 
 impl Settings {
@@ -83,6 +87,7 @@ impl Settings {
             commands_per_ip: DEFAULT_COMMANDS_PER_IP,
             cheers_per_ip_second: DEFAULT_CHEERS_PER_IP_SECOND,
             cheers_per_ip_minute: DEFAULT_CHEERS_PER_IP_MINUTE,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -96,6 +101,7 @@ impl std::fmt::Debug for Settings {
             .field("commands_per_ip", &self.commands_per_ip)
             .field("cheers_per_ip_second", &self.cheers_per_ip_second)
             .field("cheers_per_ip_minute", &self.cheers_per_ip_minute)
+            .field("allowed_origins", &self.allowed_origins)
             .finish()
     }
 }

@@ -52,6 +52,12 @@ pub enum ApiError {
     /// Over the budget of counted cheers of one address, with how long until the next counts.
     #[error("too many cheers from your address; this one was not counted, retry in {} s", retry_secs(.0))]
     CheersLimited(std::time::Duration),
+    /// A command whose body is not declared as JSON.
+    #[error("send the body as JSON, with Content-Type: application/json")]
+    NotJson,
+    /// A command or live connection from a web page of another site.
+    #[error("requests from the web page at {0} are not allowed; only this server's own pages and the origins in MAKERPULSE_ALLOWED_ORIGINS may act")]
+    OriginNotAllowed(String),
     /// A socket message over its limit.
     #[error("messages are limited to {0} bytes")]
     MessageTooLarge(usize),
@@ -138,7 +144,8 @@ impl ApiError {
             | ApiError::AlreadyHello
             | ApiError::BinaryUnsupported => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) | ApiError::MessageTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMedia(_) | ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             ApiError::TooManyConnections(_)
             | ApiError::RateLimited
             | ApiError::SocketRateLimited
@@ -178,6 +185,16 @@ impl ApiError {
                 format!(
                     "来自您地址的加油过多，这次未计入，请 {} 秒后再试",
                     retry_secs(wait)
+                ),
+            ),
+            ApiError::NotJson => (
+                "unsupported_media_type",
+                "请以 JSON 发送请求体，并带上 Content-Type: application/json".to_owned(),
+            ),
+            ApiError::OriginNotAllowed(origin) => (
+                "origin_not_allowed",
+                format!(
+                    "不允许来自网页 {origin} 的请求；只有本服务器自己的页面和 MAKERPULSE_ALLOWED_ORIGINS 中的来源可以操作"
                 ),
             ),
             ApiError::MessageTooLarge(max) => ("too_large", format!("消息最多 {max} 字节")),
@@ -279,6 +296,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::TooLarge(crate::http::MAX_BODY))
             }
+            Err(rejection) if rejection.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Err(ApiError::NotJson)
+            }
             Err(rejection) => Err(ApiError::BadRequest("malformed", rejection.body_text())),
         }
     }
@@ -326,6 +346,8 @@ mod tests {
             ApiError::Unavailable,
             ApiError::SocketRateLimited,
             ApiError::CheersLimited(std::time::Duration::from_millis(1500)),
+            ApiError::OriginNotAllowed("https://evil.example".into()),
+            ApiError::NotJson,
             ApiError::MessageTooLarge(64),
             ApiError::ExpectedHello,
             ApiError::AlreadyHello,
