@@ -315,3 +315,52 @@ async fn cheers_from_one_address_have_a_budget_across_sockets_and_http() {
     assert_eq!(cheers_of(&server, "t2").await, counted);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn snapshot_requests_count_in_the_socket_rate_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let mut viewer = server.live("c", None, None).await;
+    assert!(matches!(
+        viewer.recv().await.unwrap(),
+        ServerMessage::Snapshot { .. }
+    ));
+    for _ in 0..40 {
+        viewer
+            .send(&makerpulse_core::protocol::ClientMessage::Snapshot)
+            .await
+            .unwrap();
+    }
+    // A cheer after them, on its own budget, marks the end of their answers.
+    let marker = cid();
+    viewer
+        .send(&makerpulse_core::protocol::ClientMessage::Command(
+            Envelope::new(
+                marker.clone(),
+                Command::Cheer {
+                    team: TeamId::new("t1").unwrap(),
+                },
+            ),
+        ))
+        .await
+        .unwrap();
+    let (mut snapshots, mut limited) = (0, 0);
+    loop {
+        match viewer.recv().await.unwrap() {
+            ServerMessage::Snapshot { .. } => snapshots += 1,
+            ServerMessage::Error {
+                code, message_zh, ..
+            } => {
+                assert_eq!(code, "rate_limited");
+                assert!(!message_zh.is_empty());
+                limited += 1;
+            }
+            ServerMessage::Cheered { id, .. } if id == marker => break,
+            _ => {}
+        }
+    }
+    assert_eq!(snapshots + limited, 40);
+    assert!((20..=22).contains(&snapshots), "{snapshots} snapshots sent");
+    server.stop().await;
+}

@@ -235,6 +235,11 @@ async fn handle(state: &AppState, hub: &Hub, sender: &mut Sender, raw: &str) -> 
         }
     };
     let envelope = match msg {
+        // A snapshot is the largest answer the server gives (the whole view, serialised for this
+        // one connection), so asking for one counts like a command: 10 a second, not thousands.
+        ClientMessage::Snapshot if !sender.rates.allow(false) => {
+            return Out::Text(error_text(None, ApiError::SocketRateLimited));
+        }
         ClientMessage::Snapshot => return Out::Resync,
         ClientMessage::Hello { .. } => return Out::Text(error_text(None, ApiError::AlreadyHello)),
         ClientMessage::Command(envelope) => envelope,
