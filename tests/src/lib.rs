@@ -70,6 +70,8 @@ impl TestServer {
         );
         config.settings.max_connections_per_ip = 0;
         config.settings.commands_per_ip = 0;
+        config.settings.cheers_per_ip_second = 0;
+        config.settings.cheers_per_ip_minute = 0;
         configure(&mut config);
         let (state, stop_all) = AppState::open(config).await.expect("open");
         let (stop, stopped) = oneshot::channel::<()>();

@@ -3,7 +3,7 @@
 //! error while the server and the other clients carry on.
 
 use makerpulse_core::protocol::ServerMessage;
-use makerpulse_core::{Command, Envelope, TeamId};
+use makerpulse_core::{ChallengeId, Command, Envelope, TeamId};
 use makerpulse_e2e::{cid, TestServer};
 
 #[tokio::test]
@@ -180,5 +180,187 @@ async fn socket_commands_and_cheers_are_rate_limited_per_connection() {
             .unwrap(),
         ServerMessage::Cheered { .. }
     ));
+    server.stop().await;
+}
+
+/// The cheers logged for `team` once the counted ones are tallied now.
+async fn cheers_of(server: &TestServer, team: &str) -> u64 {
+    let hub = server
+        .state
+        .hub(&ChallengeId::new("c").unwrap())
+        .await
+        .unwrap();
+    hub.tally_cheers().await;
+    let state = hub.state();
+    state
+        .cheers()
+        .get(&TeamId::new(team).unwrap())
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_resent_cheer_counts_once_on_the_socket_and_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let cheer = Envelope::new(
+        cid(),
+        Command::Cheer {
+            team: TeamId::new("t1").unwrap(),
+        },
+    );
+    let mut fan = server.live("c", None, None).await;
+    for _ in 0..8 {
+        let answer = fan.command(cheer.clone()).await.unwrap();
+        assert!(
+            matches!(answer, ServerMessage::Cheered { .. }),
+            "a resend is answered as the first: {answer:?}"
+        );
+    }
+    let over_http = Envelope::new(
+        cid(),
+        Command::Cheer {
+            team: TeamId::new("t1").unwrap(),
+        },
+    );
+    for _ in 0..20 {
+        let (status, body) = server.envelope("c", None, &over_http).await;
+        assert_eq!((status, body["outcome"].as_str()), (200, Some("cheered")));
+    }
+    assert_eq!(cheers_of(&server, "t1").await, 2, "one per command id");
+    // Another connection's cheer with the same id is its own.
+    let mut other = server.live("c", None, None).await;
+    other.command(cheer).await.unwrap();
+    assert_eq!(cheers_of(&server, "t1").await, 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cheers_from_one_address_have_a_budget_across_sockets_and_http() {
+    let dir = tempfile::tempdir().unwrap();
+    // 10 a second, 12 a minute: the minute runs out first.
+    let server = TestServer::start_configured(dir.path(), |c| {
+        c.settings.cheers_per_ip_second = 10;
+        c.settings.cheers_per_ip_minute = 12;
+    })
+    .await;
+    server.seed("c").await;
+    let mut counted = 0;
+    let mut waits = Vec::new();
+    for round in 0..5 {
+        if round == 4 {
+            // The second's budget refills, the minute's does not.
+            assert_eq!(counted, 10, "the per-second burst");
+            assert!(waits.iter().all(|&w| w <= 1_000), "{waits:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        }
+        let mut fan = server.live("c", None, None).await;
+        for _ in 0..8 {
+            let cheer = Envelope::new(
+                cid(),
+                Command::Cheer {
+                    team: TeamId::new("t2").unwrap(),
+                },
+            );
+            match fan.command(cheer).await.unwrap() {
+                ServerMessage::Cheered { .. } => counted += 1,
+                ServerMessage::Error {
+                    code,
+                    message,
+                    message_zh,
+                    retry_after_ms,
+                    ..
+                } => {
+                    assert_eq!(code, "rate_limited");
+                    assert!(message.contains("retry in") && message_zh.contains("秒后再试"));
+                    waits.push(retry_after_ms.expect("advice on when to retry"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert!((12..=13).contains(&counted), "{counted} counted");
+    assert!(!waits.is_empty() && waits.iter().all(|&w| w > 0));
+    assert!(
+        waits.iter().any(|&w| w > 3_000),
+        "once the minute is spent, the advice is to wait seconds: {waits:?}"
+    );
+    // Over HTTP from the same address: 429 with Retry-After, and not counted.
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/challenges/c/commands", server.http()))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::to_string(&Envelope::new(
+                cid(),
+                Command::Cheer {
+                    team: TeamId::new("t2").unwrap(),
+                },
+            ))
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(body["error"]["retry_after_ms"].as_u64().unwrap() > 0);
+    assert_eq!(cheers_of(&server, "t2").await, counted);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn snapshot_requests_count_in_the_socket_rate_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let mut viewer = server.live("c", None, None).await;
+    assert!(matches!(
+        viewer.recv().await.unwrap(),
+        ServerMessage::Snapshot { .. }
+    ));
+    for _ in 0..40 {
+        viewer
+            .send(&makerpulse_core::protocol::ClientMessage::Snapshot)
+            .await
+            .unwrap();
+    }
+    // A cheer after them, on its own budget, marks the end of their answers.
+    let marker = cid();
+    viewer
+        .send(&makerpulse_core::protocol::ClientMessage::Command(
+            Envelope::new(
+                marker.clone(),
+                Command::Cheer {
+                    team: TeamId::new("t1").unwrap(),
+                },
+            ),
+        ))
+        .await
+        .unwrap();
+    let (mut snapshots, mut limited) = (0, 0);
+    loop {
+        match viewer.recv().await.unwrap() {
+            ServerMessage::Snapshot { .. } => snapshots += 1,
+            ServerMessage::Error {
+                code, message_zh, ..
+            } => {
+                assert_eq!(code, "rate_limited");
+                assert!(!message_zh.is_empty());
+                limited += 1;
+            }
+            ServerMessage::Cheered { id, .. } if id == marker => break,
+            _ => {}
+        }
+    }
+    assert_eq!(snapshots + limited, 40);
+    assert!((20..=22).contains(&snapshots), "{snapshots} snapshots sent");
     server.stop().await;
 }

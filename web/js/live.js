@@ -146,6 +146,7 @@ export class Live {
     this.timer = null;
     this.stopped = false;
     this.everLive = false;
+    this.resyncing = false;
     // The browser tests compare the view held here with the server's.
     if (window.makerpulse) window.makerpulse.live = this;
     window.addEventListener('online', () => this.kick());
@@ -192,6 +193,7 @@ export class Live {
       return;
     }
     this.ws = ws;
+    this.resyncing = false;
     ws.onopen = () => {
       const hello = { type: 'hello' };
       if (this.token) hello.token = this.token;
@@ -279,6 +281,7 @@ export class Live {
         this.emit('welcome', msg.role);
         break;
       case 'snapshot':
+        this.resyncing = false;
         this.view = msg.view;
         this.emit('view', this.view, { snapshot: true, patches: new Set(['*']) });
         break;
@@ -287,11 +290,11 @@ export class Live {
         if (msg.seq <= this.view.seq) return;
         if (msg.prev_seq > this.view.seq) {
           // A message of this view was lost: the view is no longer trustworthy.
-          this.sendRaw({ type: 'snapshot' });
+          this.resync();
           return;
         }
         if (!applyDelta(this.view, msg)) {
-          this.sendRaw({ type: 'snapshot' });
+          this.resync();
           return;
         }
         // Changed rows change the board: pages that redraw on `leaderboard` redraw on them too.
@@ -307,6 +310,8 @@ export class Live {
       case 'ack':
       case 'cheered':
       case 'error': {
+        // A snapshot request over the connection's rate: the next delta asks again.
+        if (!msg.id && msg.code === 'rate_limited') this.resyncing = false;
         const waiter = msg.id ? this.pending.get(msg.id) : null;
         if (waiter) {
           this.pending.delete(msg.id);
@@ -319,6 +324,15 @@ export class Live {
       default:
         break;
     }
+  }
+
+  /**
+   * Asks for a snapshot, once until it comes: every delta before it is stale anyway, and the
+   * server counts each request against the connection's rate of commands, so a burst of deltas
+   * after one gap must not spend the rate a judge's next scorecard needs.
+   */
+  resync() {
+    if (!this.resyncing) this.resyncing = this.sendRaw({ type: 'snapshot' });
   }
 
   sendRaw(msg) {

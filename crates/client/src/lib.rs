@@ -71,6 +71,9 @@ pub struct LiveClient {
     pub last_seq: u64,
     /// Every delta seq applied, in order (for tests that check ordering).
     pub applied: Vec<u64>,
+    /// A snapshot was asked for and has not come yet: the server counts each request against
+    /// the connection's rate of commands, so a gap asks once, not once per delta after it.
+    resyncing: bool,
 }
 
 impl LiveClient {
@@ -95,6 +98,7 @@ impl LiveClient {
             view: None,
             last_seq: since.unwrap_or(0),
             applied: Vec::new(),
+            resyncing: false,
         };
         match client.recv().await? {
             ServerMessage::Welcome { role, .. } => client.role = role,
@@ -152,6 +156,7 @@ impl LiveClient {
     pub async fn accept(&mut self, msg: ServerMessage) -> Result<Update, ClientError> {
         match msg {
             ServerMessage::Snapshot { view } => {
+                self.resyncing = false;
                 self.last_seq = view.seq;
                 self.view = Some(*view);
                 Ok(Update::Snapshot)
@@ -175,7 +180,10 @@ impl LiveClient {
                     }
                     _ => {
                         let last = self.last_seq;
-                        self.send(&ClientMessage::Snapshot).await?;
+                        if !self.resyncing {
+                            self.send(&ClientMessage::Snapshot).await?;
+                            self.resyncing = true;
+                        }
                         Ok(Update::Gap {
                             last,
                             prev_seq: delta.prev_seq,
@@ -183,7 +191,14 @@ impl LiveClient {
                     }
                 }
             }
-            other => Ok(Update::Other(other)),
+            other => {
+                // A snapshot request over the rate: the next gap asks again.
+                if matches!(&other, ServerMessage::Error { id: None, code, .. } if code == "rate_limited")
+                {
+                    self.resyncing = false;
+                }
+                Ok(Update::Other(other))
+            }
         }
     }
 

@@ -100,6 +100,10 @@ pub enum ServerMessage {
         message: String,
         /// Chinese message.
         message_zh: String,
+        /// How long to wait before retrying, in milliseconds, when the server says (a cheer
+        /// over its address's budget).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
 }
 
@@ -125,6 +129,7 @@ impl ServerMessage {
             code: error.code().to_owned(),
             message: error.to_string(),
             message_zh: error.message_zh(),
+            retry_after_ms: None,
         }
     }
 

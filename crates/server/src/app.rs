@@ -10,6 +10,7 @@ use dashmap::DashMap;
 use makerpulse_core::{Actor, ChallengeId, TokenHash};
 use tokio::sync::watch;
 
+use crate::cheers::CheerGate;
 use crate::event_log::StoreError;
 use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
 use crate::journal;
@@ -67,6 +68,17 @@ pub struct Settings {
     /// The photo quota per team, and how long an upload may wait for its post.
     #[command(flatten)]
     pub photos: PhotoLimits,
+    /// Cheers counted per second per client address, over all its sockets and HTTP requests
+    /// (bursts of as many); 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_CHEERS_PER_IP_SECOND", default_value_t = DEFAULT_CHEERS_PER_IP_SECOND)]
+    pub cheers_per_ip_second: u32,
+    /// Cheers counted per minute per client address (bursts of as many); 0 for no limit.
+    #[arg(long, env = "MAKERPULSE_CHEERS_PER_IP_MINUTE", default_value_t = DEFAULT_CHEERS_PER_IP_MINUTE)]
+    pub cheers_per_ip_minute: u32,
+    /// Web origins besides this server's own whose pages may send commands and open live
+    /// connections, comma-separated (e.g. `https://partner.example`).
+    #[arg(long, env = "MAKERPULSE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 }
 
 impl Settings {
@@ -78,6 +90,9 @@ impl Settings {
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             commands_per_ip: DEFAULT_COMMANDS_PER_IP,
             photos: PhotoLimits::default(),
+            cheers_per_ip_second: DEFAULT_CHEERS_PER_IP_SECOND,
+            cheers_per_ip_minute: DEFAULT_CHEERS_PER_IP_MINUTE,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -90,6 +105,9 @@ impl std::fmt::Debug for Settings {
             .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("commands_per_ip", &self.commands_per_ip)
             .field("photos", &self.photos)
+            .field("cheers_per_ip_second", &self.cheers_per_ip_second)
+            .field("cheers_per_ip_minute", &self.cheers_per_ip_minute)
+            .field("allowed_origins", &self.allowed_origins)
             .finish()
     }
 }
@@ -99,6 +117,14 @@ impl std::fmt::Debug for Settings {
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 4096;
 /// The default rate of HTTP commands per client address, per second.
 pub const DEFAULT_COMMANDS_PER_IP: u32 = 50;
+/// The default of cheers counted per client address, per second. A hall behind one NAT is one
+/// address: 200 a second is a few hundred phones cheering a demo together, while one script
+/// behind an address outcheers no more than that crowd would.
+pub const DEFAULT_CHEERS_PER_IP_SECOND: u32 = 200;
+/// The default of cheers counted per client address, per minute: the crowd's peaks pass, but a
+/// sustained 50 a second, what a few hundred people cheer across a minute, is the most one
+/// address adds.
+pub const DEFAULT_CHEERS_PER_IP_MINUTE: u32 = 3000;
 
 /// A name for this instance: host, process and a random suffix, so that a restarted instance is
 /// a new one in presence counts.
@@ -192,6 +218,8 @@ pub struct AppState {
     pub limits: Arc<AddressLimits>,
     /// The uploaded photos.
     pub photos: Arc<PhotoStore>,
+    /// The budgets of counted cheers per client address, and the ids of cheers counted over HTTP.
+    pub cheers: Arc<CheerGate>,
     /// Redis, when instances share challenges: one connection manager, built at start.
     redis: Option<Redis>,
     /// Held while a challenge is being opened (see [`AppState::open_hub`]). A Tokio mutex: it is
@@ -211,6 +239,10 @@ impl AppState {
             config.settings.max_connections_per_ip,
             config.settings.commands_per_ip,
         ));
+        let cheers = Arc::new(CheerGate::new(
+            config.settings.cheers_per_ip_second,
+            config.settings.cheers_per_ip_minute,
+        ));
         let redis = match &config.settings.redis_url {
             Some(url) => Some(Redis::connect(url).await.context("connecting to Redis")?),
             None => None,
@@ -226,6 +258,7 @@ impl AppState {
             shutdown: rx,
             limits,
             photos,
+            cheers,
             redis,
             opening: Arc::default(),
         };
@@ -367,6 +400,7 @@ async fn timers(state: AppState) {
                     hub.tally_cheers().await;
                 }
                 state.limits.prune();
+                state.cheers.prune();
             }
             _ = presence.tick() => {
                 for hub in state.all_hubs() {

@@ -1,5 +1,7 @@
 //! The HTTP surface: the route table, the shared middleware, and the pieces every handler uses.
 
+use std::sync::Arc;
+
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::Router;
@@ -14,6 +16,7 @@ pub mod error;
 pub mod feed;
 pub mod openapi;
 pub mod ops;
+pub mod origin;
 pub mod photos;
 pub mod replay;
 
@@ -22,6 +25,15 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let origins = Arc::new(origin::AllowedOrigins::new(
+        state
+            .config
+            .settings
+            .allowed_origins
+            .iter()
+            .map(String::as_str),
+        &state.config.public_url,
+    ));
     Router::new()
         .merge(ops::router())
         .merge(api::router())
@@ -32,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .merge(photos::router())
         .merge(crate::web::router())
+        .layer(axum::middleware::from_fn_with_state(origins, origin::guard))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -71,6 +84,20 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|info| info.0.ip()),
         ))
+    }
+}
+
+/// Refuses a body not declared as JSON: a web page can post `text/plain` to any site without
+/// asking it first, but never `application/json`, so this is also a guard against other pages.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
+    match essence {
+        Some(essence) if essence.eq_ignore_ascii_case("application/json") => Ok(()),
+        _ => Err(ApiError::NotJson),
     }
 }
 

@@ -6,6 +6,7 @@
 //! and one whose writes stall is closed, so a viewer who never reads cannot slow anyone else or
 //! grow the server's memory.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use tokio::sync::{broadcast, mpsc};
 use tracing::Instrument;
 
 use crate::app::AppState;
+use crate::cheers::{self, RecentIds};
 use crate::http::error::ApiError;
 use crate::http::ClientIp;
 use crate::hub::{Answer, Hub, Msg, Start};
@@ -79,7 +81,7 @@ async fn upgrade(
         // connection at a few KiB. Larger messages (a team's post) are still read whole.
         .read_buffer_size(512)
         .on_upgrade(move |socket| async move {
-            connection(socket, state, hub).await;
+            connection(socket, state, hub, ip).await;
             drop(slot);
         })
 }
@@ -111,7 +113,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
-async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>) {
+async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>, ip: Option<IpAddr>) {
     let hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
     let (token, since) = match hello {
         Ok(Some(Ok(Message::Text(raw)))) => {
@@ -132,7 +134,7 @@ async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>) {
         return close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
     };
     let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
-    session(socket, state, hub, actor, since)
+    session(socket, state, hub, actor, since, ip)
         .instrument(span)
         .await;
 }
@@ -144,6 +146,7 @@ async fn session(
     hub: Arc<Hub>,
     actor: Actor,
     since: Option<u64>,
+    ip: Option<IpAddr>,
 ) {
     let role = Role::of(&actor);
     let role_name = actor.role_name();
@@ -165,7 +168,12 @@ async fn session(
         .in_current_span(),
     );
 
-    let mut rates = CommandRates::new();
+    let mut sender = Sender {
+        actor,
+        ip,
+        rates: CommandRates::new(),
+        cheers: cheers::connection_memory(),
+    };
     loop {
         let frame = tokio::select! {
             frame = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => frame,
@@ -191,7 +199,7 @@ async fn session(
             Message::Ping(_) | Message::Pong(_) => continue,
             Message::Close(_) => break,
         };
-        let reply = handle(&hub, &actor, &mut rates, raw.as_str()).await;
+        let reply = handle(&state, &hub, &mut sender, raw.as_str()).await;
         if out_tx.send(reply).await.is_err() {
             break;
         }
@@ -203,8 +211,17 @@ async fn session(
     tracing::debug!("disconnected");
 }
 
+/// Who sends on one connection: the actor, its address, and what the connection keeps to limit
+/// it (its rates, the ids of the cheers it had counted).
+struct Sender {
+    actor: Actor,
+    ip: Option<IpAddr>,
+    rates: CommandRates,
+    cheers: RecentIds<CommandId>,
+}
+
 /// Answers one inbound message.
-async fn handle(hub: &Hub, actor: &Actor, rates: &mut CommandRates, raw: &str) -> Out {
+async fn handle(state: &AppState, hub: &Hub, sender: &mut Sender, raw: &str) -> Out {
     if raw.len() > MAX_INBOUND {
         return Out::Text(error_text(None, ApiError::MessageTooLarge(MAX_INBOUND)));
     }
@@ -218,19 +235,40 @@ async fn handle(hub: &Hub, actor: &Actor, rates: &mut CommandRates, raw: &str) -
         }
     };
     let envelope = match msg {
+        // A snapshot is the largest answer the server gives (the whole view, serialised for this
+        // one connection), so asking for one counts like a command: 10 a second, not thousands.
+        ClientMessage::Snapshot if !sender.rates.allow(false) => {
+            return Out::Text(error_text(None, ApiError::SocketRateLimited));
+        }
         ClientMessage::Snapshot => return Out::Resync,
         ClientMessage::Hello { .. } => return Out::Text(error_text(None, ApiError::AlreadyHello)),
         ClientMessage::Command(envelope) => envelope,
     };
     let id = envelope.id.clone();
     let is_cheer = matches!(envelope.command, Command::Cheer { .. });
-    if !rates.allow(is_cheer) {
+    if !sender.rates.allow(is_cheer) {
         return Out::Text(error_text(Some(id), ApiError::SocketRateLimited));
     }
     if let Err(error) = envelope.check_schema() {
         return Out::Text(error_text(Some(id), error));
     }
-    let reply = match hub.command(actor.clone(), envelope).await {
+    let answer = if is_cheer {
+        let memory = cheers::Memory::Connection(&mut sender.cheers);
+        cheers::cheer(
+            &state.cheers,
+            hub,
+            sender.actor.clone(),
+            envelope,
+            sender.ip,
+            memory,
+        )
+        .await
+    } else {
+        hub.command(sender.actor.clone(), envelope)
+            .await
+            .map_err(ApiError::from)
+    };
+    let reply = match answer {
         Ok(Answer::Applied {
             first_seq,
             last_seq,
@@ -250,7 +288,7 @@ async fn handle(hub: &Hub, actor: &Actor, rates: &mut CommandRates, raw: &str) -
             repeated: true,
         },
         Ok(Answer::Cheered(team)) => ServerMessage::Cheered { id, team },
-        Err(err) => ApiError::from(err).to_message(Some(id)),
+        Err(err) => err.to_message(Some(id)),
     };
     Out::Text(text(&reply))
 }

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::{new_token, AppState};
+use crate::cheers;
 use crate::http::error::{seq_param, ApiError, ApiJson, ApiQuery};
-use crate::http::{bearer, ClientIp};
+use crate::http::{bearer, require_json, ClientIp};
 use crate::hub::{Answer, Hub};
 
 /// The API routes.
@@ -175,11 +176,12 @@ impl CommandAnswer {
         (status = 200, description = "Accepted and durable", body = CommandAnswer),
         (status = 400, description = "Malformed or invalid", body = crate::http::error::ErrorBody),
         (status = 401, description = "Unknown or revoked token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = crate::http::error::ErrorBody),
+        (status = 403, description = "Not allowed for this role, or sent from a web page of another origin (`origin_not_allowed`)", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge or id", body = crate::http::error::ErrorBody),
         (status = 409, description = "Not possible now", body = crate::http::error::ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = crate::http::error::ErrorBody),
-        (status = 429, description = "Too many commands from this address", body = crate::http::error::ErrorBody),
+        (status = 415, description = "The body is not declared as `application/json` (`unsupported_media_type`)", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many commands from this address, or too many cheers (with `Retry-After`)", body = crate::http::error::ErrorBody),
         (status = 503, description = "The log is unavailable; nothing changed", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
@@ -193,6 +195,7 @@ async fn command(
     if ip.is_some_and(|ip| !state.limits.allow_command(ip)) {
         return Err(ApiError::RateLimited);
     }
+    require_json(&headers)?;
     let body = body.map_err(|e| match e.status() {
         axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(crate::http::MAX_BODY),
         _ => ApiError::BadRequest("malformed", e.body_text()),
@@ -223,7 +226,19 @@ async fn command(
         .await
         .ok_or(ApiError::Unauthorized)?;
     let command_id = envelope.id.clone();
-    let answer = hub.command(actor, envelope).await?;
+    let answer = if matches!(envelope.command, Command::Cheer { .. }) {
+        cheers::cheer(
+            &state.cheers,
+            &hub,
+            actor,
+            envelope,
+            ip,
+            cheers::Memory::Http,
+        )
+        .await?
+    } else {
+        hub.command(actor, envelope).await?
+    };
     Ok(Json(CommandAnswer::new(command_id, answer)))
 }
 
@@ -255,8 +270,9 @@ pub struct MintedToken {
         (status = 200, body = MintedToken),
         (status = 400, description = "Malformed request", body = crate::http::error::ErrorBody),
         (status = 401, description = "No token, or an unknown or revoked one", body = crate::http::error::ErrorBody),
-        (status = 403, description = "Not an admin", body = crate::http::error::ErrorBody),
+        (status = 403, description = "Not an admin, or sent from a web page of another origin (`origin_not_allowed`)", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge, team or judge", body = crate::http::error::ErrorBody),
+        (status = 415, description = "The body is not declared as `application/json` (`unsupported_media_type`)", body = crate::http::error::ErrorBody),
         (status = 503, description = "The log is unavailable", body = crate::http::error::ErrorBody),
     ),
     security(("bearer" = [])))]

@@ -50,6 +50,15 @@ pub enum ApiError {
     /// Too many commands on one live connection.
     #[error("too many commands; slow down")]
     SocketRateLimited,
+    /// Over the budget of counted cheers of one address, with how long until the next counts.
+    #[error("too many cheers from your address; this one was not counted, retry in {} s", retry_secs(.0))]
+    CheersLimited(std::time::Duration),
+    /// A command whose body is not declared as JSON.
+    #[error("send the body as JSON, with Content-Type: application/json")]
+    NotJson,
+    /// A command or live connection from a web page of another site.
+    #[error("requests from the web page at {0} are not allowed; only this server's own pages and the origins in MAKERPULSE_ALLOWED_ORIGINS may act")]
+    OriginNotAllowed(String),
     /// A socket message over its limit.
     #[error("messages are limited to {0} bytes")]
     MessageTooLarge(usize),
@@ -100,6 +109,10 @@ pub(crate) struct ErrorDetail {
     message: String,
     /// 中文.
     message_zh: String,
+    /// How long to wait before retrying, in milliseconds, when the error says (`rate_limited`
+    /// for cheers); `Retry-After` gives the same in whole seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_ms: Option<u64>,
 }
 
 impl ApiError {
@@ -136,13 +149,15 @@ impl ApiError {
             | ApiError::AlreadyHello
             | ApiError::BinaryUnsupported => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) | ApiError::MessageTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Photo(PhotoError::Quota { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Photo(PhotoError::Unknown(_)) => StatusCode::BAD_REQUEST,
             ApiError::Photo(PhotoError::Io(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::UnsupportedMedia(_) | ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             ApiError::TooManyConnections(_)
             | ApiError::RateLimited
-            | ApiError::SocketRateLimited => StatusCode::TOO_MANY_REQUESTS,
+            | ApiError::SocketRateLimited
+            | ApiError::CheersLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -155,6 +170,7 @@ impl ApiError {
                     code: e.code().to_owned(),
                     message: e.to_string(),
                     message_zh: e.message_zh(),
+                    retry_after_ms: None,
                 }
             }
             ApiError::Unauthorized => ("unauthorized", "令牌无效或已被撤销".to_owned()),
@@ -172,6 +188,23 @@ impl ApiError {
             ),
             ApiError::RateLimited => ("rate_limited", "请求过于频繁，请稍后再试".to_owned()),
             ApiError::SocketRateLimited => ("rate_limited", "操作过于频繁，请稍后再试".to_owned()),
+            ApiError::CheersLimited(wait) => (
+                "rate_limited",
+                format!(
+                    "来自您地址的加油过多，这次未计入，请 {} 秒后再试",
+                    retry_secs(wait)
+                ),
+            ),
+            ApiError::NotJson => (
+                "unsupported_media_type",
+                "请以 JSON 发送请求体，并带上 Content-Type: application/json".to_owned(),
+            ),
+            ApiError::OriginNotAllowed(origin) => (
+                "origin_not_allowed",
+                format!(
+                    "不允许来自网页 {origin} 的请求；只有本服务器自己的页面和 MAKERPULSE_ALLOWED_ORIGINS 中的来源可以操作"
+                ),
+            ),
             ApiError::MessageTooLarge(max) => ("too_large", format!("消息最多 {max} 字节")),
             ApiError::ExpectedHello => (
                 "expected_hello",
@@ -201,8 +234,22 @@ impl ApiError {
             code: code.to_owned(),
             message: self.to_string(),
             message_zh: zh,
+            retry_after_ms: self.retry_after().map(|wait| wait.as_millis() as u64),
         }
     }
+
+    /// How long the client should wait before trying again, when the error says.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ApiError::CheersLimited(wait) => Some(*wait),
+            _ => None,
+        }
+    }
+}
+
+/// Whole seconds to wait, rounded up, as `Retry-After` gives them.
+fn retry_secs(wait: &std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 impl ApiError {
@@ -214,12 +261,14 @@ impl ApiError {
             code,
             message,
             message_zh,
+            retry_after_ms,
         } = self.detail();
         ServerMessage::Error {
             id,
             code,
             message,
             message_zh,
+            retry_after_ms,
         }
     }
 
@@ -236,13 +285,20 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
         self.log();
-        (
+        let retry = self.retry_after().map(|wait| retry_secs(&wait));
+        let mut response = (
             status,
             Json(ErrorBody {
                 error: self.detail(),
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = retry {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -257,6 +313,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::TooLarge(crate::http::MAX_BODY))
+            }
+            Err(rejection) if rejection.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Err(ApiError::NotJson)
             }
             Err(rejection) => Err(ApiError::BadRequest("malformed", rejection.body_text())),
         }
@@ -304,6 +363,9 @@ mod tests {
             ApiError::Unauthorized,
             ApiError::Unavailable,
             ApiError::SocketRateLimited,
+            ApiError::CheersLimited(std::time::Duration::from_millis(1500)),
+            ApiError::OriginNotAllowed("https://evil.example".into()),
+            ApiError::NotJson,
             ApiError::MessageTooLarge(64),
             ApiError::ExpectedHello,
             ApiError::AlreadyHello,
@@ -315,14 +377,20 @@ mod tests {
                 code,
                 message,
                 message_zh,
+                retry_after_ms,
                 ..
             } = error.to_message(None)
             else {
                 panic!("an error message");
             };
             assert_eq!(
-                (code, message, message_zh),
-                (detail.code, detail.message, detail.message_zh)
+                (code, message, message_zh, retry_after_ms),
+                (
+                    detail.code,
+                    detail.message,
+                    detail.message_zh,
+                    detail.retry_after_ms
+                )
             );
         }
         let refused = DomainError::Malformed { detail: "x".into() };
