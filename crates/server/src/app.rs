@@ -10,6 +10,7 @@ use dashmap::DashMap;
 use makerpulse_core::{Actor, ChallengeId, TokenHash};
 use tokio::sync::watch;
 
+use crate::client_addr::TrustedProxies;
 use crate::event_log::StoreError;
 use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
 use crate::journal;
@@ -63,6 +64,10 @@ pub struct Settings {
     /// HTTP commands per second allowed per client address (bursts of twice that); 0 for no limit.
     #[arg(long, env = "MAKERPULSE_COMMANDS_PER_IP", default_value_t = DEFAULT_COMMANDS_PER_IP)]
     pub commands_per_ip: u32,
+    /// Proxies whose `X-Forwarded-For` names the client, as a comma-separated list of networks
+    /// (`172.16.0.0/12,10.0.0.7`); empty: the header is ignored.
+    #[arg(long, env = "MAKERPULSE_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -73,6 +78,7 @@ impl Settings {
             redis_url: None,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             commands_per_ip: DEFAULT_COMMANDS_PER_IP,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -84,6 +90,7 @@ impl std::fmt::Debug for Settings {
             .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
             .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("commands_per_ip", &self.commands_per_ip)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }

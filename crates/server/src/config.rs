@@ -123,4 +123,21 @@ mod tests {
             Some("redis://:pw@host/")
         );
     }
+
+    #[test]
+    fn trusted_proxies_are_a_comma_separated_list_and_none_by_default() {
+        let serve = |args: &[&str]| {
+            let cli = Cli::try_parse_from(["makerpulse", "serve"].iter().chain(args))?;
+            let Cmd::Serve(args) = cli.command else {
+                panic!("serve")
+            };
+            Ok::<_, clap::Error>(args.settings.trusted_proxies)
+        };
+        assert!(serve(&[]).unwrap().is_empty());
+        let list = serve(&["--trusted-proxies", "10.0.0.0/8, 127.0.0.1"]).unwrap();
+        assert!(list.contains("10.1.2.3".parse().unwrap()));
+        assert!(list.contains("127.0.0.1".parse().unwrap()));
+        assert!(!list.contains("127.0.0.2".parse().unwrap()));
+        assert!(serve(&["--trusted-proxies", "10.0.0.0/40"]).is_err());
+    }
 }

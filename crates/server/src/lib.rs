@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 pub mod app;
 pub mod archive;
+pub mod client_addr;
 pub mod config;
 pub mod demo;
 pub mod event_log;
