@@ -9,6 +9,7 @@ use std::future::Future;
 
 use tokio::net::TcpListener;
 
+pub mod accept;
 pub mod app;
 pub mod archive;
 pub mod client_addr;
@@ -50,15 +51,22 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let app = http::router(state.clone());
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-        // A fixed send buffer instead of the kernel's autotuning (up to 4 MiB a socket here):
-        // a viewer who stops reading then stalls the server's writes after a few dozen messages,
-        // and is resynced or closed, rather than having megabytes copied into its buffer at the
-        // expense of every other viewer's latency. Ample for a live view: about 3 s of a busy
-        // stream, and a snapshot fits several times over.
-        let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER);
-        let _ = tcp.set_nodelay(true);
-    });
+    let listener = axum::serve::ListenerExt::tap_io(
+        accept::Accepting {
+            listener,
+            metrics: state.metrics.clone(),
+        },
+        |conn: &mut accept::Guarded<tokio::net::TcpStream>| {
+            let tcp = conn.get_ref();
+            // A fixed send buffer instead of the kernel's autotuning (up to 4 MiB a socket here):
+            // a viewer who stops reading then stalls the server's writes after a few dozen
+            // messages, and is resynced or closed, rather than having megabytes copied into its
+            // buffer at the expense of every other viewer's latency. Ample for a live view:
+            // about 3 s of a busy stream, and a snapshot fits several times over.
+            let _ = socket2::SockRef::from(tcp).set_send_buffer_size(SEND_BUFFER);
+            let _ = tcp.set_nodelay(true);
+        },
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -39,8 +39,9 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// How long a connection may stay silent (pongs count) before it is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long one write may take before the connection is closed as stalled.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one write may take before the connection is closed as stalled; every connection's
+/// writes are held to it ([`crate::accept::Guarded`]).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The live route.
 pub fn router() -> Router<AppState> {
