@@ -4,7 +4,7 @@
 
 use makerpulse_core::protocol::ServerMessage;
 use makerpulse_core::{Command, Envelope, TeamId};
-use makerpulse_e2e::{cid, TestServer};
+use makerpulse_e2e::{cid, TestServer, ADMIN};
 
 #[tokio::test]
 async fn connections_per_address_are_limited_with_a_clear_error() {
@@ -287,5 +287,86 @@ async fn a_feed_reader_that_never_reads_is_closed_after_the_write_timeout() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     drop(stuck);
+    server.stop().await;
+}
+
+/// The code of the answer to a `hello` with `token` on a fresh socket.
+async fn hello_answer(server: &TestServer, token: &str) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("{}/api/challenges/c/live", server.ws()))
+            .await
+            .unwrap();
+    let hello = serde_json::json!({ "type": "hello", "token": token });
+    ws.send(Message::text(hello.to_string())).await.unwrap();
+    loop {
+        match ws.next().await.expect("an answer").unwrap() {
+            Message::Text(text) => {
+                let msg: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+                return match msg["type"].as_str() {
+                    Some("error") => msg["code"].as_str().unwrap().to_owned(),
+                    other => other.unwrap().to_owned(),
+                };
+            }
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn repeated_wrong_tokens_lock_the_address_out_and_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let view = format!("{}/api/challenges/c/view", server.http());
+    // Thirty wrong tokens from 127.0.0.1, over HTTP and in socket hellos by turns: the first
+    // twenty are unauthorized, the rest refused before the token is even looked at.
+    for i in 0..30 {
+        let wrong = format!("wrong-token-{i}");
+        let code = if i % 2 == 0 {
+            let res = reqwest::Client::new()
+                .get(&view)
+                .bearer_auth(&wrong)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(
+                status,
+                if i < 20 { 401 } else { 429 },
+                "attempt {i}: {body}"
+            );
+            body["error"]["code"].as_str().unwrap().to_owned()
+        } else {
+            hello_answer(&server, &wrong).await
+        };
+        let expected = if i < 20 {
+            "unauthorized"
+        } else {
+            "too_many_failures"
+        };
+        assert_eq!(code, expected, "attempt {i}");
+    }
+    // For a while even the right token is refused from there; the audience still watches.
+    let res = reqwest::Client::new()
+        .get(&view)
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    assert_eq!(hello_answer(&server, ADMIN).await, "too_many_failures");
+    assert_eq!(server.get("/api/challenges/c/view", None).await.0, 200);
+    // Another address is unaffected.
+    let other = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let res = other.get(&view).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let res = other.get(&view).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 401);
     server.stop().await;
 }

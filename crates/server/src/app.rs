@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use crate::client_addr::TrustedProxies;
 use crate::event_log::StoreError;
+use crate::http::error::ApiError;
 use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
 use crate::journal;
 use crate::limits::AddressLimits;
@@ -127,13 +128,26 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// The shortest admin token accepted. The admin token is the one secret an operator types in
+/// (generated ones are 43 characters); 24 characters of `openssl rand -hex 24` is 96 bits.
+pub const MIN_ADMIN_TOKEN: usize = 24;
+
 /// The admin token's hash: from the given token, else from the data directory, else a new
-/// token is generated, its hash stored, and the token returned so it can be printed once.
+/// token is generated, its hash stored, and the token returned so it can be printed once. A
+/// given token shorter than [`MIN_ADMIN_TOKEN`] is refused.
 pub fn admin_credential(
     data_dir: &Path,
     given: Option<&str>,
 ) -> anyhow::Result<(TokenHash, Option<String>)> {
     if let Some(token) = given.filter(|t| !t.is_empty()) {
+        let length = token.chars().count();
+        if length < MIN_ADMIN_TOKEN {
+            anyhow::bail!(
+                "MAKERPULSE_ADMIN_TOKEN is {length} characters long; it must be at least \
+                 {MIN_ADMIN_TOKEN} (generate one with `openssl rand -hex 24`, or leave it unset \
+                 to have one generated)"
+            );
+        }
         return Ok((TokenHash::of(token), None));
     }
     let path = data_dir.join("admin-token.sha256");
@@ -320,6 +334,33 @@ impl AppState {
         }
         hub.catch_up().await;
         self.actor(Some(hub), token)
+    }
+
+    /// [`AppState::resolve`] for a request from `client`, with wrong tokens counted against the
+    /// address: one that has presented too many lately is refused before its token is looked at
+    /// ([`crate::limits::AUTH_FAILURES_ALLOWED`]). Without `hub`, only the admin token is known.
+    /// `Ok(None)` is a wrong token, as with `resolve`. A request without a token is the audience
+    /// and never refused here.
+    pub async fn authenticate(
+        &self,
+        hub: Option<&Hub>,
+        token: Option<&str>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Option<Actor>, ApiError> {
+        if token.is_none() {
+            return Ok(Some(Actor::Audience));
+        }
+        if client.is_some_and(|ip| self.limits.auth_locked(ip)) {
+            return Err(ApiError::AuthLocked);
+        }
+        let actor = match hub {
+            Some(hub) => self.resolve(hub, token).await,
+            None => self.actor(None, token).filter(|a| *a == Actor::Admin),
+        };
+        if let (None, Some(ip)) = (&actor, client) {
+            self.limits.auth_failed(ip);
+        }
+        Ok(actor)
     }
 
     /// Every live challenge.

@@ -80,7 +80,7 @@ async fn upgrade(
         // connection at a few KiB. Larger messages (a team's post) are still read whole.
         .read_buffer_size(512)
         .on_upgrade(move |socket| async move {
-            connection(socket, state, hub).await;
+            connection(socket, state, hub, ip).await;
             drop(slot);
         })
 }
@@ -112,7 +112,12 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
-async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>) {
+async fn connection(
+    mut socket: WebSocket,
+    state: AppState,
+    hub: Arc<Hub>,
+    ip: Option<std::net::IpAddr>,
+) {
     let hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
     let (token, since) = match hello {
         Ok(Some(Ok(Message::Text(raw)))) => {
@@ -127,10 +132,13 @@ async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>) {
         }
         _ => return close(&mut socket, CLOSE_PROTOCOL, "expected hello").await,
     };
-    let Some(actor) = state.resolve(&hub, token.as_deref()).await else {
-        let reply = error_text(None, ApiError::Unauthorized);
-        let _ = socket.send(Message::Text(reply)).await;
-        return close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
+    let actor = match state.authenticate(Some(&hub), token.as_deref(), ip).await {
+        Ok(Some(actor)) => actor,
+        refused => {
+            let error = refused.err().unwrap_or(ApiError::Unauthorized);
+            let _ = socket.send(Message::Text(error_text(None, error))).await;
+            return close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
+        }
     };
     let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
     session(socket, state, hub, actor, since)

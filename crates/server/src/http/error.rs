@@ -49,6 +49,9 @@ pub enum ApiError {
     /// Too many commands on one live connection.
     #[error("too many commands; slow down")]
     SocketRateLimited,
+    /// Too many wrong tokens from one address lately.
+    #[error("too many failed authentications from your address; wait a minute and retry")]
+    AuthLocked,
     /// A socket message over its limit.
     #[error("messages are limited to {0} bytes")]
     MessageTooLarge(usize),
@@ -134,7 +137,8 @@ impl ApiError {
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyConnections(_)
             | ApiError::RateLimited
-            | ApiError::SocketRateLimited => StatusCode::TOO_MANY_REQUESTS,
+            | ApiError::SocketRateLimited
+            | ApiError::AuthLocked => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -164,6 +168,10 @@ impl ApiError {
             ),
             ApiError::RateLimited => ("rate_limited", "请求过于频繁，请稍后再试".to_owned()),
             ApiError::SocketRateLimited => ("rate_limited", "操作过于频繁，请稍后再试".to_owned()),
+            ApiError::AuthLocked => (
+                "too_many_failures",
+                "来自您地址的认证失败次数过多，请一分钟后再试".to_owned(),
+            ),
             ApiError::MessageTooLarge(max) => ("too_large", format!("消息最多 {max} 字节")),
             ApiError::ExpectedHello => (
                 "expected_hello",
@@ -286,6 +294,7 @@ mod tests {
             ApiError::Unauthorized,
             ApiError::Unavailable,
             ApiError::SocketRateLimited,
+            ApiError::AuthLocked,
             ApiError::MessageTooLarge(64),
             ApiError::ExpectedHello,
             ApiError::AlreadyHello,
