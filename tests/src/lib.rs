@@ -12,7 +12,7 @@ use makerpulse_core::{
     ChallengeId, Command, CommandId, CriterionId, Envelope, JudgeId, Localized, TeamId, TokenHash,
     TrackId,
 };
-use makerpulse_server::{AppState, Config};
+use makerpulse_server::{AppState, Config, Listeners};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -25,6 +25,8 @@ pub const ADMIN: &str = "test-admin-token-0123456789";
 pub struct TestServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its `/metrics` listens.
+    pub metrics_addr: SocketAddr,
     /// Its data directory.
     pub data_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
@@ -56,13 +58,16 @@ impl TestServer {
     }
 
     /// Starts a server over `data_dir` with settings changed by `configure`. The per-address
-    /// limits are off unless a test sets them: every test client comes from 127.0.0.1.
+    /// limits (connections, command rate, failed authentications) are off unless a test sets
+    /// them: every test client comes from 127.0.0.1.
     pub async fn start_configured(
         data_dir: &Path,
         configure: impl FnOnce(&mut Config),
     ) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let metrics = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let metrics_addr = metrics.local_addr().expect("addr");
         let mut config = Config::embedded(
             data_dir.to_owned(),
             TokenHash::of(ADMIN),
@@ -70,11 +75,15 @@ impl TestServer {
         );
         config.settings.max_connections_per_ip = 0;
         config.settings.commands_per_ip = 0;
+        config.settings.auth_failures_allowed = 0;
         configure(&mut config);
         let (state, stop_all) = AppState::open(config).await.expect("open");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(makerpulse_server::serve(
-            listener,
+            Listeners {
+                public: listener,
+                metrics: Some(metrics),
+            },
             state.clone(),
             stop_all,
             async {
@@ -83,6 +92,7 @@ impl TestServer {
         ));
         TestServer {
             addr,
+            metrics_addr,
             data_dir: data_dir.to_owned(),
             stop: Some(stop),
             handle,
@@ -108,6 +118,16 @@ impl TestServer {
     /// The HTTP base URL.
     pub fn http(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The text of `/metrics`, from the metrics listener.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("http://{}/metrics", self.metrics_addr))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     /// The WebSocket base URL.

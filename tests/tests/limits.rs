@@ -317,7 +317,10 @@ async fn hello_answer(server: &TestServer, token: &str) -> String {
 #[tokio::test]
 async fn repeated_wrong_tokens_lock_the_address_out_and_no_other() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::start_configured(dir.path(), |c| {
+        c.settings.auth_failures_allowed = makerpulse_server::limits::AUTH_FAILURES_ALLOWED
+    })
+    .await;
     server.seed("c").await;
     let view = format!("{}/api/challenges/c/view", server.http());
     // Thirty wrong tokens from 127.0.0.1, over HTTP and in socket hellos by turns: the first

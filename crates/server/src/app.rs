@@ -15,7 +15,7 @@ use crate::event_log::StoreError;
 use crate::http::error::ApiError;
 use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
 use crate::journal;
-use crate::limits::AddressLimits;
+use crate::limits::{AddressLimits, AUTH_FAILURES_ALLOWED};
 use crate::metrics::Metrics;
 use crate::redis_log::Redis;
 
@@ -69,6 +69,11 @@ pub struct Settings {
     /// (`172.16.0.0/12,10.0.0.7`); empty: the header is ignored.
     #[arg(long, env = "MAKERPULSE_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: TrustedProxies,
+    /// Wrong tokens one address may present in a minute before its tokens are refused for a
+    /// minute; 0 for no limit. Not a flag: the operator has no reason to change it, and tests,
+    /// whose clients all come from 127.0.0.1, turn it off.
+    #[arg(skip = AUTH_FAILURES_ALLOWED)]
+    pub auth_failures_allowed: u32,
 }
 
 impl Settings {
@@ -80,6 +85,7 @@ impl Settings {
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             commands_per_ip: DEFAULT_COMMANDS_PER_IP,
             trusted_proxies: TrustedProxies::default(),
+            auth_failures_allowed: AUTH_FAILURES_ALLOWED,
         }
     }
 }
@@ -92,6 +98,7 @@ impl std::fmt::Debug for Settings {
             .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("commands_per_ip", &self.commands_per_ip)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("auth_failures_allowed", &self.auth_failures_allowed)
             .finish()
     }
 }
@@ -220,10 +227,13 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let hubs = Arc::new(DashMap::new());
         let (tx, rx) = watch::channel(false);
-        let limits = Arc::new(AddressLimits::new(
-            config.settings.max_connections_per_ip,
-            config.settings.commands_per_ip,
-        ));
+        let limits = Arc::new(
+            AddressLimits::new(
+                config.settings.max_connections_per_ip,
+                config.settings.commands_per_ip,
+            )
+            .with_auth_failures(config.settings.auth_failures_allowed),
+        );
         let redis = match &config.settings.redis_url {
             Some(url) => Some(Redis::connect(url).await.context("connecting to Redis")?),
             None => None,

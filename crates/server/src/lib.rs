@@ -2,8 +2,8 @@
 //! [`event_log::EventLog`] (the embedded journal, the shared Redis stream), over the pure core in
 //! `makerpulse-core`. `docs/architecture.md` walks one command through it.
 //!
-//! The binary and the tests start it the same way: bind a `TcpListener`, then [`run`] with a
-//! shutdown future.
+//! The binary and the tests start it the same way: bind a `TcpListener` (and, for `/metrics`,
+//! another: [`Listeners`]), then [`run`] with a shutdown future.
 
 use std::future::Future;
 
@@ -27,16 +27,35 @@ pub mod web;
 
 pub use app::{AppState, Config};
 
+/// Where the server listens: the public port, and `/metrics` on a listener of its own (none:
+/// not served), so that the metrics can stay on loopback or an internal network while the
+/// public port faces the hall. A bare `TcpListener` is the public one alone.
+pub struct Listeners {
+    /// The API, the live sockets and feeds, and the pages.
+    pub public: TcpListener,
+    /// `GET /metrics` alone.
+    pub metrics: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(public: TcpListener) -> Self {
+        Listeners {
+            public,
+            metrics: None,
+        }
+    }
+}
+
 /// Loads the challenges under `config.settings.data_dir` and serves on `listener` until `shutdown`
 /// completes; then tells live clients to reconnect, lets the feeds end, and writes the last
 /// cheers. Every acknowledged command is already durable by then.
 pub async fn run(
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (state, stop) = AppState::open(config).await?;
-    serve(listener, state, stop, shutdown).await
+    serve(listeners, state, stop, shutdown).await
 }
 
 /// The send buffer of every accepted connection, in bytes.
@@ -44,11 +63,24 @@ pub const SEND_BUFFER: usize = 256 * 1024;
 
 /// Serves an opened [`AppState`]; see [`run`].
 pub async fn serve(
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     state: AppState,
     stop: tokio::sync::watch::Sender<bool>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let Listeners {
+        public: listener,
+        metrics,
+    } = listeners.into();
+    let metrics = metrics.map(|listener| {
+        let app = http::ops::metrics_router().with_state(state.clone());
+        let mut stopping = state.shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { app::stopped(&mut stopping).await })
+                .await
+        })
+    });
     let app = http::router(state.clone());
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = axum::serve::ListenerExt::tap_io(
@@ -74,6 +106,9 @@ pub async fn serve(
             let _ = stop.send(true);
         })
         .await?;
+    if let Some(metrics) = metrics {
+        metrics.await??;
+    }
     for hub in state.all_hubs() {
         hub.tally_cheers().await;
     }

@@ -73,6 +73,7 @@ pub struct AddressLimits {
     commands_per_second: f64,
     connections: DashMap<IpAddr, usize>,
     buckets: DashMap<IpAddr, Bucket>,
+    auth_failures_allowed: u32,
     failures: DashMap<IpAddr, Failures>,
 }
 
@@ -103,7 +104,17 @@ impl AddressLimits {
             commands_per_second: f64::from(commands_per_second),
             connections: DashMap::new(),
             buckets: DashMap::new(),
+            auth_failures_allowed: AUTH_FAILURES_ALLOWED,
             failures: DashMap::new(),
+        }
+    }
+
+    /// The same with `allowed` failed authentications per window instead of
+    /// [`AUTH_FAILURES_ALLOWED`]; 0 means no limit.
+    pub fn with_auth_failures(self, allowed: u32) -> Self {
+        Self {
+            auth_failures_allowed: allowed,
+            ..self
         }
     }
 
@@ -145,9 +156,12 @@ impl AddressLimits {
             .is_some_and(|until| Instant::now() < until)
     }
 
-    /// Counts a failed authentication from `ip`; the one that reaches
-    /// [`AUTH_FAILURES_ALLOWED`] within the window locks the address out.
+    /// Counts a failed authentication from `ip`; the one that reaches the allowed number
+    /// ([`AUTH_FAILURES_ALLOWED`]) within the window locks the address out.
     pub fn auth_failed(&self, ip: IpAddr) {
+        if self.auth_failures_allowed == 0 {
+            return;
+        }
         let now = Instant::now();
         let mut f = self.failures.entry(ip).or_insert(Failures {
             since: now,
@@ -165,7 +179,7 @@ impl AddressLimits {
             };
         }
         f.count += 1;
-        if f.count >= AUTH_FAILURES_ALLOWED {
+        if f.count >= self.auth_failures_allowed {
             f.locked_until = Some(now + AUTH_LOCKOUT);
         }
     }
