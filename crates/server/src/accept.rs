@@ -1,6 +1,7 @@
-//! How the public listener accepts connections: with a guard that fails a connection's writes once they have made no progress for [`WRITE_TIMEOUT`], so that a
-//! client who stops reading holds nothing of the server's for longer than that, whatever it was
-//! sent (a feed, a socket, a photo).
+//! How the public listener accepts connections: with a guard that fails a connection's writes
+//! once they have made no progress for [`WRITE_TIMEOUT`], so that a client who stops reading
+//! holds nothing of the server's for longer than that, whatever it was sent (a feed, a socket, a
+//! photo).
 
 use std::future::Future;
 use std::io;
@@ -15,10 +16,10 @@ use tokio::time::Sleep;
 
 use crate::metrics::Metrics;
 
-pub use crate::live::WRITE_TIMEOUT;
+use crate::live::WRITE_TIMEOUT;
 
-/// The public listener: a [`TcpListener`] whose connections are [`Guarded`], each stall closed
-/// counted in `metrics`.
+/// The public listener: a [`TcpListener`] whose connections are [`Guarded`], each connection
+/// closed for a stall counted in `metrics`.
 pub struct Accepting {
     /// The listener.
     pub listener: TcpListener,
