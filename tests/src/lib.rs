@@ -484,7 +484,7 @@ fn free_port() -> u16 {
 pub struct Nginx {
     /// Its port.
     pub port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     child: std::process::Child,
 }
 
@@ -544,11 +544,7 @@ http {{
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("nginx is installed (scripts/test installs it)");
-        let nginx = Nginx {
-            port,
-            _dir: dir,
-            child,
-        };
+        let nginx = Nginx { port, dir, child };
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
@@ -558,7 +554,7 @@ http {{
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        let log = std::fs::read_to_string(nginx._dir.path().join("error.log")).unwrap_or_default();
+        let log = std::fs::read_to_string(nginx.dir.path().join("error.log")).unwrap_or_default();
         panic!("nginx did not start on port {port}:\n{log}");
     }
 
