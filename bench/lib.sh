@@ -63,7 +63,9 @@ start() {
   logfile="$WORK/logs/$name-$port-$(date +%H%M%S).log"
   case $name in
     makerpulse)
-      env MAKERPULSE_BIND="127.0.0.1:$port" MAKERPULSE_DATA_DIR="$dir/data" RUST_LOG=warn \
+      # The metrics on the port 1000 above, so that several instances can run side by side.
+      env MAKERPULSE_BIND="127.0.0.1:$port" MAKERPULSE_METRICS_BIND="127.0.0.1:$((port + 1000))" \
+        MAKERPULSE_DATA_DIR="$dir/data" RUST_LOG=warn \
         ${redis:+MAKERPULSE_REDIS_URL=$redis} "$BIN/makerpulse" serve >"$logfile" 2>&1 &
       ;;
     ceiling)

@@ -32,7 +32,7 @@ for rep in $(seq 1 "$REPEATS"); do
       staller=$!
     fi
     wait "$loadgen" || log "not clean (see $json)"
-    curl -fs http://127.0.0.1:18080/metrics | grep -E "^makerpulse_(queue_resyncs|slow_closes)_total" \
+    curl -fs http://127.0.0.1:19080/metrics | grep -E "^makerpulse_(queue_resyncs|slow_closes)_total" \
       >"$out/stalled-$stalled-$rep.metrics" || true
     [ "$stalled" -gt 0 ] && { kill "$staller" 2>/dev/null || true; }
     stop "$pid"

@@ -12,7 +12,7 @@ use makerpulse_core::{
     ChallengeId, Command, CommandId, CriterionId, Envelope, JudgeId, Localized, TeamId, TokenHash,
     TrackId,
 };
-use makerpulse_server::{AppState, Config};
+use makerpulse_server::{AppState, Config, Listeners};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -25,6 +25,8 @@ pub const ADMIN: &str = "test-admin-token-0123456789";
 pub struct TestServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its `/metrics` listens.
+    pub metrics_addr: SocketAddr,
     /// Its data directory.
     pub data_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
@@ -56,13 +58,16 @@ impl TestServer {
     }
 
     /// Starts a server over `data_dir` with settings changed by `configure`. The per-address
-    /// limits are off unless a test sets them: every test client comes from 127.0.0.1.
+    /// limits (connections, command rate, failed authentications) are off unless a test sets
+    /// them: every test client comes from 127.0.0.1.
     pub async fn start_configured(
         data_dir: &Path,
         configure: impl FnOnce(&mut Config),
     ) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let metrics = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let metrics_addr = metrics.local_addr().expect("addr");
         let mut config = Config::embedded(
             data_dir.to_owned(),
             TokenHash::of(ADMIN),
@@ -72,11 +77,15 @@ impl TestServer {
         config.settings.commands_per_ip = 0;
         config.settings.cheers_per_ip_second = 0;
         config.settings.cheers_per_ip_minute = 0;
+        config.settings.auth_failures_allowed = 0;
         configure(&mut config);
         let (state, stop_all) = AppState::open(config).await.expect("open");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(makerpulse_server::serve(
-            listener,
+            Listeners {
+                public: listener,
+                metrics: Some(metrics),
+            },
             state.clone(),
             stop_all,
             async {
@@ -85,6 +94,7 @@ impl TestServer {
         ));
         TestServer {
             addr,
+            metrics_addr,
             data_dir: data_dir.to_owned(),
             stop: Some(stop),
             handle,
@@ -110,6 +120,16 @@ impl TestServer {
     /// The HTTP base URL.
     pub fn http(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The text of `/metrics`, from the metrics listener.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("http://{}/metrics", self.metrics_addr))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     /// The WebSocket base URL.
@@ -451,5 +471,104 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A free port on 127.0.0.1.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+    listener.local_addr().expect("addr").port()
+}
+
+/// A real `nginx` on a free port of 127.0.0.1, proxying HTTP and WebSocket upgrades to one
+/// upstream the way `deploy/nginx.conf` does; stopped on drop. It connects to the upstream from
+/// [`Nginx::SOURCE`], so a test can trust exactly that address and nothing else on loopback.
+pub struct Nginx {
+    /// Its port.
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Nginx {
+    /// The address nginx connects to the upstream from (`proxy_bind`).
+    pub const SOURCE: &'static str = "127.0.0.9";
+
+    /// Starts one in front of `upstream` and waits until it accepts connections.
+    pub async fn start(upstream: SocketAddr) -> Nginx {
+        let port = free_port();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path().display();
+        let source = Self::SOURCE;
+        let conf = format!(
+            r#"daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 512; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    map $http_upgrade $connection_upgrade {{
+        default upgrade;
+        ''      close;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://{upstream};
+            proxy_bind {source};
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_buffering off;
+        }}
+    }}
+}}
+"#
+        );
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, conf).expect("write nginx.conf");
+        let child = std::process::Command::new("nginx")
+            .arg("-e")
+            .arg(dir.path().join("error.log"))
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("nginx is installed (scripts/test installs it)");
+        let nginx = Nginx { port, dir, child };
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return nginx;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        let log = std::fs::read_to_string(nginx.dir.path().join("error.log")).unwrap_or_default();
+        panic!("nginx did not start on port {port}:\n{log}");
+    }
+
+    /// The HTTP base URL.
+    pub fn http(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

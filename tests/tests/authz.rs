@@ -29,7 +29,6 @@ const TABLE: &[(&str, &str)] = &[
     // ---- HTTP reads ---------------------------------------------------------------------------
     ("GET /healthz", "YYYYYYYYY"),
     ("GET /readyz", "YYYYYYYYY"),
-    ("GET /metrics", "YYYYYYYYY"),
     ("GET /api/openapi.json", "YYYYYYYYY"),
     ("GET /api/challenges", "YYYYYYYYY"),
     ("GET view", "YYYYYYYYn"),
@@ -146,7 +145,6 @@ async fn http(server: &TestServer, op: &str, token: Option<&str>, photo: &str, s
         match op {
             "GET /healthz" => client.get(format!("{base}/healthz")),
             "GET /readyz" => client.get(format!("{base}/readyz")),
-            "GET /metrics" => client.get(format!("{base}/metrics")),
             "GET /api/openapi.json" => client.get(format!("{base}/api/openapi.json")),
             "GET /api/challenges" => client.get(format!("{base}/api/challenges")),
             "GET view" => client.get(format!("{base}/api/challenges/c/view")),

@@ -4,7 +4,7 @@
 
 use makerpulse_core::protocol::ServerMessage;
 use makerpulse_core::{ChallengeId, Command, Envelope, TeamId};
-use makerpulse_e2e::{cid, TestServer};
+use makerpulse_e2e::{cid, TestServer, ADMIN};
 
 #[tokio::test]
 async fn connections_per_address_are_limited_with_a_clear_error() {
@@ -362,5 +362,196 @@ async fn snapshot_requests_count_in_the_socket_rate_limit() {
     }
     assert_eq!(snapshots + limited, 40);
     assert!((20..=22).contains(&snapshots), "{snapshots} snapshots sent");
+    server.stop().await;
+}
+
+/// Opens the NDJSON feed of `c` and returns the status; the response (and so the connection) is
+/// kept while `hold` is.
+async fn open_feed(server: &TestServer, path: &str) -> (u16, reqwest::Response) {
+    let res = reqwest::get(format!("{}/api/challenges/c/{path}", server.http()))
+        .await
+        .unwrap();
+    (res.status().as_u16(), res)
+}
+
+#[tokio::test]
+async fn feed_readers_count_against_the_connection_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        TestServer::start_configured(dir.path(), |c| c.settings.max_connections_per_ip = 2).await;
+    server.seed("c").await;
+    let (status, ndjson) = open_feed(&server, "events").await;
+    assert_eq!(status, 200);
+    let (status, sse) = open_feed(&server, "sse").await;
+    assert_eq!(status, 200);
+    // Both slots are taken: a third feed and a socket are refused alike.
+    let (status, refused) = open_feed(&server, "events").await;
+    assert_eq!(status, 429);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_connections");
+    assert!(
+        tokio_tungstenite::connect_async(format!("{}/api/challenges/c/live", server.ws()))
+            .await
+            .is_err()
+    );
+    // A reader who goes away gives its slot back.
+    drop(ndjson);
+    let mut freed = false;
+    for _ in 0..100 {
+        if open_feed(&server, "sse").await.0 == 200 {
+            freed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(freed, "the slot of a closed feed is given back");
+    drop(sse);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_feed_reader_that_never_reads_is_closed_after_the_write_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        TestServer::start_configured(dir.path(), |c| c.settings.max_connections_per_ip = 1).await;
+    let tokens = server.seed("c").await;
+
+    // A reader that sends its request and then never reads, with a small receive buffer.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stuck = socket.connect(server.addr).await.unwrap();
+    stuck
+        .write_all(b"GET /api/challenges/c/events HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    // Its one slot is taken.
+    let mut taken = false;
+    for _ in 0..100 {
+        if open_feed(&server, "events").await.0 == 429 {
+            taken = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(taken, "the stuck reader holds the address's one slot");
+
+    // About 1.7 MB of feed lines: more than the server's send buffer and the reader's receive
+    // buffer together, so the server's writes stall.
+    let text = "长".repeat(1_900);
+    for _ in 0..300 {
+        let (status, ack) = server
+            .command(
+                "c",
+                Some(tokens.team("t1")),
+                Command::PostProgress {
+                    text: text.clone(),
+                    photos: vec![],
+                    links: vec![],
+                    percent: None,
+                },
+            )
+            .await;
+        assert_eq!(status, 200, "{ack}");
+    }
+    let stalled = tokio::time::Instant::now();
+    // Within the write timeout (10 s) and some slack, the server has closed it and the slot is
+    // free again.
+    loop {
+        let (status, _feed) = open_feed(&server, "events").await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            stalled.elapsed() < std::time::Duration::from_secs(25),
+            "the stuck feed reader was never closed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    drop(stuck);
+    server.stop().await;
+}
+
+/// The code of the answer to a `hello` with `token` on a fresh socket.
+async fn hello_answer(server: &TestServer, token: &str) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("{}/api/challenges/c/live", server.ws()))
+            .await
+            .unwrap();
+    let hello = serde_json::json!({ "type": "hello", "token": token });
+    ws.send(Message::text(hello.to_string())).await.unwrap();
+    loop {
+        match ws.next().await.expect("an answer").unwrap() {
+            Message::Text(text) => {
+                let msg: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+                return match msg["type"].as_str() {
+                    Some("error") => msg["code"].as_str().unwrap().to_owned(),
+                    other => other.unwrap().to_owned(),
+                };
+            }
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn repeated_wrong_tokens_lock_the_address_out_and_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_configured(dir.path(), |c| {
+        c.settings.auth_failures_allowed = makerpulse_server::limits::AUTH_FAILURES_ALLOWED
+    })
+    .await;
+    server.seed("c").await;
+    let view = format!("{}/api/challenges/c/view", server.http());
+    // Thirty wrong tokens from 127.0.0.1, over HTTP and in socket hellos by turns: the first
+    // twenty are unauthorized, the rest refused before the token is even looked at.
+    for i in 0..30 {
+        let wrong = format!("wrong-token-{i}");
+        let code = if i % 2 == 0 {
+            let res = reqwest::Client::new()
+                .get(&view)
+                .bearer_auth(&wrong)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(
+                status,
+                if i < 20 { 401 } else { 429 },
+                "attempt {i}: {body}"
+            );
+            body["error"]["code"].as_str().unwrap().to_owned()
+        } else {
+            hello_answer(&server, &wrong).await
+        };
+        let expected = if i < 20 {
+            "unauthorized"
+        } else {
+            "too_many_failures"
+        };
+        assert_eq!(code, expected, "attempt {i}");
+    }
+    // For a while even the right token is refused from there; the audience still watches.
+    let res = reqwest::Client::new()
+        .get(&view)
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    assert_eq!(hello_answer(&server, ADMIN).await, "too_many_failures");
+    assert_eq!(server.get("/api/challenges/c/view", None).await.0, 200);
+    // Another address is unaffected.
+    let other = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let res = other.get(&view).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let res = other.get(&view).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 401);
     server.stop().await;
 }

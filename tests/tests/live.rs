@@ -434,12 +434,7 @@ async fn a_client_that_never_reads_does_not_delay_the_others() {
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let metrics = reqwest::get(format!("{}/metrics", server.http()))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = server.metrics().await;
         if counter(&metrics, "makerpulse_slow_closes_total")
             + counter(&metrics, "makerpulse_queue_resyncs_total")
             >= 1

@@ -11,10 +11,12 @@ use makerpulse_core::{Actor, ChallengeId, TokenHash};
 use tokio::sync::watch;
 
 use crate::cheers::CheerGate;
+use crate::client_addr::TrustedProxies;
 use crate::event_log::StoreError;
+use crate::http::error::ApiError;
 use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
 use crate::journal;
-use crate::limits::AddressLimits;
+use crate::limits::{AddressLimits, AUTH_FAILURES_ALLOWED};
 use crate::metrics::Metrics;
 use crate::photo_store::{PhotoLimits, PhotoStore};
 use crate::redis_log::Redis;
@@ -79,6 +81,15 @@ pub struct Settings {
     /// connections, comma-separated (e.g. `https://partner.example`).
     #[arg(long, env = "MAKERPULSE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client, as a comma-separated list of networks
+    /// (`172.16.0.0/12,10.0.0.7`); empty: the header is ignored.
+    #[arg(long, env = "MAKERPULSE_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
+    /// Wrong tokens one address may present in a minute before its tokens are refused for a
+    /// minute; 0 for no limit. Not a flag: the operator has no reason to change it, and tests,
+    /// whose clients all come from 127.0.0.1, turn it off.
+    #[arg(skip = AUTH_FAILURES_ALLOWED)]
+    pub auth_failures_allowed: u32,
 }
 
 impl Settings {
@@ -93,6 +104,8 @@ impl Settings {
             cheers_per_ip_second: DEFAULT_CHEERS_PER_IP_SECOND,
             cheers_per_ip_minute: DEFAULT_CHEERS_PER_IP_MINUTE,
             allowed_origins: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
+            auth_failures_allowed: AUTH_FAILURES_ALLOWED,
         }
     }
 }
@@ -108,6 +121,8 @@ impl std::fmt::Debug for Settings {
             .field("cheers_per_ip_second", &self.cheers_per_ip_second)
             .field("cheers_per_ip_minute", &self.cheers_per_ip_minute)
             .field("allowed_origins", &self.allowed_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("auth_failures_allowed", &self.auth_failures_allowed)
             .finish()
     }
 }
@@ -152,13 +167,26 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// The shortest admin token accepted. The admin token is the one secret an operator types in
+/// (generated ones are 43 characters); 24 characters of `openssl rand -hex 24` is 96 bits.
+pub const MIN_ADMIN_TOKEN: usize = 24;
+
 /// The admin token's hash: from the given token, else from the data directory, else a new
-/// token is generated, its hash stored, and the token returned so it can be printed once.
+/// token is generated, its hash stored, and the token returned so it can be printed once. A
+/// given token shorter than [`MIN_ADMIN_TOKEN`] is refused.
 pub fn admin_credential(
     data_dir: &Path,
     given: Option<&str>,
 ) -> anyhow::Result<(TokenHash, Option<String>)> {
     if let Some(token) = given.filter(|t| !t.is_empty()) {
+        let length = token.chars().count();
+        if length < MIN_ADMIN_TOKEN {
+            anyhow::bail!(
+                "MAKERPULSE_ADMIN_TOKEN is {length} characters long; it must be at least \
+                 {MIN_ADMIN_TOKEN} (generate one with `openssl rand -hex 24`, or leave it unset \
+                 to have one generated)"
+            );
+        }
         return Ok((TokenHash::of(token), None));
     }
     let path = data_dir.join("admin-token.sha256");
@@ -235,10 +263,13 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let hubs = Arc::new(DashMap::new());
         let (tx, rx) = watch::channel(false);
-        let limits = Arc::new(AddressLimits::new(
-            config.settings.max_connections_per_ip,
-            config.settings.commands_per_ip,
-        ));
+        let limits = Arc::new(
+            AddressLimits::new(
+                config.settings.max_connections_per_ip,
+                config.settings.commands_per_ip,
+            )
+            .with_auth_failures(config.settings.auth_failures_allowed),
+        );
         let cheers = Arc::new(CheerGate::new(
             config.settings.cheers_per_ip_second,
             config.settings.cheers_per_ip_minute,
@@ -366,6 +397,33 @@ impl AppState {
         }
         hub.catch_up().await;
         self.actor(Some(hub), token)
+    }
+
+    /// [`AppState::resolve`] for a request from `client`, with wrong tokens counted against the
+    /// address: one that has presented too many lately is refused before its token is looked at
+    /// ([`crate::limits::AUTH_FAILURES_ALLOWED`]). Without `hub`, only the admin token is known.
+    /// `Ok(None)` is a wrong token, as with `resolve`. A request without a token is the audience
+    /// and never refused here.
+    pub async fn authenticate(
+        &self,
+        hub: Option<&Hub>,
+        token: Option<&str>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Option<Actor>, ApiError> {
+        if token.is_none() {
+            return Ok(Some(Actor::Audience));
+        }
+        if client.is_some_and(|ip| self.limits.auth_locked(ip)) {
+            return Err(ApiError::AuthLocked);
+        }
+        let actor = match hub {
+            Some(hub) => self.resolve(hub, token).await,
+            None => self.actor(None, token).filter(|a| *a == Actor::Admin),
+        };
+        if let (None, Some(ip)) = (&actor, client) {
+            self.limits.auth_failed(ip);
+        }
+        Ok(actor)
     }
 
     /// Every live challenge.

@@ -62,6 +62,14 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "MAKERPULSE_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Where `/metrics` listens, apart from the public port: loopback by default, so only the
+    /// host sees it; `off` (or empty) for nowhere.
+    #[arg(
+        long,
+        env = "MAKERPULSE_METRICS_BIND",
+        default_value = "127.0.0.1:9090"
+    )]
+    pub metrics_bind: MetricsBind,
     /// The organizers' token. When absent, one is generated at the first start, printed once,
     /// and only its hash is kept in the data directory.
     #[arg(long, env = "MAKERPULSE_ADMIN_TOKEN", hide_env_values = true)]
@@ -72,6 +80,24 @@ pub struct ServeArgs {
     /// What the library reads as given.
     #[command(flatten)]
     pub settings: Settings,
+}
+
+/// Where the metrics listen: an address, or nowhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricsBind(pub Option<SocketAddr>);
+
+impl std::str::FromStr for MetricsBind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "" | "off" => Ok(MetricsBind(None)),
+            addr => addr
+                .parse()
+                .map(|addr| MetricsBind(Some(addr)))
+                .map_err(|_| format!("{addr:?} is not an address and port, nor `off`")),
+        }
+    }
 }
 
 impl ServeArgs {
@@ -91,6 +117,7 @@ impl fmt::Debug for ServeArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServeArgs")
             .field("bind", &self.bind)
+            .field("metrics_bind", &self.metrics_bind)
             .field(
                 "admin_token",
                 &self.admin_token.as_ref().map(|_| "<redacted>"),
@@ -122,5 +149,41 @@ mod tests {
             config.settings.redis_url.as_deref(),
             Some("redis://:pw@host/")
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_comma_separated_list_and_none_by_default() {
+        let serve = |args: &[&str]| {
+            let cli = Cli::try_parse_from(["makerpulse", "serve"].iter().chain(args))?;
+            let Cmd::Serve(args) = cli.command else {
+                panic!("serve")
+            };
+            Ok::<_, clap::Error>(args.settings.trusted_proxies)
+        };
+        assert!(serve(&[]).unwrap().is_empty());
+        let list = serve(&["--trusted-proxies", "10.0.0.0/8, 127.0.0.1"]).unwrap();
+        assert!(list.contains("10.1.2.3".parse().unwrap()));
+        assert!(list.contains("127.0.0.1".parse().unwrap()));
+        assert!(!list.contains("127.0.0.2".parse().unwrap()));
+        assert!(serve(&["--trusted-proxies", "10.0.0.0/40"]).is_err());
+    }
+
+    #[test]
+    fn metrics_listen_on_loopback_unless_moved_or_off() {
+        let serve = |args: &[&str]| {
+            let cli = Cli::try_parse_from(["makerpulse", "serve"].iter().chain(args))?;
+            let Cmd::Serve(args) = cli.command else {
+                panic!("serve")
+            };
+            Ok::<_, clap::Error>(args.metrics_bind.0)
+        };
+        assert_eq!(serve(&[]).unwrap(), Some("127.0.0.1:9090".parse().unwrap()));
+        assert_eq!(
+            serve(&["--metrics-bind", "10.0.0.2:9100"]).unwrap(),
+            Some("10.0.0.2:9100".parse().unwrap())
+        );
+        assert_eq!(serve(&["--metrics-bind", "off"]).unwrap(), None);
+        assert_eq!(serve(&["--metrics-bind", ""]).unwrap(), None);
+        assert!(serve(&["--metrics-bind", "everywhere"]).is_err());
     }
 }

@@ -67,22 +67,26 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The address of the client, when the server was started with connection info (always, except
-/// in router tests that call the service directly).
+/// The client's address, by which every per-address limit counts: the peer's, or behind a
+/// trusted proxy the one it forwarded ([`crate::client_addr::TrustedProxies::client`]). `None`
+/// only when the server was started without connection info (router tests that call the service
+/// directly).
 pub struct ClientIp(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let proxies = &state.config.settings.trusted_proxies;
         Ok(ClientIp(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip()),
+            peer.map(|peer| proxies.client(peer, &parts.headers)),
         ))
     }
 }

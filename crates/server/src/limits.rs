@@ -1,5 +1,6 @@
-//! Limits per client address: open live connections, and the rate of HTTP commands. Both are
-//! configurable because a whole hall of phones may share one address behind the venue's NAT.
+//! Limits per client address: open live connections, the rate of HTTP commands, and failed
+//! authentications. The first two are configurable because a whole hall of phones may share one
+//! address behind the venue's NAT.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -46,13 +47,34 @@ impl Bucket {
     }
 }
 
-/// The limits per client address in force: live connections, and the rate of HTTP commands.
+/// Wrong tokens one address may present within [`AUTH_FAILURE_WINDOW`] before its tokens are
+/// refused with 429 for [`AUTH_LOCKOUT`]. A person who mistyped a link does not come near it; a
+/// program guessing tokens gets 20 guesses a minute, against tokens of 256 random bits (and an
+/// admin token of at least 24 characters).
+pub const AUTH_FAILURES_ALLOWED: u32 = 20;
+/// The window in which failed authentications are counted.
+pub const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// How long an address that failed too often has its tokens refused.
+pub const AUTH_LOCKOUT: Duration = Duration::from_secs(60);
+
+/// Failed authentications of one address.
+#[derive(Debug)]
+struct Failures {
+    since: Instant,
+    count: u32,
+    locked_until: Option<Instant>,
+}
+
+/// The limits per client address in force: live connections, the rate of HTTP commands, and
+/// failed authentications.
 #[derive(Debug)]
 pub struct AddressLimits {
     max_connections: usize,
     commands_per_second: f64,
     connections: DashMap<IpAddr, usize>,
     buckets: DashMap<IpAddr, Bucket>,
+    auth_failures_allowed: u32,
+    failures: DashMap<IpAddr, Failures>,
 }
 
 /// One open connection, counted until dropped.
@@ -82,6 +104,17 @@ impl AddressLimits {
             commands_per_second: f64::from(commands_per_second),
             connections: DashMap::new(),
             buckets: DashMap::new(),
+            auth_failures_allowed: AUTH_FAILURES_ALLOWED,
+            failures: DashMap::new(),
+        }
+    }
+
+    /// The same with `allowed` failed authentications per window instead of
+    /// [`AUTH_FAILURES_ALLOWED`]; 0 means no limit.
+    pub fn with_auth_failures(self, allowed: u32) -> Self {
+        Self {
+            auth_failures_allowed: allowed,
+            ..self
         }
     }
 
@@ -115,11 +148,52 @@ impl AddressLimits {
             .take()
     }
 
-    /// Forgets buckets idle long enough to be full again, so the map does not grow with every
-    /// address ever seen.
+    /// Whether `ip` has failed to authenticate too often lately, and its tokens are refused.
+    pub fn auth_locked(&self, ip: IpAddr) -> bool {
+        self.failures
+            .get(&ip)
+            .and_then(|f| f.locked_until)
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Counts a failed authentication from `ip`; the one that reaches the allowed number
+    /// ([`AUTH_FAILURES_ALLOWED`]) within the window locks the address out.
+    pub fn auth_failed(&self, ip: IpAddr) {
+        if self.auth_failures_allowed == 0 {
+            return;
+        }
+        let now = Instant::now();
+        let mut f = self.failures.entry(ip).or_insert(Failures {
+            since: now,
+            count: 0,
+            locked_until: None,
+        });
+        if f.locked_until.is_some_and(|until| now < until) {
+            return;
+        }
+        if now.duration_since(f.since) >= AUTH_FAILURE_WINDOW || f.locked_until.is_some() {
+            *f = Failures {
+                since: now,
+                count: 0,
+                locked_until: None,
+            };
+        }
+        f.count += 1;
+        if f.count >= self.auth_failures_allowed {
+            f.locked_until = Some(now + AUTH_LOCKOUT);
+        }
+    }
+
+    /// Forgets buckets idle long enough to be full again, and failures past their window and
+    /// lockout, so the maps do not grow with every address ever seen.
     pub fn prune(&self) {
         let full_after = Duration::from_secs_f64(2.0 + 2.0 / self.commands_per_second.max(0.1));
         self.buckets.retain(|_, b| b.idle_for() < full_after);
+        let now = Instant::now();
+        self.failures.retain(|_, f| {
+            now.duration_since(f.since) < AUTH_FAILURE_WINDOW
+                || f.locked_until.is_some_and(|until| now < until)
+        });
     }
 }
 
@@ -146,5 +220,20 @@ mod tests {
         let allowed = (0..20).filter(|_| limits.allow_command(ip)).count();
         assert_eq!(allowed, 10, "a burst of twice the rate");
         assert!(limits.allow_command("10.0.0.2".parse().unwrap()));
+    }
+
+    #[test]
+    fn failed_authentications_lock_an_address_out_and_no_other() {
+        let limits = AddressLimits::new(0, 0);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 1..AUTH_FAILURES_ALLOWED {
+            limits.auth_failed(ip);
+        }
+        assert!(!limits.auth_locked(ip), "one short of the limit");
+        limits.auth_failed(ip);
+        assert!(limits.auth_locked(ip));
+        assert!(!limits.auth_locked("10.0.0.2".parse().unwrap()));
+        limits.prune();
+        assert!(limits.auth_locked(ip), "a lockout outlives pruning");
     }
 }

@@ -41,8 +41,9 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// How long a connection may stay silent (pongs count) before it is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long one write may take before the connection is closed as stalled.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one write may take before the connection is closed as stalled; every connection's
+/// writes are held to it ([`crate::accept::Guarded`]).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The live route.
 pub fn router() -> Router<AppState> {
@@ -113,7 +114,12 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
-async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>, ip: Option<IpAddr>) {
+async fn connection(
+    mut socket: WebSocket,
+    state: AppState,
+    hub: Arc<Hub>,
+    ip: Option<std::net::IpAddr>,
+) {
     let hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
     let (token, since) = match hello {
         Ok(Some(Ok(Message::Text(raw)))) => {
@@ -128,10 +134,13 @@ async fn connection(mut socket: WebSocket, state: AppState, hub: Arc<Hub>, ip: O
         }
         _ => return close(&mut socket, CLOSE_PROTOCOL, "expected hello").await,
     };
-    let Some(actor) = state.resolve(&hub, token.as_deref()).await else {
-        let reply = error_text(None, ApiError::Unauthorized);
-        let _ = socket.send(Message::Text(reply)).await;
-        return close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
+    let actor = match state.authenticate(Some(&hub), token.as_deref(), ip).await {
+        Ok(Some(actor)) => actor,
+        refused => {
+            let error = refused.err().unwrap_or(ApiError::Unauthorized);
+            let _ = socket.send(Message::Text(error_text(None, error))).await;
+            return close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
+        }
     };
     let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
     session(socket, state, hub, actor, since, ip)

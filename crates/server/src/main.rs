@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use anyhow::Context;
 use clap::Parser;
 use makerpulse_server::config::{Cli, Cmd, ServeArgs};
-use makerpulse_server::{app, archive, demo, AppState, Config};
+use makerpulse_server::{app, archive, demo, AppState, Config, Listeners};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -20,18 +20,18 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Serve(args) => {
-            let (listener, config) = prepare(&args).await?;
-            makerpulse_server::run(listener, config, shutdown_signal()).await
+            let (listeners, config) = prepare(&args).await?;
+            makerpulse_server::run(listeners, config, shutdown_signal()).await
         }
         Cmd::Demo { serve, speed } => {
-            let (listener, config) = prepare(&serve).await?;
+            let (listeners, config) = prepare(&serve).await?;
             let (state, stop) = AppState::open(config).await?;
             demo::start(state.clone(), speed).await?;
             println!(
                 "  演示挑战赛 / demo challenge: {}/api/challenges/demo/view",
                 state.config.public_url
             );
-            makerpulse_server::serve(listener, state, stop, shutdown_signal()).await
+            makerpulse_server::serve(listeners, state, stop, shutdown_signal()).await
         }
         Cmd::Export {
             data_dir,
@@ -75,9 +75,13 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// Binds the listener and resolves the admin credential, printing a new admin token once.
-async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
+/// Binds the listeners and resolves the admin credential, printing a new admin token once.
+async fn prepare(args: &ServeArgs) -> anyhow::Result<(Listeners, Config)> {
     let listener = listen(args.bind).with_context(|| format!("binding {}", args.bind))?;
+    let metrics = match args.metrics_bind.0 {
+        Some(addr) => Some(listen(addr).with_context(|| format!("binding the metrics to {addr}"))?),
+        None => None,
+    };
     let local = listener.local_addr()?;
     let public_url = args
         .public_url
@@ -89,6 +93,9 @@ async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
     let (admin_token_hash, new_token) =
         app::admin_credential(data_dir, args.admin_token.as_deref())?;
     println!("makerpulse listening on {public_url}");
+    if let Some(metrics) = &metrics {
+        println!("  metrics: http://{}/metrics", metrics.local_addr()?);
+    }
     match new_token {
         Some(token) => {
             println!("  管理员令牌（只显示这一次）/ admin token (shown only this once): {token}");
@@ -100,7 +107,11 @@ async fn prepare(args: &ServeArgs) -> anyhow::Result<(TcpListener, Config)> {
         ),
         None => println!("  admin token: from MAKERPULSE_ADMIN_TOKEN"),
     }
-    Ok((listener, args.config(admin_token_hash, public_url)))
+    let listeners = Listeners {
+        public: listener,
+        metrics,
+    };
+    Ok((listeners, args.config(admin_token_hash, public_url)))
 }
 
 async fn shutdown_signal() {

@@ -17,6 +17,7 @@ async fn tokens_never_reach_the_log() {
     let mut child = Process::new(env!("CARGO_BIN_EXE_makerpulse"))
         .arg("serve")
         .env("MAKERPULSE_BIND", "127.0.0.1:0")
+        .env("MAKERPULSE_METRICS_BIND", "127.0.0.1:0")
         .env("MAKERPULSE_DATA_DIR", dir.path())
         .env("MAKERPULSE_ADMIN_TOKEN", ADMIN)
         .env("RUST_LOG", "trace")
@@ -30,6 +31,11 @@ async fn tokens_never_reach_the_log() {
     stdout.read_line(&mut first).unwrap();
     let base = first.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    // The second where the metrics listen.
+    let mut second = String::new();
+    stdout.read_line(&mut second).unwrap();
+    let metrics_url = second.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(metrics_url.ends_with("/metrics"), "{second}");
     let stderr = child.stderr.take().unwrap();
     let collector = std::thread::spawn(move || {
         let mut all = String::new();
@@ -103,7 +109,7 @@ async fn tokens_never_reach_the_log() {
         .await
         .unwrap();
     let metrics = http
-        .get(format!("{base}/metrics"))
+        .get(&metrics_url)
         .send()
         .await
         .unwrap()
@@ -111,6 +117,7 @@ async fn tokens_never_reach_the_log() {
         .await
         .unwrap();
 
+    assert!(metrics.contains("makerpulse_connections"), "{metrics:.500}");
     let _ = Process::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -119,7 +126,7 @@ async fn tokens_never_reach_the_log() {
     let mut out = String::new();
     let _ = stdout.read_to_string(&mut out);
     let err = collector.join().unwrap();
-    let everything = format!("{first}{out}{err}{log}{metrics}");
+    let everything = format!("{first}{second}{out}{err}{log}{metrics}");
     assert!(
         err.contains("TRACE") || err.contains("DEBUG"),
         "the log was verbose:\n{err:.2000}"

@@ -62,10 +62,11 @@ impl FromRequestParts<AppState> for Caller {
             .hub(&id)
             .await
             .ok_or(ApiError::NotFound("challenge"))?;
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
         let token = bearer(&parts.headers)?;
         let actor = state
-            .resolve(&hub, token)
-            .await
+            .authenticate(Some(&hub), token, ip)
+            .await?
             .ok_or(ApiError::Unauthorized)?;
         Ok(Caller { hub, actor })
     }
@@ -206,7 +207,7 @@ async fn command(
     let hub = match (state.hub(&id).await, &envelope.command) {
         (Some(hub), _) => hub,
         (None, Command::CreateChallenge { .. }) => {
-            if state.actor(None, token) != Some(Actor::Admin) {
+            if state.authenticate(None, token, ip).await? != Some(Actor::Admin) {
                 return Err(ApiError::NotFound("challenge"));
             }
             state.hub_or_create(&id).await?
@@ -222,8 +223,8 @@ async fn command(
         }
     }
     let actor = state
-        .resolve(&hub, token)
-        .await
+        .authenticate(Some(&hub), token, ip)
+        .await?
         .ok_or(ApiError::Unauthorized)?;
     let command_id = envelope.id.clone();
     let answer = if matches!(envelope.command, Command::Cheer { .. }) {

@@ -59,6 +59,9 @@ pub enum ApiError {
     /// A command or live connection from a web page of another site.
     #[error("requests from the web page at {0} are not allowed; only this server's own pages and the origins in MAKERPULSE_ALLOWED_ORIGINS may act")]
     OriginNotAllowed(String),
+    /// Too many wrong tokens from one address lately.
+    #[error("too many failed authentications from your address; wait a minute and retry")]
+    AuthLocked,
     /// A socket message over its limit.
     #[error("messages are limited to {0} bytes")]
     MessageTooLarge(usize),
@@ -158,6 +161,7 @@ impl ApiError {
             | ApiError::RateLimited
             | ApiError::SocketRateLimited
             | ApiError::CheersLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::AuthLocked => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -204,6 +208,10 @@ impl ApiError {
                 format!(
                     "不允许来自网页 {origin} 的请求；只有本服务器自己的页面和 MAKERPULSE_ALLOWED_ORIGINS 中的来源可以操作"
                 ),
+            ),
+            ApiError::AuthLocked => (
+                "too_many_failures",
+                "来自您地址的认证失败次数过多，请一分钟后再试".to_owned(),
             ),
             ApiError::MessageTooLarge(max) => ("too_large", format!("消息最多 {max} 字节")),
             ApiError::ExpectedHello => (
@@ -366,6 +374,7 @@ mod tests {
             ApiError::CheersLimited(std::time::Duration::from_millis(1500)),
             ApiError::OriginNotAllowed("https://evil.example".into()),
             ApiError::NotJson,
+            ApiError::AuthLocked,
             ApiError::MessageTooLarge(64),
             ApiError::ExpectedHello,
             ApiError::AlreadyHello,

@@ -1,6 +1,11 @@
 //! Partner feeds of the audience view over plain HTTP: newline-delimited JSON with keepalive
 //! newlines while idle (in the spirit of the ICPC contest event feed), and Server-Sent Events.
 //! Both carry exactly the messages an audience WebSocket gets, byte for byte.
+//!
+//! A feed is a live connection like a socket: it takes one of its address's connection slots for
+//! as long as it is open, its queue is bounded ([`QUEUE`], then the hub's ring, then a fresh
+//! snapshot), and a reader who stops reading is closed once the writes have stalled for
+//! [`crate::live::WRITE_TIMEOUT`] ([`crate::accept::Guarded`]).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -19,11 +24,15 @@ use tokio::sync::{broadcast, mpsc, watch};
 use crate::app::AppState;
 use crate::http::api::{Caller, Since};
 use crate::http::error::{seq_param, ApiError, ApiQuery};
+use crate::http::ClientIp;
 use crate::hub::{Hub, Start};
+use crate::limits::Connection;
 use crate::metrics::Metrics;
 
 /// How long a feed may stay silent before a keepalive.
 const KEEPALIVE: Duration = Duration::from_secs(15);
+/// Messages waiting between a feed's pump and its response body.
+const QUEUE: usize = 64;
 
 /// The feed routes.
 pub fn router() -> Router<AppState> {
@@ -90,8 +99,25 @@ async fn pump(
     }
 }
 
-fn start(state: &AppState, caller: &Caller, since: Option<u64>) -> mpsc::Receiver<Item> {
-    let (tx, rx) = mpsc::channel(64);
+/// Opens a feed for `ip`: takes a connection slot (429 when the address has none left) and
+/// starts the pump. The slot is held by the response body, so it is given back when the
+/// connection ends, however it ends.
+fn start(
+    state: &AppState,
+    caller: &Caller,
+    ip: Option<std::net::IpAddr>,
+    since: Option<u64>,
+) -> Result<(mpsc::Receiver<Item>, Option<Connection>), ApiError> {
+    let slot = match ip {
+        Some(ip) => Some(
+            state
+                .limits
+                .connect(ip)
+                .ok_or(ApiError::TooManyConnections(state.limits.max_connections()))?,
+        ),
+        None => None,
+    };
+    let (tx, rx) = mpsc::channel(QUEUE);
     tokio::spawn(pump(
         caller.hub.clone(),
         since,
@@ -99,7 +125,7 @@ fn start(state: &AppState, caller: &Caller, since: Option<u64>) -> mpsc::Receive
         state.shutdown.clone(),
         state.metrics.clone(),
     ));
-    rx
+    Ok((rx, slot))
 }
 
 /// The audience view as NDJSON: a `snapshot` line or the missed `delta` lines after `since`,
@@ -111,23 +137,25 @@ fn start(state: &AppState, caller: &Caller, since: Option<u64>) -> mpsc::Receive
         (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
         (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many live connections from this address", body = crate::http::error::ErrorBody),
     ))]
 async fn ndjson(
     axum::extract::State(state): axum::extract::State<AppState>,
     caller: Caller,
+    ClientIp(ip): ClientIp,
     ApiQuery(since): ApiQuery<Since>,
 ) -> Result<Response, ApiError> {
-    let rx = start(&state, &caller, seq_param("since", since.since)?);
-    let body = stream::unfold(rx, |mut rx| async move {
+    let feed = start(&state, &caller, ip, seq_param("since", since.since)?)?;
+    let body = stream::unfold(feed, |(mut rx, slot)| async move {
         match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
             Ok(Some(item)) => {
                 let mut line = Vec::with_capacity(item.text.len() + 1);
                 line.extend_from_slice(item.text.as_str().as_bytes());
                 line.push(b'\n');
-                Some((Ok::<_, Infallible>(Bytes::from(line)), rx))
+                Some((Ok::<_, Infallible>(Bytes::from(line)), (rx, slot)))
             }
             Ok(None) => None,
-            Err(_) => Some((Ok(Bytes::from_static(b"\n")), rx)),
+            Err(_) => Some((Ok(Bytes::from_static(b"\n")), (rx, slot))),
         }
     });
     Ok((
@@ -149,10 +177,12 @@ async fn ndjson(
         (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
         (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many live connections from this address", body = crate::http::error::ErrorBody),
     ))]
 async fn sse(
     axum::extract::State(state): axum::extract::State<AppState>,
     caller: Caller,
+    ClientIp(ip): ClientIp,
     ApiQuery(since): ApiQuery<Since>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
@@ -160,12 +190,13 @@ async fn sse(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let rx = start(
+    let feed = start(
         &state,
         &caller,
+        ip,
         seq_param("since", last_event_id.or(since.since))?,
-    );
-    let events = stream::unfold(rx, |mut rx| async move {
+    )?;
+    let events = stream::unfold(feed, |(mut rx, slot)| async move {
         let item = rx.recv().await?;
         let kind = if item.text.as_str().starts_with(r#"{"type":"snapshot""#) {
             "snapshot"
@@ -176,7 +207,7 @@ async fn sse(
             .id(item.seq.to_string())
             .event(kind)
             .data(item.text.as_str());
-        Some((Ok(event), rx))
+        Some((Ok(event), (rx, slot)))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEPALIVE)))
 }

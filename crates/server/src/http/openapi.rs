@@ -35,7 +35,6 @@ impl Modify for Bearer {
     paths(
         crate::http::ops::healthz,
         crate::http::ops::readyz,
-        crate::http::ops::metrics,
         crate::http::api::list_challenges,
         crate::http::api::command,
         crate::http::api::mint_token,
@@ -56,7 +55,7 @@ impl Modify for Bearer {
         (name = "commands", description = "Everything that changes a challenge"),
         (name = "reads", description = "Views, leaderboards, timelines and the log"),
         (name = "feeds", description = "The audience view as NDJSON and Server-Sent Events"),
-        (name = "operations", description = "Health and metrics"),
+        (name = "operations", description = "Health and readiness (the metrics listen apart: MAKERPULSE_METRICS_BIND)"),
     )
 )]
 pub struct ApiDoc;

@@ -1,4 +1,5 @@
-//! Operations: liveness, readiness and Prometheus metrics.
+//! Operations: liveness and readiness on the public port, Prometheus metrics on a listener of
+//! their own ([`crate::Listeners`]).
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -9,12 +10,17 @@ use serde_json::json;
 
 use crate::app::AppState;
 
-/// The operations routes.
+/// The operations routes of the public port.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+}
+
+/// The metrics listener's one route. Not on the public port: the counters tell anyone how many
+/// people watch, how busy the judges are and how the server copes, which is the operators' to see.
+pub fn metrics_router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
 }
 
 /// The process is up.
@@ -46,9 +52,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// Metrics in the Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, content_type = "application/openmetrics-text", body = String)))]
+/// Metrics in the Prometheus text format, on the metrics listener (`MAKERPULSE_METRICS_BIND`).
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(
