@@ -3,7 +3,7 @@
 //! Both carry exactly the messages an audience WebSocket gets, byte for byte.
 //!
 //! A feed is a live connection like a socket: it takes one of its address's connection slots for
-//! as long as it is open, its queue is bounded ([`QUEUE`], then the hub's ring, then a fresh
+//! as long as it is open, its queue is bounded (`QUEUE`, then the hub's ring, then a fresh
 //! snapshot), and a reader who stops reading is closed once the writes have stalled for
 //! [`crate::live::WRITE_TIMEOUT`] ([`crate::accept::Guarded`]).
 

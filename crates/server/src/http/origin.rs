@@ -27,7 +27,7 @@ use crate::http::error::ApiError;
 pub struct AllowedOrigins(HashSet<String>);
 
 impl AllowedOrigins {
-    /// The operator's list and the public URL's origin, each normalised as [`normalise`] does.
+    /// The operator's list and the public URL's origin, each normalised as `normalise` does.
     pub fn new<'a>(listed: impl IntoIterator<Item = &'a str>, public_url: &str) -> Self {
         let public = public_url
             .split_once("://")
