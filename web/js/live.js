@@ -27,13 +27,17 @@ function boardOrder(a, b) {
   return a.team < b.team ? -1 : a.team > b.team ? 1 : 0;
 }
 
-/** Puts each of `rows` in the place of its team's row in `list`, then restores the order. */
-function replaceRows(list, rows) {
-  if (!rows.length) return;
+/**
+ * Puts each of `rows` in the place of its team's row in `list`, gives the rows named in `ranks`
+ * (team → rank) their new rank, then restores the order.
+ */
+function replaceRows(list, rows, ranks) {
+  if (!rows.length && !Object.keys(ranks).length) return;
   for (const row of rows) {
     const i = list.findIndex((r) => r.team === row.team);
     if (i >= 0) list[i] = row;
   }
+  for (const row of list) if (row.team in ranks) row.rank = ranks[row.team];
   list.sort(boardOrder);
 }
 
@@ -88,8 +92,8 @@ export function applyDelta(view, delta) {
         break;
       case 'board_rows': {
         const board = view.leaderboard.board;
-        replaceRows(board.overall, p.overall || []);
-        for (const track of board.tracks) replaceRows(track.rows, (p.tracks || []).filter((r) => r.track === track.track));
+        replaceRows(board.overall, p.overall || [], p.ranks || {});
+        for (const track of board.tracks) replaceRows(track.rows, (p.tracks || []).filter((r) => r.track === track.track), p.track_ranks || {});
         if (p.pending) view.leaderboard.pending = { ...(view.leaderboard.pending || {}), ...p.pending };
         break;
       }

@@ -101,6 +101,13 @@ pub enum Patch {
         /// Changed rows of the track boards, each in its row's track.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         tracks: Vec<Row>,
+        /// Rows of the overall board whose rank alone changed, by team: the new rank. A team
+        /// that climbs past many others moves each of them down a place; this keeps that cheap.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        ranks: BTreeMap<TeamId, u32>,
+        /// Rows of the track boards whose rank alone changed, by team: the new rank.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        track_ranks: BTreeMap<TeamId, u32>,
         /// Changed counts of scorecards received since the freeze.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         pending: BTreeMap<TeamId, u32>,
@@ -354,22 +361,39 @@ impl Projector<'_> {
 
 impl Patch {
     fn is_empty_rows(&self) -> bool {
-        matches!(self, Patch::BoardRows { overall, tracks, pending }
-            if overall.is_empty() && tracks.is_empty() && pending.is_empty())
+        matches!(self, Patch::BoardRows { overall, tracks, ranks, track_ranks, pending }
+            if overall.is_empty() && tracks.is_empty() && ranks.is_empty()
+                && track_ranks.is_empty() && pending.is_empty())
     }
 }
 
 /// The rows of `now` that differ from `held`, or `None` when the board changed shape: frozen or
 /// not, other tracks, other teams, counts since the freeze that went away.
 fn changed_rows(held: &BoardView, now: &BoardView) -> Option<Patch> {
-    fn changed(held: &[Row], now: &[Row], out: &mut Vec<Row>) -> Option<()> {
+    fn changed(
+        held: &[Row],
+        now: &[Row],
+        rows: &mut Vec<Row>,
+        ranks: &mut BTreeMap<TeamId, u32>,
+    ) -> Option<()> {
         if held.len() != now.len() {
             return None;
         }
         let held: BTreeMap<&TeamId, &Row> = held.iter().map(|r| (&r.team, r)).collect();
         for row in now {
-            if *held.get(&row.team)? != row {
-                out.push(row.clone());
+            let was = *held.get(&row.team)?;
+            if was == row {
+                continue;
+            }
+            let rank_alone = Row {
+                rank: was.rank,
+                ..row.clone()
+            } == *was;
+            match (rank_alone, was.rank, row.rank) {
+                (true, Some(_), Some(rank)) => {
+                    ranks.insert(row.team.clone(), rank);
+                }
+                _ => rows.push(row.clone()),
             }
         }
         Some(())
@@ -380,14 +404,19 @@ fn changed_rows(held: &BoardView, now: &BoardView) -> Option<Patch> {
     {
         return None;
     }
-    let mut overall = Vec::new();
-    changed(&held.board.overall, &now.board.overall, &mut overall)?;
-    let mut tracks = Vec::new();
+    let (mut overall, mut ranks) = (Vec::new(), BTreeMap::new());
+    changed(
+        &held.board.overall,
+        &now.board.overall,
+        &mut overall,
+        &mut ranks,
+    )?;
+    let (mut tracks, mut track_ranks) = (Vec::new(), BTreeMap::new());
     for (h, n) in held.board.tracks.iter().zip(&now.board.tracks) {
         if h.track != n.track {
             return None;
         }
-        changed(&h.rows, &n.rows, &mut tracks)?;
+        changed(&h.rows, &n.rows, &mut tracks, &mut track_ranks)?;
     }
     let pending = now
         .pending
@@ -398,6 +427,8 @@ fn changed_rows(held: &BoardView, now: &BoardView) -> Option<Patch> {
     Some(Patch::BoardRows {
         overall,
         tracks,
+        ranks,
+        track_ranks,
         pending,
     })
 }

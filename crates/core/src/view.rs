@@ -440,15 +440,15 @@ impl View {
                 Patch::BoardRows {
                     overall,
                     tracks,
+                    ranks,
+                    track_ranks,
                     pending,
                 } => {
                     let board = &mut self.leaderboard.board;
-                    replace_rows(&mut board.overall, overall.iter());
+                    replace_rows(&mut board.overall, overall.iter(), ranks);
                     for track in &mut board.tracks {
-                        replace_rows(
-                            &mut track.rows,
-                            tracks.iter().filter(|r| r.track == track.track),
-                        );
+                        let rows = tracks.iter().filter(|r| r.track == track.track);
+                        replace_rows(&mut track.rows, rows, track_ranks);
                     }
                     self.leaderboard.pending.extend(pending.clone());
                 }
@@ -468,12 +468,23 @@ impl View {
     }
 }
 
-/// Puts each of `rows` in the place of its team's row in `list`, then restores the board's order.
-fn replace_rows<'r>(list: &mut [Row], rows: impl Iterator<Item = &'r Row>) {
+/// Puts each of `rows` in the place of its team's row in `list`, gives the rows named in
+/// `ranks` their new rank, then restores the board's order.
+fn replace_rows<'r>(
+    list: &mut [Row],
+    rows: impl Iterator<Item = &'r Row>,
+    ranks: &BTreeMap<TeamId, u32>,
+) {
     let mut changed = false;
     for row in rows {
         if let Some(old) = list.iter_mut().find(|r| r.team == row.team) {
             *old = row.clone();
+            changed = true;
+        }
+    }
+    for old in list.iter_mut() {
+        if let Some(&rank) = ranks.get(&old.team) {
+            old.rank = Some(rank);
             changed = true;
         }
     }
