@@ -271,6 +271,7 @@ pub struct MintedToken {
         (status = 200, body = MintedToken),
         (status = 400, description = "Malformed request", body = crate::http::error::ErrorBody),
         (status = 401, description = "No token, or an unknown or revoked one", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address lately (`too_many_failures`); wait a minute", body = crate::http::error::ErrorBody),
         (status = 403, description = "Not an admin, or sent from a web page of another origin (`origin_not_allowed`)", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge, team or judge", body = crate::http::error::ErrorBody),
         (status = 415, description = "The body is not declared as `application/json` (`unsupported_media_type`)", body = crate::http::error::ErrorBody),
@@ -326,6 +327,7 @@ pub struct AtSeq {
         (status = 200, body = View),
         (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
         (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address lately (`too_many_failures`); wait a minute", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge, or no such seq yet", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
@@ -355,6 +357,7 @@ async fn view(caller: Caller, ApiQuery(at): ApiQuery<AtSeq>) -> Result<Json<View
     responses(
         (status = 200, body = BoardView),
         (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address lately (`too_many_failures`); wait a minute", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
@@ -370,6 +373,7 @@ async fn leaderboard(caller: Caller) -> Json<BoardView> {
     responses(
         (status = 200, body = Vec<Post>),
         (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address lately (`too_many_failures`); wait a minute", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge or team", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
@@ -402,6 +406,7 @@ pub struct Since {
         (status = 200, content_type = "application/x-ndjson", body = String),
         (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
         (status = 401, description = "No token, or an unknown or revoked one", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address lately (`too_many_failures`); wait a minute", body = crate::http::error::ErrorBody),
         (status = 403, description = "Not an admin", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
     ),

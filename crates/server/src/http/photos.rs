@@ -50,7 +50,8 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageType> {
     responses(
         (status = 200, body = PhotoRef),
         (status = 401, description = "No token, or an unknown or revoked one", body = crate::http::error::ErrorBody),
-        (status = 403, description = "Not a team or an admin", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address lately (`too_many_failures`); wait a minute", body = crate::http::error::ErrorBody),
+        (status = 403, description = "Not a team or an admin, or sent from a web page of another origin (`origin_not_allowed`)", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
         (status = 413, description = "Over 5 MiB, or over the team's photo quota (`photo_quota`)", body = crate::http::error::ErrorBody),
         (status = 415, description = "Not a PNG, JPEG or WebP image, or not the type claimed", body = crate::http::error::ErrorBody),
@@ -113,6 +114,7 @@ async fn upload(
         (status = 200, content_type = "image/*", body = Vec<u8>),
         (status = 304, description = "The copy held is current (If-None-Match)"),
         (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address lately (`too_many_failures`); wait a minute", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge, or no visible post of it shows this photo", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]

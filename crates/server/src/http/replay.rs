@@ -42,6 +42,7 @@ pub struct Every {
         (status = 200, body = Vec<Moment>),
         (status = 400, description = "Malformed query", body = crate::http::error::ErrorBody),
         (status = 401, description = "An unknown or revoked token", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address lately (`too_many_failures`); wait a minute", body = crate::http::error::ErrorBody),
         (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
