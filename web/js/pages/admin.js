@@ -148,11 +148,16 @@ async function console_(root, token, id) {
 
   // ---- tabs and rendering --------------------------------------------------------------------
   let stale = false;
+  // The tab buttons are made once and only marked afterwards: a console redrawn by every event
+  // must not swap the button under a finger (or a pointer) between aiming and tapping.
   function renderTabs() {
-    replace(tabBar, TABS.map((name) => h('button', {
-      type: 'button', class: ['tab', tab === name ? 'on' : ''], i18n: `tab_${name}`, data: { tab: name },
-      on: { click: () => { tab = name; sessionStorage.setItem('mp.admin.tab', name); rerender(); } },
-    })));
+    if (!tabBar.children.length) {
+      replace(tabBar, TABS.map((name) => h('button', {
+        type: 'button', class: 'tab', i18n: `tab_${name}`, data: { tab: name },
+        on: { click: () => { tab = name; sessionStorage.setItem('mp.admin.tab', name); rerender(); } },
+      })));
+    }
+    for (const button of tabBar.children) button.classList.toggle('on', button.dataset.tab === tab);
   }
 
   function rerender() {
