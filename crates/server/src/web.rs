@@ -83,6 +83,7 @@ const ASSETS: &[(&str, &str, &[u8])] = assets! {
     "js/live.js" => JS,
     "js/clock.js" => JS,
     "js/qr.js" => JS,
+    "js/vendor/qrcode-generator/qrcode.mjs" => JS,
     "js/board.js" => JS,
     "js/chrome.js" => JS,
     "js/outbox.js" => JS,

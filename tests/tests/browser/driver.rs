@@ -211,6 +211,25 @@ impl Browser {
         path
     }
 
+    /// Reads the QR code drawn by the first element matching `css` as a phone's camera would:
+    /// from a screenshot of the element, through a QR decoder. Returns the decoded text.
+    pub(crate) async fn read_qr(&self, css: &str) -> String {
+        self.wait(&format!("document.querySelector({css:?})"), css)
+            .await;
+        let element = self.client.find(Locator::Css(css)).await.expect("element");
+        let png = element.screenshot().await.expect("element screenshot");
+        let picture = image::load_from_memory(&png)
+            .expect("a PNG screenshot")
+            .to_luma8();
+        let mut prepared = rqrr::PreparedImage::prepare(picture);
+        let grids = prepared.detect_grids();
+        assert_eq!(grids.len(), 1, "{css}: one QR code in the picture");
+        let (_, text) = grids[0]
+            .decode()
+            .unwrap_or_else(|e| panic!("{css}: the QR code does not decode: {e:?}"));
+        text
+    }
+
     /// Asserts the page reported no error, no Content-Security-Policy violation and no missing
     /// message key.
     pub(crate) async fn assert_clean(&self, page: &str) {
