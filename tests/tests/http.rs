@@ -647,3 +647,120 @@ async fn photos_have_a_quota_must_be_uploaded_to_be_posted_and_unnamed_uploads_a
     assert_eq!(status, 200, "{body}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_organizers_see_every_scorecard_the_jury_still_owes() {
+    use makerpulse_core::ids::CriterionId;
+    use makerpulse_core::roster::{Assignment, PanelRole};
+    use makerpulse_core::{JudgeId, Localized, TeamId, TrackId};
+    use serde_json::json;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let path = "/api/challenges/c/outstanding";
+    // Only the organizers read it: a judge is refused, a stranger asked to log in.
+    assert_eq!(server.get(path, Some(tokens.judge("j1"))).await.0, 403);
+    assert_eq!(server.get(path, Some(tokens.team("t1"))).await.0, 403);
+    assert_eq!(server.get(path, None).await.0, 401);
+
+    // The seed's panels: j1 scores track a (t1, t2), j2 tracks a and b but not t2 (a conflict),
+    // j3 track b (t3, t4): seven scorecards owed, none made.
+    let (status, owed) = server.get(path, Some(ADMIN)).await;
+    assert_eq!(status, 200, "{owed}");
+    assert_eq!(owed["expected"], 7);
+    assert_eq!(owed["complete"], 0);
+    assert_eq!(
+        owed["by_judge"],
+        json!([
+            {"judge": "j1", "missing": ["t1", "t2"], "incomplete": []},
+            {"judge": "j2", "missing": ["t1", "t3", "t4"], "incomplete": []},
+            {"judge": "j3", "missing": ["t3", "t4"], "incomplete": []},
+        ])
+    );
+    assert_eq!(
+        owed["by_team"][1],
+        json!({"team": "t2", "track": "a", "missing": ["j1"], "incomplete": []})
+    );
+
+    // j1 scores t1 in full; j2 scores only two criteria of t1; a new team comes that every judge
+    // of its track has a conflict with.
+    server
+        .command("c", Some(tokens.judge("j1")), scorecard("t1", 8))
+        .await;
+    let partial = Command::SubmitScorecard {
+        team: TeamId::new("t1").unwrap(),
+        scores: [("innovation", 7), ("execution", 6)]
+            .into_iter()
+            .map(|(c, s)| (CriterionId::new(c).unwrap(), s))
+            .collect(),
+        comment: String::new(),
+        reason: String::new(),
+    };
+    let (status, answer) = server.command("c", Some(tokens.judge("j2")), partial).await;
+    assert_eq!(status, 200, "{answer}");
+    let judge =
+        |id: &str, role: PanelRole, tracks: &[&str], conflicts: &[&str]| Command::UpdateJudge {
+            id: JudgeId::new(id).unwrap(),
+            name: Localized::new(format!("评委 {id}"), format!("Judge {id}")),
+            panel_role: role,
+            affiliation: Localized::default(),
+            assignment: Assignment {
+                tracks: tracks.iter().map(|t| TrackId::new(*t).unwrap()).collect(),
+                teams: Default::default(),
+            },
+            conflicts: conflicts.iter().map(|t| TeamId::new(*t).unwrap()).collect(),
+        };
+    for command in [
+        Command::AddTeam {
+            id: TeamId::new("t5").unwrap(),
+            track: TrackId::new("b").unwrap(),
+            name: Localized::new("团队 t5", "Team t5"),
+            description: Localized::default(),
+            members: vec![],
+            contact: String::new(),
+        },
+        // Both judges of track b know t5's makers.
+        judge("j2", PanelRole::Investor, &["a", "b"], &["t2", "t5"]),
+        judge("j3", PanelRole::MakerRepresentative, &["b"], &["t5"]),
+    ] {
+        let (status, answer) = server.command("c", Some(ADMIN), command).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let (_, owed) = server.get(path, Some(ADMIN)).await;
+    assert_eq!(owed["complete"], 1);
+    assert_eq!(
+        owed["by_judge"][0],
+        json!({"judge": "j1", "missing": ["t2"], "incomplete": []})
+    );
+    assert_eq!(
+        owed["by_judge"][1],
+        json!({"judge": "j2", "missing": ["t3", "t4"], "incomplete": ["t1"]})
+    );
+    assert_eq!(
+        owed["by_team"][0],
+        json!({"team": "t1", "track": "a", "missing": [], "incomplete": ["j2"]})
+    );
+    assert_eq!(owed["without_panel"], json!(["t5"]));
+
+    // Every panel complete: nothing is owed, but t5 still has nobody to score it.
+    for (judge, team) in [
+        ("j1", "t2"),
+        ("j2", "t1"),
+        ("j2", "t3"),
+        ("j2", "t4"),
+        ("j3", "t3"),
+        ("j3", "t4"),
+    ] {
+        let (status, answer) = server
+            .command("c", Some(tokens.judge(judge)), scorecard(team, 7))
+            .await;
+        assert_eq!(status, 200, "{judge} {team}: {answer}");
+    }
+    let (_, owed) = server.get(path, Some(ADMIN)).await;
+    assert_eq!(owed["complete"], 7);
+    assert_eq!(owed["by_judge"], json!([]));
+    assert_eq!(owed["by_team"], json!([]));
+    assert_eq!(owed["without_panel"], json!(["t5"]));
+    server.stop().await;
+}

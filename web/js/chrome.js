@@ -33,6 +33,9 @@ export function statusBanner(live) {
 
 let toastBox = null;
 
+/** How many toasts stand at once. */
+const TOASTS_SHOWN = 3;
+
 /** A short message at the bottom of the screen. `kind`: 'ok' or 'error'. Text, never markup. */
 export function toast(text, kind = 'ok', ms = 3500) {
   if (!toastBox) {
@@ -41,6 +44,9 @@ export function toast(text, kind = 'ok', ms = 3500) {
   }
   const el = h('div', { class: ['toast', kind], text });
   toastBox.appendChild(el);
+  // A burst of answers (a bulk setup, a queue sent on reconnect) keeps the three latest, so the
+  // toasts never cover the page.
+  while (toastBox.children.length > TOASTS_SHOWN) toastBox.firstElementChild.remove();
   setTimeout(() => el.remove(), ms);
   return el;
 }

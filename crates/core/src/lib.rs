@@ -16,6 +16,7 @@ pub mod delta;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod judging;
 pub mod leaderboard;
 pub mod milestone;
 pub mod progress;

@@ -138,6 +138,38 @@ async fn a_judges_scorecard_moves_the_big_screen_within_a_second() {
             "t2 first on the screen",
         )
         .await;
+    // The hall scans the screen's QR code and gets the phone view of this challenge.
+    assert_eq!(
+        screen.read_qr(".side-qr .qr").await,
+        format!("{}/phone/c", server.http()),
+        "the big screen's QR code opens the phone view"
+    );
+    // Any text is encoded as UTF-8 (a Chinese team name, a long link with a token).
+    for text in [
+        "创客真人秀 · 第3队「绿芽」",
+        &format!("{}/team/c#token={}", server.http(), "x".repeat(43)),
+    ] {
+        screen
+            .js(
+                "import('/static/js/qr.js').then(({ qrSvg }) => { \
+                   document.querySelector('#qr-probe')?.remove(); \
+                   const el = qrSvg(arguments[0]); el.id = 'qr-probe'; \
+                   el.style.cssText = 'position:fixed;left:0;top:0;width:360px;height:360px;z-index:99'; \
+                   document.body.append(el); });",
+                vec![json!(text)],
+            )
+            .await;
+        screen
+            .wait(
+                &format!("document.querySelector('#qr-probe')?.dataset.qr === {text:?}"),
+                "the probe QR code",
+            )
+            .await;
+        assert_eq!(screen.read_qr("#qr-probe").await, text);
+    }
+    screen
+        .js("document.querySelector('#qr-probe').remove()", vec![])
+        .await;
     screen
         .wait(
             "(() => { const r = document.querySelector('.board .row[data-team=\"t1\"]'); \
@@ -965,13 +997,11 @@ async fn an_organizer_sets_up_and_runs_a_challenge_from_the_admin_console() {
         link.starts_with(&format!("{http}/team/expo#token=")),
         "{link}"
     );
-    let qr = b
-        .js(
-            "return document.querySelector('.minted .qr').dataset.qr",
-            vec![],
-        )
-        .await;
-    assert_eq!(qr, json!(link), "the QR code carries the link");
+    assert_eq!(
+        b.read_qr(".minted .qr").await,
+        link,
+        "a phone scanning the QR code opens the link"
+    );
 
     // A judge of the hardware track.
     b.click(".admin-tabs .tab[data-tab=\"judges\"]").await;
@@ -1038,6 +1068,38 @@ async fn an_organizer_sets_up_and_runs_a_challenge_from_the_admin_console() {
     assert_eq!(view["ranking"]["publication"], "at_reveal");
     assert_same_view(&b, &server, "expo", Some(ADMIN), "the admin console").await;
     b.assert_clean("admin").await;
+
+    // Closing scoring with scorecards owed: the console lists them (Wang has not scored Lumen;
+    // nobody can score Atlas) and waits for an explicit "go ahead anyway".
+    b.click("button[data-i18n=\"close_scoring\"]").await;
+    b.click("button[data-i18n=\"confirm\"]").await;
+    b.wait(
+        "document.querySelector('.outstanding .outstanding-judges li[data-judge=\"wang\"]')?.textContent.includes('Lumen')",
+        "the scorecards still owed",
+    )
+    .await;
+    b.wait(
+        "document.querySelector('.outstanding .outstanding-unjudged')?.textContent.includes('Atlas')",
+        "the team nobody can score",
+    )
+    .await;
+    b.shot("admin-outstanding").await;
+    assert_eq!(
+        b.js(
+            "return [window.makerpulse.live.view.challenge.scoring_open, document.querySelector('button[data-i18n=\"close_scoring_anyway\"]').disabled]",
+            vec![]
+        )
+        .await,
+        json!([true, true]),
+        "nothing happens until the organizer confirms"
+    );
+    b.click(".outstanding input[name=accept_outstanding]").await;
+    b.click("button[data-i18n=\"close_scoring_anyway\"]").await;
+    b.wait(
+        "window.makerpulse.live.view.challenge.scoring_open === false && !document.querySelector('.outstanding')",
+        "scoring closed after the confirmation",
+    )
+    .await;
 
     // The minted link works on a phone.
     let team = driver.browser(PHONE.0, PHONE.1).await;

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use makerpulse_core::judging::{self, Outstanding};
 use makerpulse_core::roster::Subject;
 use makerpulse_core::view::BoardView;
 use makerpulse_core::{
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
             get(team_timeline),
         )
         .route("/api/challenges/{id}/log", get(log))
+        .route("/api/challenges/{id}/outstanding", get(outstanding))
 }
 
 /// The caller of a challenge route: the challenge and who is asking.
@@ -365,6 +367,23 @@ async fn leaderboard(caller: Caller) -> Json<BoardView> {
     let role = Role::of(&caller.actor);
     let state = caller.hub.state();
     Json(Projector::new(&state).board(&role))
+}
+
+/// The scorecards the jury still owes (admins only), by judge and by team, and the teams nobody
+/// can score: what the admin console lists before it closes scoring, freezes or reveals.
+#[utoipa::path(get, path = "/api/challenges/{id}/outstanding", tag = "reads",
+    params(("id" = String, Path, description = "Challenge id")),
+    responses(
+        (status = 200, body = Outstanding),
+        (status = 401, description = "No token, or an unknown or revoked one", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address lately (`too_many_failures`); wait a minute", body = crate::http::error::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such challenge", body = crate::http::error::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+async fn outstanding(caller: Caller) -> Result<Json<Outstanding>, ApiError> {
+    caller.require_admin()?;
+    Ok(Json(judging::outstanding(&caller.hub.state())))
 }
 
 /// A team's whole timeline, oldest first.

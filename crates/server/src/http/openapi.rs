@@ -42,6 +42,7 @@ impl Modify for Bearer {
         crate::http::api::leaderboard,
         crate::http::api::team_timeline,
         crate::http::api::log,
+        crate::http::api::outstanding,
         crate::http::replay::times,
         crate::http::feed::ndjson,
         crate::http::feed::sse,
