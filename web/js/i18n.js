@@ -300,6 +300,7 @@ const M = {
   replay_at: ['T+{t}', 'T+{t}'],
   play: ['播放', 'Play'],
   pause: ['暂停', 'Pause'],
+  replay_speed: ['播放速度', 'Playback speed'],
   replay_live: ['回到现在', 'Back to now'],
   replay_empty: ['还没有可以回放的内容。', 'Nothing to replay yet.'],
   embed_powered: ['创客脉搏实时榜单', 'Live board by makerpulse'],

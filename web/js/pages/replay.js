@@ -18,6 +18,11 @@ export async function start(root, id) {
   let seq = null;
   let playing = null;
   const boards = new Map();
+  // Play runs the whole challenge in about a minute at ×1, whatever its length; a tick every
+  // TICK_MS moves the time on and waits for the moment it reached to be shown.
+  const TICK_MS = 250;
+  const PLAY_SECS = 60;
+  const SPEEDS = [0.5, 1, 2, 4, 8];
 
   const titleEl = h('h1', { class: 'title data' });
   const slider = h('input', { type: 'range', min: 0, max: 1000, step: 1, value: 1000, class: 'scrub', name: 'at' });
@@ -26,6 +31,8 @@ export async function start(root, id) {
   const countdown = h('span', { class: 'countdown small' });
   const clockNoteEl = h('span', { class: 'clock-note' });
   const playBtn = h('button', { type: 'button', i18n: 'play' });
+  const speedSel = h('select', { name: 'speed', class: 'speed', tip: 'replay_speed' },
+    SPEEDS.map((x) => h('option', { value: String(x), text: `×${x}`, selected: x === 1 })));
   const boardsEl = h('div', { class: 'replay-boards' });
   const postsEl = h('div', { class: 'feed' });
   const cheersEl = h('ol', { class: 'cheers' });
@@ -43,6 +50,7 @@ export async function start(root, id) {
         slider,
         h('button', { type: 'button', text: '▶', class: 'step', data: { step: 1 }, on: { click: () => step(1) } }),
         playBtn,
+        speedSel,
         h('button', { type: 'button', i18n: 'replay_live', on: { click: () => { stop(); slider.value = slider.max; scrub(); } } })),
       h('div', { class: 'row2' }, atEl, seqEl, countdown, clockNoteEl)),
     body));
@@ -63,6 +71,12 @@ export async function start(root, id) {
     return marks[lo];
   }
 
+  /** Puts the slider where the time `ms` is. */
+  function placeSlider(ms) {
+    const span = last() - first();
+    slider.value = String(span > 0 ? Math.round(((ms - first()) / span) * Number(slider.max)) : slider.max);
+  }
+
   let timer = null;
   function scrub() {
     if (!marks.length) return;
@@ -74,11 +88,18 @@ export async function start(root, id) {
     renderTime();
   }
 
+  /** Moves to the previous or next moment of the log (`d` = -1 or 1), its time with it. */
   async function step(d) {
     stop();
-    if (seq == null) return;
-    const next = Math.max(1, Math.min(marks[marks.length - 1].seq, seq + d));
-    await load(next);
+    if (!marks.length) return;
+    const target = seq == null
+      ? marks[marks.length - 1]
+      : d < 0
+        ? marks.findLast((m) => m.seq < seq) ?? marks[0]
+        : marks.find((m) => m.seq > seq) ?? marks[marks.length - 1];
+    shownAt = Date.parse(target.at);
+    placeSlider(shownAt);
+    await load(target.seq);
   }
 
   let loading = 0;
@@ -101,6 +122,7 @@ export async function start(root, id) {
     if (!view || !view.challenge) return;
     const now = shownAt ?? Date.now();
     const c = clockAt(view.challenge, now);
+    atEl.dataset.ms = String(Math.round(now));
     setText(atEl, `${when(new Date(now).toISOString())} · ${t('replay_at', { t: hms(c.elapsed) })}`);
     countdown.dataset.state = c.state;
     setText(countdown, hms(c.remaining));
@@ -139,10 +161,31 @@ export async function start(root, id) {
   }
 
   function stop() {
-    if (playing) clearInterval(playing);
     playing = null;
     playBtn.dataset.i18n = 'play';
     playBtn.textContent = t('play');
+  }
+
+  /** Plays from the time shown to the end, one tick at a time; each tick shows its moment before
+   * the next one starts, so a slow network slows the play down instead of skipping it. */
+  async function play(run) {
+    let now = shownAt ?? first();
+    while (playing === run) {
+      const span = Math.max(last() - first(), 1000);
+      now = Math.min(last(), now + (span / ((PLAY_SECS * 1000) / TICK_MS)) * Number(speedSel.value));
+      shownAt = now;
+      placeSlider(now);
+      const m = markAt(now);
+      clearTimeout(timer);
+      if (m.seq !== seq) await load(m.seq);
+      else renderTime();
+      if (playing !== run) return;
+      if (now >= last()) {
+        stop();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+    }
   }
 
   playBtn.addEventListener('click', () => {
@@ -150,16 +193,12 @@ export async function start(root, id) {
       stop();
       return;
     }
-    if (Number(slider.value) >= Number(slider.max)) slider.value = 0;
+    if ((shownAt ?? last()) >= last()) shownAt = first();
     playBtn.dataset.i18n = 'pause';
     playBtn.textContent = t('pause');
-    // The whole challenge in about a minute, whatever its length.
-    playing = setInterval(() => {
-      const v = Number(slider.value) + 2;
-      slider.value = String(Math.min(v, Number(slider.max)));
-      scrub();
-      if (v >= Number(slider.max)) stop();
-    }, 120);
+    const run = {};
+    playing = run;
+    play(run);
   });
   slider.addEventListener('input', () => {
     stop();
@@ -170,7 +209,9 @@ export async function start(root, id) {
   onLang(render);
 
   try {
+    // A moment a minute; a short challenge (a demo, a rehearsal) a moment a second.
     marks = await getJSON(`${base}/times`);
+    if (marks.length < 200) marks = await getJSON(`${base}/times?every=1`);
   } catch {
     replace(body, h('p', { class: 'empty', i18n: 'not_found' }));
     return;
@@ -182,9 +223,8 @@ export async function start(root, id) {
   const wanted = Number(new URLSearchParams(location.search).get('at'));
   if (wanted > 0) {
     const m = marks.find((x) => x.seq >= wanted) || marks[marks.length - 1];
-    const span = last() - first();
-    slider.value = String(span > 0 ? Math.round(((Date.parse(m.at) - first()) / span) * Number(slider.max)) : slider.max);
     shownAt = Date.parse(m.at);
+    placeSlider(shownAt);
     await load(Math.min(wanted, marks[marks.length - 1].seq));
   } else {
     scrub();
