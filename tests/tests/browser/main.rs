@@ -1199,3 +1199,101 @@ async fn the_replay_plays_through_every_moment_and_its_steps_keep_the_time() {
     b.close().await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_cheer_lands_on_the_team_under_the_finger_while_the_ranking_moves() {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let cheer = |team: &'static str| Command::Cheer {
+        team: TeamId::new(team).unwrap(),
+    };
+    let cheers_for = |team: &'static str, n: usize| {
+        let server = &server;
+        async move {
+            for _ in 0..n {
+                let (status, answer) = server.command("c", None, cheer(team)).await;
+                assert_eq!(status, 200, "{answer}");
+            }
+        }
+    };
+    cheers_for("t1", 30).await;
+    cheers_for("t2", 20).await;
+    cheers_for("t3", 10).await;
+
+    let driver = Driver::start().await;
+    let phone = driver.browser(PHONE.0, PHONE.1).await;
+    phone.goto(&format!("{}/phone/c", server.http())).await;
+    phone.click(".tabs button[data-tab=\"cheers\"]").await;
+    phone
+        .wait(
+            "[...document.querySelectorAll('.cheer-list li')].map(li => li.dataset.team).join() === 't1,t2,t3,t4'",
+            "the people's choice in order",
+        )
+        .await;
+    // Where t3's button is: the person's thumb stays there.
+    let at = phone
+        .js(
+            "const r = document.querySelector('.cheer-list li[data-team=\"t3\"] button.cheer').getBoundingClientRect(); \
+             return [r.x + r.width / 2, r.y + r.height / 2];",
+            vec![],
+        )
+        .await;
+    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    // Six taps a second apart at that spot; meanwhile the hall cheers t4 past t3 and t2, and the
+    // tallies (every 2 s) reach the phone between the taps.
+    for _ in 0..6 {
+        cheers_for("t4", 5).await;
+        let tap = MouseActions::new("finger".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x,
+                y,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        phone.client.perform_actions(tap).await.expect("tap");
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+    }
+    // Every tap counted for t3 (10 + 6), none for anyone else; t4 got only the hall's 30.
+    let counts = |view: &Value| {
+        ["t1", "t2", "t3", "t4"].map(|team| {
+            view["peoples_choice"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["team"] == team)
+                .map_or(0, |r| r["cheers"].as_u64().unwrap())
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, view) = server.get("/api/challenges/c/view", None).await;
+        let now = counts(&view);
+        if now == [30, 20, 16, 30] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the taps went elsewhere: t1, t2, t3, t4 = {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Once the person stops, the list catches up with the ranking.
+    phone
+        .wait(
+            "[...document.querySelectorAll('.cheer-list li')].map(li => li.dataset.team).join() === 't1,t4,t2,t3'",
+            "the people's choice in its new order",
+        )
+        .await;
+    phone.assert_clean("phone cheers").await;
+    phone.close().await;
+    server.stop().await;
+}

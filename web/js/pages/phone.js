@@ -113,8 +113,23 @@ export async function start(root, id, teamParam) {
     if (all || patches.has('peoples_choice') || patches.has('team') || patches.has('team_removed')) renderCheers();
   }
 
-  // Rows stay in place (and so do their buttons) while counts change under a finger.
+  // Rows are kept (and so are their buttons) while counts change; while a person is tapping or
+  // scrolling the list, and for HOLD_ORDER_MS after, they keep their places too, so a tap lands on
+  // the team it was meant for. The order catches up once the person stops.
+  const HOLD_ORDER_MS = 3000;
+  let holdOrderUntil = 0;
+  let catchUp = null;
+  const holdOrder = () => {
+    holdOrderUntil = Date.now() + HOLD_ORDER_MS;
+    clearTimeout(catchUp);
+    catchUp = setTimeout(() => view && renderCheers(), HOLD_ORDER_MS + 50);
+  };
+  for (const ev of ['pointerdown', 'touchstart', 'wheel', 'keydown', 'focusin']) {
+    cheers.addEventListener(ev, holdOrder, { passive: true });
+  }
+
   function renderCheers() {
+    const held = Date.now() < holdOrderUntil;
     const seen = new Set();
     view.peoples_choice.forEach((r, i) => {
       const team = view.teams[r.team];
@@ -128,7 +143,11 @@ export async function start(root, id, teamParam) {
       setText(row.rank, String(r.rank));
       setText(row.name, team ? loc(team.name) : r.team);
       setText(row.count, t('cheers_n', { n: r.cheers.toLocaleString() }));
-      if (cheers.children[i] !== row.li) cheers.insertBefore(row.li, cheers.children[i] || null);
+      if (held) {
+        if (!row.li.isConnected) cheers.appendChild(row.li);
+      } else if (cheers.children[i] !== row.li) {
+        cheers.insertBefore(row.li, cheers.children[i] || null);
+      }
     });
     for (const [team, row] of cheerRows) {
       if (!seen.has(team)) {
