@@ -55,10 +55,10 @@ const M = {
   being_scored: ['评分中 {scored}/{assigned}', 'Being scored: {scored} of {assigned}'],
   scores_at_reveal: ['评委得分将在揭晓时公布', 'Jury scores are published at the reveal'],
   frozen_banner: ['封榜中 · 结果将在颁奖时揭晓', 'Frozen · the result is revealed at the ceremony'],
-  pending_n: ['封榜后新增 {n} 份评分', '{n} new scorecards since the freeze'],
+  pending_n: ['封榜后新增 {n} 份评分', { one: '{n} new scorecard since the freeze', other: '{n} new scorecards since the freeze' }],
   no_teams: ['还没有团队。', 'No teams yet.'],
   peoples_choice: ['观众人气', "People's choice"],
-  cheers_n: ['{n} 次助威', '{n} cheers'],
+  cheers_n: ['{n} 次助威', { one: '{n} cheer', other: '{n} cheers' }],
   ticker: ['最新进展', 'Latest updates'],
   no_posts: ['还没有进展。', 'No updates yet.'],
   scan_to_follow: ['扫码用手机观看', 'Scan to follow on your phone'],
@@ -93,7 +93,7 @@ const M = {
   cheer: ['助威', 'Cheer'],
   cheer_slow: ['太快啦，稍等一下', 'Easy, a moment please'],
   cheer_closed: ['现在不能助威', 'Cheering is closed now'],
-  my_cheers: ['我已助威 {n} 次', 'You cheered {n} times'],
+  my_cheers: ['我已助威 {n} 次', { one: 'You cheered once', other: 'You cheered {n} times' }],
   team_result: ['最终第 {rank} 名 · {score} 分', 'Final place {rank} · {score} points'],
   view_team: ['查看团队', 'View team'],
   started_idea: ['挑战开始', 'The challenge began'],
@@ -172,7 +172,7 @@ const M = {
   history: ['修改记录', 'History'],
   choose_team: ['请选择一个团队开始评分。', 'Choose a team to score.'],
   blind_note: ['评审期间看不到其他评委的评分。', 'Other judges’ scores stay hidden while you score.'],
-  missing_scores: ['还有 {n} 项未打分', '{n} criteria still unscored'],
+  missing_scores: ['还有 {n} 项未打分', { one: '{n} criterion still unscored', other: '{n} criteria still unscored' }],
 
   // ---- admin console ----------------------------------------------------------------------------
   admin_console: ['管理控制台', 'Admin console'],
@@ -195,7 +195,7 @@ const M = {
   tab_audit: ['审计', 'Audit'],
   tab_posts: ['进展审核', 'Posts'],
   clock: ['计时', 'Clock'],
-  start_clock: ['开始 72 小时', 'Start the clock'],
+  start_clock: ['开始计时', 'Start the clock'],
   pause_clock: ['暂停', 'Pause'],
   pause_reason_ph: ['暂停原因（观众可见）', 'Reason (shown to the audience)'],
   resume_clock: ['继续', 'Resume'],
@@ -209,7 +209,7 @@ const M = {
   reveal_next: ['揭晓下一名', 'Reveal the next place'],
   revealed_n: ['已揭晓 {n} / {total}', 'Revealed {n} of {total}'],
   outstanding_title: ['还有评分表未完成', 'Scorecards are still missing'],
-  outstanding_summary: ['应交 {expected} 份评分表，缺 {missing} 份。', '{missing} of the {expected} scorecards owed are missing.'],
+  outstanding_summary: ['应交 {n} 份评分表，缺 {missing} 份。', { one: 'The one scorecard owed is missing.', other: '{missing} of the {n} scorecards owed are missing.' }],
   outstanding_by_judge: ['按评委', 'By judge'],
   outstanding_by_team: ['按团队', 'By team'],
   outstanding_missing: ['未评：{teams}', 'not scored: {teams}'],
@@ -275,7 +275,7 @@ const M = {
   mint_link: ['生成链接', 'Make a link'],
   revoke: ['撤销链接', 'Revoke links'],
   link_once: ['此链接只显示这一次，请立即发给对方。', 'This link is shown only once; send it now.'],
-  tokens_live: ['有效链接 {n} 个', '{n} live links'],
+  tokens_live: ['有效链接 {n} 个', { one: '{n} live link', other: '{n} live links' }],
   tokens_none: ['尚无链接', 'No link yet'],
   breakdown: ['得分明细', 'Breakdown'],
   contribution_total: ['总分 {t}', 'total {t}'],
@@ -294,6 +294,39 @@ const M = {
   cmd_ok: ['已完成', 'Done'],
   id_invalid: ['编号只能用字母、数字、- 或 _（最多 64 个）。', 'Ids are letters, digits, - or _ (64 at most).'],
   setup_only: ['只能在筹备阶段修改。', 'Only while setting up.'],
+
+  // ---- the event log, by event type (the audit tab) ---------------------------------------------
+  ev_challenge_created: ['创建挑战赛', 'Challenge created'],
+  ev_challenge_updated: ['修改挑战赛信息', 'Challenge details changed'],
+  ev_track_added: ['添加赛道', 'Track added'],
+  ev_track_updated: ['修改赛道', 'Track changed'],
+  ev_track_removed: ['删除赛道', 'Track removed'],
+  ev_rubric_set: ['设定评分标准', 'Rubric set'],
+  ev_milestones_set: ['设定里程碑', 'Milestones set'],
+  ev_ranking_set: ['设定计分方式', 'Ranking method set'],
+  ev_team_added: ['添加团队', 'Team added'],
+  ev_team_updated: ['修改团队', 'Team changed'],
+  ev_team_removed: ['删除团队', 'Team removed'],
+  ev_judge_added: ['添加评委', 'Judge added'],
+  ev_judge_updated: ['修改评委', 'Judge changed'],
+  ev_judge_removed: ['删除评委', 'Judge removed'],
+  ev_token_issued: ['发放链接', 'Link issued'],
+  ev_tokens_revoked: ['撤销链接', 'Links revoked'],
+  ev_challenge_started: ['开始计时', 'Clock started'],
+  ev_clock_paused: ['暂停计时', 'Clock paused'],
+  ev_clock_resumed: ['继续计时', 'Clock resumed'],
+  ev_building_ended: ['结束创作', 'Building ended'],
+  ev_scoring_opened: ['开放评分', 'Scoring opened'],
+  ev_scoring_closed: ['关闭评分', 'Scoring closed'],
+  ev_frozen: ['封榜', 'Board frozen'],
+  ev_team_revealed: ['揭晓名次', 'Place revealed'],
+  ev_result_final: ['结果确定', 'Result final'],
+  ev_post_hidden: ['隐藏进展', 'Post hidden'],
+  ev_progress_posted: ['发布进展', 'Progress posted'],
+  ev_milestone_reached: ['达成里程碑', 'Milestone reached'],
+  ev_scorecard_submitted: ['提交评分表', 'Scorecard submitted'],
+  ev_conflict_declared: ['申报利益冲突', 'Conflict of interest declared'],
+  ev_cheers_tallied: ['统计助威', 'Cheers tallied'],
 
   // ---- replay -------------------------------------------------------------------------------------
   replay: ['回放', 'Replay'],
@@ -336,6 +369,14 @@ export function has(key) {
   return Object.prototype.hasOwnProperty.call(M, key);
 }
 
+const pluralRules = {};
+/** The plural category of `n` in the current language. */
+function plurals(n) {
+  const count = typeof n === 'number' ? n : Number(String(n).replace(/[^\d.-]/g, ''));
+  pluralRules[current] ??= new Intl.PluralRules(current === 'zh' ? 'zh-CN' : 'en-GB');
+  return pluralRules[current].select(Number.isFinite(count) ? count : 0);
+}
+
 /** The message `key` in the current language, with `{name}` placeholders filled from `vars`. */
 export function t(key, vars) {
   const entry = M[key];
@@ -344,6 +385,9 @@ export function t(key, vars) {
     return key;
   }
   let s = entry[current === 'zh' ? 0 : 1];
+  // A message that depends on a count has its forms by plural category: `{one, other}`, chosen
+  // for `vars.n` (a number, or a number already formatted with digit separators).
+  if (typeof s === 'object') s = s[plurals(vars ? vars.n : 0)] ?? s.other;
   if (vars) s = s.replace(/\{(\w+)\}/g, (_, name) => (vars[name] === undefined ? '' : String(vars[name])));
   return s;
 }

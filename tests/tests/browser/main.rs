@@ -342,13 +342,13 @@ async fn a_team_post_with_a_photo_reaches_the_phone_timeline() {
     phone.click("button.cheer").await;
     phone
         .wait(
-            "document.querySelector('.team-stats').textContent.includes('You cheered 1 times')",
+            "document.querySelector('.team-stats').textContent.includes('You cheered once')",
             "the cheer counted",
         )
         .await;
     phone
         .wait(
-            "document.querySelector('.team-stats').textContent.includes('1 cheers')",
+            "document.querySelector('.team-stats').textContent.match(/(^|\\D)1 cheer(?!s)/)",
             "the cheer tallied",
         )
         .await;
@@ -1098,6 +1098,19 @@ async fn an_organizer_sets_up_and_runs_a_challenge_from_the_admin_console() {
     b.wait(
         "window.makerpulse.live.view.challenge.scoring_open === false && !document.querySelector('.outstanding')",
         "scoring closed after the confirmation",
+    )
+    .await;
+    // The audit tab's event log names each event in words, with its reason.
+    b.click(".admin-tabs .tab[data-tab=\"audit\"]").await;
+    b.click("button[data-i18n=\"load_log\"]").await;
+    b.wait(
+        "[...document.querySelectorAll('.log span[data-type=\"clock_paused\"]')].some(s => s.textContent === 'Clock paused' && s.nextElementSibling?.textContent.includes('Fire drill'))",
+        "the event log in words",
+    )
+    .await;
+    b.wait(
+        "document.querySelector('.log span[data-type=\"scoring_closed\"]')?.textContent === 'Scoring closed'",
+        "the closing of scoring in the log",
     )
     .await;
 

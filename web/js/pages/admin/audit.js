@@ -1,7 +1,7 @@
 // The audit tab: every scorecard revision with its reason, and the event log on request.
 
 import { h } from '../../dom.js';
-import { t, loc, when } from '../../i18n.js';
+import { t, loc, when, has } from '../../i18n.js';
 import { getText, errorText } from '../../api.js';
 import { toast } from '../../chrome.js';
 
@@ -45,7 +45,8 @@ export function auditTab(ctx) {
           h('td', { text: when(e.at) }),
           h('td', { class: 'data', text: e.actor.id ? `${e.actor.role}:${e.actor.id}` : e.actor.role }),
           // Reasons (a pause, a hidden post, scoring reopened during the freeze) are the audit.
-          h('td', { class: 'data', text: e.body.reason ? `${e.body.type} · ${e.body.reason}` : e.body.type }))))) : null));
+          h('td', {}, h('span', has(`ev_${e.body.type}`) ? { i18n: `ev_${e.body.type}`, data: { type: e.body.type } } : { class: 'data', text: e.body.type }),
+            e.body.reason ? h('span', { class: 'data', text: ` · ${e.body.reason}` }) : null))))) : null));
   }
 
   return { render };

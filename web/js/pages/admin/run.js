@@ -100,7 +100,7 @@ export function runTab(ctx) {
     const cancel = h('button', { type: 'button', i18n: 'cancel', on: { click: () => { guarded = null; ctx.rerender(); } } });
     return h('section', { class: 'card outstanding', role: 'alert' },
       h('h2', { i18n: 'outstanding_title' }),
-      h('p', { text: t('outstanding_summary', { missing: num(owed.expected - owed.complete, 0), expected: num(owed.expected, 0) }) }),
+      h('p', { text: t('outstanding_summary', { missing: num(owed.expected - owed.complete, 0), n: num(owed.expected, 0) }) }),
       owed.by_judge.length ? h('h3', { i18n: 'outstanding_by_judge' }) : null,
       owed.by_judge.length ? h('ul', { class: 'outstanding-judges' }, owed.by_judge.map((o) => h('li', { data: { judge: o.judge } },
         h('strong', { text: judgeName(o.judge) }), ' ',
