@@ -764,3 +764,41 @@ async fn the_organizers_see_every_scorecard_the_jury_still_owes() {
     assert_eq!(owed["without_panel"], json!(["t5"]));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_demo_posts_photos_the_phone_can_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    makerpulse_server::demo::start(server.state.clone(), 40.0)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let photo = loop {
+        let (_, view) = server.get("/api/challenges/demo/view", None).await;
+        let shown = view["ticker"].as_array().and_then(|posts| {
+            posts
+                .iter()
+                .find_map(|p| p["photos"].as_array()?.first().cloned())
+        });
+        if let Some(photo) = shown {
+            break photo;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no demo post with a photo: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let res = reqwest::get(format!(
+        "{}/api/challenges/demo/photos/{}",
+        server.http(),
+        photo["sha256"].as_str().unwrap()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    let body = res.bytes().await.unwrap();
+    assert!(body.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    server.stop().await;
+}

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use makerpulse_core::progress::{ImageType, PhotoRef};
 use makerpulse_core::roster::{Assignment, Discipline, Member, PanelRole};
 use makerpulse_core::{
     Actor, ChallengeId, Command, CommandId, CriterionId, Envelope, JudgeId, Localized, Phase,
@@ -13,6 +14,7 @@ use makerpulse_core::{
 
 use crate::app::AppState;
 use crate::hub::Hub;
+use crate::photo_store::PhotoStore;
 
 /// The demo challenge's id.
 pub const DEMO_ID: &str = "demo";
@@ -274,7 +276,14 @@ struct Sender {
     hub: Arc<Hub>,
     n: u64,
     prefix: String,
+    photos: Arc<PhotoStore>,
+    /// Photos the demo has posted so far; it stops at [`DEMO_PHOTOS`].
+    photos_posted: usize,
 }
+
+/// How many of the demo's posts carry a generated photo (so the photo ticker is seen), in all: a
+/// demo left running for days keeps its disk use to a few megabytes.
+const DEMO_PHOTOS: usize = 40;
 
 impl Sender {
     async fn send(&mut self, actor: Actor, command: Command) -> bool {
@@ -290,6 +299,32 @@ impl Sender {
     }
 }
 
+impl Sender {
+    /// A generated photo uploaded for `team`, while the demo has photos left to post; none when
+    /// the store refuses it (the team's quota, a full disk): the post goes without.
+    async fn photo(&mut self, team: &TeamId, variant: u32) -> Vec<PhotoRef> {
+        if self.photos_posted >= DEMO_PHOTOS {
+            return vec![];
+        }
+        let challenge = ChallengeId::new(DEMO_ID).expect("valid id");
+        let png = crate::picture::circuit(480, 300, variant);
+        match self
+            .photos
+            .store(&challenge, Some(team), &[], &png, ImageType::Png)
+            .await
+        {
+            Ok(photo) => {
+                self.photos_posted += 1;
+                vec![photo]
+            }
+            Err(err) => {
+                tracing::debug!(%err, "demo photo refused");
+                vec![]
+            }
+        }
+    }
+}
+
 /// Seeds the demo challenge if it does not exist, then starts the simulation.
 pub async fn start(state: AppState, speed: f64) -> anyhow::Result<()> {
     let challenge = ChallengeId::new(DEMO_ID).expect("valid id");
@@ -299,6 +334,8 @@ pub async fn start(state: AppState, speed: f64) -> anyhow::Result<()> {
         hub: hub.clone(),
         n: 0,
         prefix: format!("demo-{stamp:x}"),
+        photos: state.photos.clone(),
+        photos_posted: 0,
     };
     if hub.state().challenge().is_none() {
         seed(&mut sender, &challenge).await;
@@ -415,11 +452,16 @@ async fn simulate(mut s: Sender, speed: f64, mut shutdown: tokio::sync::watch::R
                     .unwrap_or(0);
                 let text = format!("{zh}\n{en}");
                 let percent = Some((percent + 3 + rng.below(8) as u8).min(100));
+                let photos = if rng.below(3) == 0 {
+                    s.photo(&team, rng.below(1000) as u32).await
+                } else {
+                    vec![]
+                };
                 s.send(
                     Actor::Team(team),
                     Command::PostProgress {
                         text,
-                        photos: vec![],
+                        photos,
                         links: vec![],
                         percent,
                     },

@@ -24,6 +24,7 @@ pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod photo_store;
+pub mod picture;
 pub mod redis_log;
 pub mod web;
 

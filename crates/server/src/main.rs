@@ -27,10 +27,17 @@ async fn main() -> anyhow::Result<()> {
             let (listeners, config) = prepare(&serve).await?;
             let (state, stop) = AppState::open(config).await?;
             demo::start(state.clone(), speed).await?;
-            println!(
-                "  演示挑战赛 / demo challenge: {}/api/challenges/demo/view",
-                state.config.public_url
-            );
+            let url = &state.config.public_url;
+            println!("  演示挑战赛 / demo challenge:");
+            for (zh, en, path) in [
+                ("大屏", "big screen", "/screen/demo"),
+                ("手机", "phone", "/phone/demo"),
+                ("回放", "replay", "/replay/demo"),
+                ("嵌入", "embed", "/embed/demo"),
+                ("数据", "JSON view", "/api/challenges/demo/view"),
+            ] {
+                println!("    {zh} / {en}: {url}{path}");
+            }
             makerpulse_server::serve(listeners, state, stop, shutdown_signal()).await
         }
         Cmd::Export {

@@ -7,7 +7,6 @@
 //! The tests take turns (one browser at a time) so that timings mean something on two cores.
 
 mod driver;
-mod png;
 mod proxy;
 
 use std::time::Duration;
@@ -283,7 +282,7 @@ async fn a_team_post_with_a_photo_reaches_the_phone_timeline() {
     let server = TestServer::start(dir.path()).await;
     let seeded = server.seed("c").await;
     let photo = dir.path().join("first-light.png");
-    std::fs::write(&photo, png::picture(320, 240)).unwrap();
+    std::fs::write(&photo, makerpulse_server::picture::circuit(320, 240, 0)).unwrap();
 
     let driver = Driver::start().await;
     let phone = driver.browser(PHONE.0, PHONE.1).await;
@@ -625,7 +624,7 @@ async fn a_post_made_offline_is_sent_exactly_once() {
     let seeded = server.seed("c").await;
     let proxy = Proxy::start(server.addr).await;
     let photo = dir.path().join("offline.png");
-    std::fs::write(&photo, png::picture(200, 150)).unwrap();
+    std::fs::write(&photo, makerpulse_server::picture::circuit(200, 150, 0)).unwrap();
 
     let driver = Driver::start().await;
     let team = driver.browser(PHONE.0, PHONE.1).await;
@@ -731,7 +730,12 @@ async fn every_page_at_1080p_and_on_a_phone() {
     let server = TestServer::start(dir.path()).await;
     let seeded = server.seed("c").await;
     let http = server.http();
-    let photo = upload(&server, seeded.team("t1"), png::picture(480, 360)).await;
+    let photo = upload(
+        &server,
+        seeded.team("t1"),
+        makerpulse_server::picture::circuit(480, 360, 0),
+    )
+    .await;
     post(
         &server,
         &seeded,

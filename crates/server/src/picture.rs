@@ -1,5 +1,5 @@
-//! A real PNG made here (stored deflate blocks, no compression library), so the photo tests
-//! upload an image a browser decodes and shows.
+//! Real PNG pictures made here (stored deflate blocks, no compression library): the demo's
+//! progress photos, and what the browser tests upload.
 
 fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xffff_ffffu32;
@@ -25,16 +25,23 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
-/// A `width`×`height` RGB picture: a warm gradient with a grid, like a circuit board at dusk.
-pub(crate) fn picture(width: u32, height: u32) -> Vec<u8> {
+/// A `width`×`height` RGB picture like a circuit board at dusk: a gradient with a grid, its
+/// colours turned by `variant`, so that each team's photos look their own.
+pub fn circuit(width: u32, height: u32, variant: u32) -> Vec<u8> {
     let mut raw = Vec::with_capacity(((width * 3 + 1) * height) as usize);
+    let spacing = 24 + 8 * (variant % 3);
+    let shift = (variant.wrapping_mul(47) % 256) as u8;
     for y in 0..height {
         raw.push(0);
         for x in 0..width {
-            let grid = x % 32 == 0 || y % 32 == 0;
-            let r = (255 * x / width.max(1)) as u8;
+            let grid = x % spacing == 0 || y % spacing == 0;
+            let r = ((255 * x / width.max(1)) as u8).wrapping_add(shift);
             let g = (120 + 100 * y / height.max(1)) as u8;
-            let b = if grid { 255 } else { 90 };
+            let b = if grid {
+                255
+            } else {
+                90u8.wrapping_add(shift / 2)
+            };
             raw.extend_from_slice(&[if grid { 40 } else { r }, g, b]);
         }
     }
