@@ -216,6 +216,11 @@ impl Browser {
     pub(crate) async fn read_qr(&self, css: &str) -> String {
         self.wait(&format!("document.querySelector({css:?})"), css)
             .await;
+        self.js(
+            "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' })",
+            vec![Value::String(css.to_owned())],
+        )
+        .await;
         let element = self.client.find(Locator::Css(css)).await.expect("element");
         let png = element.screenshot().await.expect("element screenshot");
         let picture = image::load_from_memory(&png)

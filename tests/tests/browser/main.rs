@@ -1314,3 +1314,124 @@ async fn a_cheer_lands_on_the_team_under_the_finger_while_the_ranking_moves() {
     phone.close().await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_organizers_print_every_link_and_the_result() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let seeded = server.seed("c").await;
+    let driver = Driver::start().await;
+    let b = driver.browser(DESKTOP.0, DESKTOP.1).await;
+    b.goto(&format!("{}/admin?c=c#token={ADMIN}", server.http()))
+        .await;
+    // Every team (4) and judge (3) gets a card with a link and its QR code.
+    b.click("button[data-i18n=\"mint_all_links\"]").await;
+    b.click("button[data-i18n=\"confirm\"]").await;
+    b.wait(
+        "document.querySelectorAll('.link-sheet .link-card').length === 7",
+        "seven link cards",
+    )
+    .await;
+    b.shot("admin-link-sheet").await;
+    let link = b
+        .js(
+            "return document.querySelector('.link-card[data-role=\"judge\"][data-id=\"j2\"] .link-text').textContent",
+            vec![],
+        )
+        .await;
+    let link = link.as_str().unwrap().to_owned();
+    assert_eq!(
+        b.read_qr(".link-card[data-role=\"judge\"][data-id=\"j2\"] .qr")
+            .await,
+        link
+    );
+    // The CSV holds the same links, and each one opens its console.
+    let csv = b
+        .js(
+            "const href = document.querySelector('.link-sheet-card a.csv-download').href; \
+             return decodeURIComponent(href.slice(href.indexOf(',') + 1));",
+            vec![],
+        )
+        .await;
+    let csv = csv.as_str().unwrap();
+    assert!(
+        csv.starts_with("\u{feff}role,id,name_zh,name_en,track,link\r\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 8, "{csv}");
+    assert!(
+        csv.contains(&format!("judge,j2,评委 j2,Judge j2,,{link}")),
+        "{csv}"
+    );
+    let token = link.split("#token=").nth(1).unwrap();
+    let (status, _) = server.get("/api/challenges/c/view", Some(token)).await;
+    assert_eq!(status, 200, "the printed link works");
+    // The seed's own links still work: minting adds links, it does not replace them.
+    let (status, _) = server
+        .get("/api/challenges/c/view", Some(seeded.judge("j2")))
+        .await;
+    assert_eq!(status, 200);
+
+    // The result, once final: every team in CSV with the breakdown, and a printable table.
+    for (judge, team, score) in [
+        ("j1", "t1", 8),
+        ("j1", "t2", 6),
+        ("j2", "t1", 7),
+        ("j2", "t3", 9),
+        ("j2", "t4", 5),
+        ("j3", "t3", 8),
+        ("j3", "t4", 6),
+    ] {
+        ok(&server, seeded.judge(judge), scorecard(team, score)).await;
+    }
+    ok(&server, ADMIN, Command::EndBuilding).await;
+    ok(&server, ADMIN, Command::CloseScoring).await;
+    ok(&server, ADMIN, Command::Freeze).await;
+    while server.get("/api/challenges/c/view", Some(ADMIN)).await.1["challenge"]["phase"]
+        != "revealed"
+    {
+        ok(&server, ADMIN, Command::RevealNext).await;
+    }
+    b.wait(
+        "document.querySelector('.result-sheet-card a.csv-download')",
+        "the result sheet",
+    )
+    .await;
+    let csv = b
+        .js(
+            "const href = document.querySelector('.result-sheet-card a.csv-download').href; \
+             return decodeURIComponent(href.slice(href.indexOf(',') + 1));",
+            vec![],
+        )
+        .await;
+    let csv = csv.as_str().unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.starts_with(
+            "\u{feff}track,rank,team,name_zh,name_en,score,judges_scored,judges_assigned,mean_"
+        ) && header.contains(",mean_innovation,"),
+        "{header}"
+    );
+    assert!(header.ends_with(",total_j1,total_j2,total_j3"), "{header}");
+    // t1: j1 8 and j2 7 on the seed's scale of 1 to 10 (77.78 and 66.67 on 0–100), both
+    // complete: first of track a, and j3 (not on its panel) has no part in it.
+    let t1 = csv.lines().find(|l| l.contains(",t1,")).unwrap();
+    assert_eq!(
+        t1,
+        "a,1,t1,团队 t1,Team t1,72.22,2,2,7.5,7.5,7.5,7.5,7.5,77.777778,66.666667,"
+    );
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert_eq!(
+        b.js(
+            "return document.querySelectorAll('.result-sheet tbody tr').length",
+            vec![]
+        )
+        .await,
+        json!(4)
+    );
+    b.shot("admin-result-sheet").await;
+    b.assert_clean("admin sheets").await;
+    b.close().await;
+    server.stop().await;
+}

@@ -30,6 +30,10 @@ export function linkCells(ctx) {
       h('span', { class: 'muted', text: tokens.length ? t('tokens_live', { n: tokens.length }) : t('tokens_none') }),
       h('button', { type: 'button', i18n: 'mint_link', data: { mint: key }, on: { click: () => mint(subject) } }),
       tokens.length ? confirmButton('revoke', () => send({ type: 'revoke_tokens', subject })) : null,
+      // A lost link: the old ones stop working and a new one is shown.
+      tokens.length ? confirmButton('remint', async () => {
+        if (await send({ type: 'revoke_tokens', subject }, 'links_revoked')) await mint(subject);
+      }) : null,
       link ? h('div', { class: 'minted' },
         qrSvg(link, link),
         h('div', {},

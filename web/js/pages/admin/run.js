@@ -8,12 +8,14 @@ import { qrSvg } from '../../qr.js';
 import { toast, confirmButton } from '../../chrome.js';
 import { getJSON, errorText } from '../../api.js';
 import { input } from './forms.js';
+import { sheets } from './sheets.js';
 
 /** The run tab of the console `ctx`; `tick` redraws the countdown (every second). */
 export function runTab(ctx) {
   const { id, send } = ctx;
   const countdown = h('div', { class: 'countdown' });
   const clockNoteEl = h('div', { class: 'clock-note' });
+  const { linkSheet, resultSheet } = sheets(ctx);
   function render() {
     const { view } = ctx;
     const c = view.challenge;
@@ -53,7 +55,9 @@ export function runTab(ctx) {
         })) : null),
       h('section', { class: 'card' }, h('h2', { i18n: 'pages' }),
         h('ul', { class: 'page-links' }, links.map(([key, href]) => h('li', {}, h('a', { href, target: '_blank', rel: 'noopener', i18n: key })))),
-        h('div', { class: 'qr-box' }, qrSvg(`${location.origin}/phone/${encodeURIComponent(id)}`, t('link_phone')), h('span', { i18n: 'scan_to_follow' }))));
+        h('div', { class: 'qr-box' }, qrSvg(`${location.origin}/phone/${encodeURIComponent(id)}`, t('link_phone')), h('span', { i18n: 'scan_to_follow' }))),
+      resultSheet(),
+      linkSheet());
   }
 
   // The guard before each step that settles the result (closing scoring, freezing, the first
