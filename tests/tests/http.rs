@@ -802,3 +802,98 @@ async fn the_demo_posts_photos_the_phone_can_load() {
     assert!(body.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_import_adds_every_row_or_none_and_names_each_bad_row() {
+    use makerpulse_core::command::{NewJudge, NewTeam};
+    use makerpulse_core::roster::{Assignment, Discipline, Member, PanelRole};
+    use makerpulse_core::{JudgeId, Localized, TeamId, TrackId};
+    use serde_json::json;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let team = |id: &str, track: &str| NewTeam {
+        id: TeamId::new(id).unwrap(),
+        track: TrackId::new(track).unwrap(),
+        name: Localized::new(format!("团队 {id}"), format!("Team {id}")),
+        description: Localized::default(),
+        members: vec![Member {
+            name: format!("Maker of {id}"),
+            discipline: Discipline::Hardware,
+            region: "中国".into(),
+        }],
+        contact: String::new(),
+    };
+    let judge = |id: &str, tracks: &[&str], conflicts: &[&str]| NewJudge {
+        id: JudgeId::new(id).unwrap(),
+        name: Localized::new(format!("评委 {id}"), format!("Judge {id}")),
+        panel_role: PanelRole::DomainExpert,
+        affiliation: Localized::default(),
+        assignment: Assignment {
+            tracks: tracks.iter().map(|t| TrackId::new(*t).unwrap()).collect(),
+            teams: Default::default(),
+        },
+        conflicts: conflicts.iter().map(|t| TeamId::new(*t).unwrap()).collect(),
+    };
+    let (_, before) = server.get("/api/challenges/c/view", Some(ADMIN)).await;
+
+    // Three bad rows among good ones: a track that does not exist, a team listed twice (the
+    // second time against the first), a judge in conflict with a team nobody has.
+    let bad = Command::ImportRoster {
+        teams: vec![team("t10", "a"), team("t11", "nope"), team("t10", "b")],
+        judges: vec![
+            judge("j10", &["a"], &["t10"]),
+            judge("j11", &["b"], &["ghost"]),
+        ],
+    };
+    let (status, answer) = server.command("c", Some(ADMIN), bad).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["code"], "import_refused");
+    let rows: Vec<(String, u64, String)> = answer["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert!(!r["message_zh"].as_str().unwrap().is_empty());
+            (
+                r["section"].as_str().unwrap().to_owned(),
+                r["row"].as_u64().unwrap(),
+                r["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{answer}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1), ("teams", 2));
+    assert_eq!((rows[1].0.as_str(), rows[1].1), ("teams", 3));
+    assert_eq!(rows[1].2, "duplicate_id");
+    assert_eq!((rows[2].0.as_str(), rows[2].1), ("judges", 2));
+    let (_, after) = server.get("/api/challenges/c/view", Some(ADMIN)).await;
+    assert_eq!(after, before, "nothing of a refused import is added");
+
+    // Only admins import.
+    let (status, _) = server
+        .command(
+            "c",
+            Some(tokens.judge("j1")),
+            Command::ImportRoster {
+                teams: vec![team("t12", "a")],
+                judges: vec![],
+            },
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // The good rows alone: all added, the judge's conflict naming a team of the same import.
+    let good = Command::ImportRoster {
+        teams: vec![team("t10", "a"), team("t11", "b")],
+        judges: vec![judge("j10", &["a", "b"], &["t10"])],
+    };
+    let (status, answer) = server.command("c", Some(ADMIN), good).await;
+    assert_eq!(status, 200, "{answer}");
+    let (_, view) = server.get("/api/challenges/c/view", Some(ADMIN)).await;
+    assert_eq!(view["teams"]["t10"]["track"], "a");
+    assert_eq!(view["teams"]["t11"]["members"][0]["name"], "Maker of t11");
+    assert_eq!(view["judges"]["j10"]["conflicts"], json!(["t10"]));
+    server.stop().await;
+}

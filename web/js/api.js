@@ -12,6 +12,8 @@ export class ApiError extends Error {
     this.status = status;
     this.code = e.code || (status === 0 ? 'network' : 'http');
     this.messageZh = e.message_zh || '';
+    // `import_refused`: every refused row, with its reason in both languages.
+    this.rows = e.rows || [];
   }
 
   /** Whether the request never reached the server (so it may be tried again as it is). */

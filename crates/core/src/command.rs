@@ -260,6 +260,17 @@ pub enum Command {
         /// Their id.
         id: JudgeId,
     },
+    /// Adds many teams and judges at once (a CSV import), all or none: every row is checked as
+    /// if the rows before it were added, and one bad row refuses the whole import with every
+    /// row's error ([`DomainError::ImportRefused`]).
+    ImportRoster {
+        /// Teams, added first, in order.
+        #[serde(default)]
+        teams: Vec<NewTeam>,
+        /// Judges, added after the teams (so that they may name them), in order.
+        #[serde(default)]
+        judges: Vec<NewJudge>,
+    },
     /// Records a token minted by the server (only its hash).
     IssueToken {
         /// Whom it speaks for.
@@ -400,6 +411,7 @@ impl Command {
             Command::AddJudge { .. } => "add_judge",
             Command::UpdateJudge { .. } => "update_judge",
             Command::RemoveJudge { .. } => "remove_judge",
+            Command::ImportRoster { .. } => "import_roster",
             Command::IssueToken { .. } => "issue_token",
             Command::RevokeTokens { .. } => "revoke_tokens",
             Command::StartChallenge => "start_challenge",
@@ -419,4 +431,46 @@ impl Command {
             Command::TallyCheers { .. } => "tally_cheers",
         }
     }
+}
+
+/// A team of [`Command::ImportRoster`]: the fields of [`Command::AddTeam`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewTeam {
+    /// Its id.
+    pub id: TeamId,
+    /// Its track.
+    pub track: TrackId,
+    /// Its name.
+    pub name: Localized,
+    /// Its project.
+    #[serde(default)]
+    pub description: Localized,
+    /// Its members.
+    #[serde(default)]
+    pub members: Vec<Member>,
+    /// Private contact line.
+    #[serde(default)]
+    pub contact: String,
+}
+
+/// A judge of [`Command::ImportRoster`]: the fields of [`Command::AddJudge`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewJudge {
+    /// Their id.
+    pub id: JudgeId,
+    /// Their name.
+    pub name: Localized,
+    /// Their seat.
+    pub panel_role: PanelRole,
+    /// Affiliation or title.
+    #[serde(default)]
+    pub affiliation: Localized,
+    /// Whom they score.
+    #[serde(default)]
+    pub assignment: Assignment,
+    /// Conflicts of interest.
+    #[serde(default)]
+    pub conflicts: BTreeSet<TeamId>,
 }

@@ -24,6 +24,10 @@ use checks::unknown;
 /// seconds, far below what could overflow a count.
 pub const MAX_TALLY: u64 = 1_000_000_000;
 
+/// The most rows one `import_roster` may hold: a large event's teams and judges, several times
+/// over.
+pub const MAX_IMPORT_ROWS: usize = 2_000;
+
 /// What to do with an accepted command.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
@@ -141,6 +145,7 @@ fn authorize(actor: &Actor, command: &Command) -> Result<(), DomainError> {
         Command::AddJudge { .. } => admin,
         Command::UpdateJudge { .. } => admin,
         Command::RemoveJudge { .. } => admin,
+        Command::ImportRoster { .. } => admin,
         Command::IssueToken { .. } => admin,
         Command::RevokeTokens { .. } => admin,
         Command::StartChallenge => admin,
@@ -273,6 +278,7 @@ impl Ctx<'_> {
                 conflicts,
             } => self.update_judge(id, name, *panel_role, affiliation, assignment, conflicts),
             Command::RemoveJudge { id } => self.remove_judge(id),
+            Command::ImportRoster { teams, judges } => self.import_roster(teams, judges),
             Command::IssueToken {
                 subject,
                 token_hash,

@@ -21,10 +21,49 @@ fn reason_action_zh(action: &str) -> &'static str {
     }
 }
 
+/// Which list of an import a row is in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportSection {
+    /// The teams.
+    Teams,
+    /// The judges.
+    Judges,
+}
+
+/// Why one row of an import cannot be added.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportRowError {
+    /// Its list.
+    pub section: ImportSection,
+    /// Its place in the list, from 1.
+    pub row: u32,
+    /// The code of the error adding it alone would give.
+    pub code: String,
+    /// Its message.
+    pub message: String,
+    /// 中文.
+    pub message_zh: String,
+}
+
 /// A command refused by the core. Nothing was changed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DomainError {
+    /// An import (`import_roster`) with rows that cannot be added: nothing was imported.
+    #[error("nothing was imported: {} of the rows cannot be added (see rows)", rows.len())]
+    ImportRefused {
+        /// Every refused row, with its reason.
+        rows: Vec<ImportRowError>,
+    },
+    /// An import with more rows than one import may hold.
+    #[error("an import holds at most {max} rows; split it")]
+    ImportTooLarge {
+        /// The limit.
+        max: usize,
+    },
     /// The command could not be read.
     #[error("the command could not be read: {detail}")]
     Malformed {
@@ -252,6 +291,8 @@ impl DomainError {
     /// The stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
+            DomainError::ImportRefused { .. } => "import_refused",
+            DomainError::ImportTooLarge { .. } => "import_too_large",
             DomainError::Malformed { .. } => "malformed",
             DomainError::UnsupportedSchema { .. } => "unsupported_schema",
             DomainError::InvalidId { .. } => "invalid_id",
@@ -308,6 +349,10 @@ impl DomainError {
     /// The message in Chinese.
     pub fn message_zh(&self) -> String {
         match self {
+            DomainError::ImportRefused { rows } => {
+                format!("未导入任何内容：有 {} 行无法添加（见各行原因）", rows.len())
+            }
+            DomainError::ImportTooLarge { max } => format!("一次最多导入 {max} 行，请分批导入"),
             DomainError::Malformed { detail } => format!("无法解析该指令：{detail}"),
             DomainError::UnsupportedSchema { got, supported } => {
                 format!("不支持协议版本 {got}，本服务器使用版本 {supported}")

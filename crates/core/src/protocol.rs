@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::Envelope;
 use crate::delta::Delta;
-use crate::error::DomainError;
+use crate::error::{DomainError, ImportRowError};
 use crate::ids::{ChallengeId, CommandId, TeamId};
 use crate::view::{Role, View};
 
@@ -104,6 +104,9 @@ pub enum ServerMessage {
         /// over its address's budget).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
+        /// For `import_refused`: every refused row and why.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rows: Vec<ImportRowError>,
     },
 }
 
@@ -130,6 +133,10 @@ impl ServerMessage {
             message: error.to_string(),
             message_zh: error.message_zh(),
             retry_after_ms: None,
+            rows: match error {
+                DomainError::ImportRefused { rows } => rows.clone(),
+                _ => Vec::new(),
+            },
         }
     }
 

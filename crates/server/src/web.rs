@@ -98,6 +98,7 @@ const ASSETS: &[(&str, &str, &[u8])] = assets! {
     "js/pages/admin/links.js" => JS,
     "js/pages/admin/run.js" => JS,
     "js/pages/admin/sheets.js" => JS,
+    "js/pages/admin/import.js" => JS,
     "js/pages/admin/setup.js" => JS,
     "js/pages/admin/teams.js" => JS,
     "js/pages/admin/judges.js" => JS,

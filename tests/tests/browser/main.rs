@@ -1435,3 +1435,94 @@ async fn the_organizers_print_every_link_and_the_result() {
     b.close().await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn teams_and_judges_are_imported_from_csv_whole_or_not_at_all() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let driver = Driver::start().await;
+    let b = driver.browser(DESKTOP.0, DESKTOP.1).await;
+    b.goto(&format!("{}/admin?c=c#token={ADMIN}", server.http()))
+        .await;
+    b.click(".admin-tabs .tab[data-tab=\"teams\"]").await;
+    let paste = |csv: &str| {
+        format!(
+            "const a = document.querySelector('textarea[name=import_csv]'); a.value = {}; \
+             document.querySelector('button[data-i18n=import_check]').click();",
+            json!(csv)
+        )
+    };
+    // A team in a track that does not exist: the server refuses the whole file and says which
+    // row; nothing is added.
+    let csv = "id,track,name_zh,name_en,members\r\n\
+               t10,a,团队十,Team ten,\"Li Na|hardware|中国; Tom|software|Sverige\"\r\n\
+               t11,nope,团队十一,Team eleven,\r\n\
+               t12,b,\"团队,十二\",\"Team \"\"twelve\"\"\",\r\n";
+    b.js(&paste(csv), vec![]).await;
+    b.wait(
+        "document.querySelectorAll('.import-preview tr').length === 3",
+        "the preview",
+    )
+    .await;
+    b.click("button[data-i18n=\"import_send_teams\"]").await;
+    b.wait(
+        "document.querySelector('.import-preview tr[data-row=\"2\"].refused .problems')?.textContent.includes('nope')",
+        "the refused row and its reason",
+    )
+    .await;
+    let (_, view) = server.get("/api/challenges/c/view", Some(ADMIN)).await;
+    assert!(view["teams"]["t10"].is_null(), "nothing of a refused file");
+    b.shot("admin-import-refused").await;
+    // Corrected, it all goes in, quotes and commas inside names included.
+    b.js(&paste(&csv.replace("nope", "b")), vec![]).await;
+    b.wait(
+        "document.querySelectorAll('.import-preview tr.refused').length === 0 && document.querySelector('button[data-i18n=import_send_teams]')",
+        "the corrected preview",
+    )
+    .await;
+    b.click("button[data-i18n=\"import_send_teams\"]").await;
+    b.wait(
+        "document.querySelector('tr[data-team=\"t12\"]')",
+        "the imported teams",
+    )
+    .await;
+    let (_, view) = server.get("/api/challenges/c/view", Some(ADMIN)).await;
+    assert_eq!(view["teams"]["t12"]["name"]["en"], "Team \"twelve\"");
+    assert_eq!(view["teams"]["t12"]["name"]["zh"], "团队,十二");
+    assert_eq!(view["teams"]["t10"]["members"][1]["region"], "Sverige");
+    // A judge with a seat that does not exist is caught before anything is sent.
+    b.click(".admin-tabs .tab[data-tab=\"judges\"]").await;
+    b.js(
+        &paste("id,name_zh,name_en,panel_role,tracks,conflicts\r\nj10,评委十,Judge ten,astrologer,a;b,t10\r\n"),
+        vec![],
+    )
+    .await;
+    b.wait(
+        "document.querySelector('.import-preview tr.refused .problems')?.textContent.includes('astrologer') \
+         && !document.querySelector('button[data-i18n=import_send_judges]')",
+        "the judge's unknown seat",
+    )
+    .await;
+    b.js(
+        &paste("id,name_zh,name_en,panel_role,tracks,conflicts\r\nj10,评委十,Judge ten,investor,a;b,t10\r\n"),
+        vec![],
+    )
+    .await;
+    b.click("button[data-i18n=\"import_send_judges\"]").await;
+    b.wait(
+        "document.querySelector('tr[data-judge=\"j10\"]')",
+        "the imported judge",
+    )
+    .await;
+    let (_, view) = server.get("/api/challenges/c/view", Some(ADMIN)).await;
+    assert_eq!(view["judges"]["j10"]["conflicts"], json!(["t10"]));
+    assert_eq!(
+        view["judges"]["j10"]["assignment"]["tracks"],
+        json!(["a", "b"])
+    );
+    b.assert_clean("admin import").await;
+    b.close().await;
+    server.stop().await;
+}

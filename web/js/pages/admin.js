@@ -14,6 +14,7 @@ import { everySecond } from '../clock.js';
 import { langSwitch, statusBanner, title, toast, notice } from '../chrome.js';
 import { input, field, pair } from './admin/forms.js';
 import { linkCells } from './admin/links.js';
+import { importCard } from './admin/import.js';
 import { runTab } from './admin/run.js';
 import { setupTab } from './admin/setup.js';
 import { teamsTab } from './admin/teams.js';
@@ -143,6 +144,7 @@ async function console_(root, token, id) {
   // the admin token, the one way to send a command (with its toast), and a way to redraw.
   const ctx = { id, token, view: null, send, rerender: () => rerender() };
   ctx.linkCell = linkCells(ctx);
+  ctx.importCard = importCard(ctx);
   const run = runTab(ctx);
   const tabs = { run, setup: setupTab(ctx), teams: teamsTab(ctx), judges: judgesTab(ctx), scores: scoresTab(ctx), audit: auditTab(ctx), posts: postsTab(ctx) };
 

@@ -3,13 +3,20 @@
 use std::collections::BTreeSet;
 
 use super::checks::{checked_team, duplicate, subject_name};
-use super::{one, Ctx, Decision};
+use super::{one, Ctx, Decision, MAX_IMPORT_ROWS};
 use crate::challenge::Phase;
-use crate::error::DomainError;
-use crate::event::EventBody;
+use crate::command::{NewJudge, NewTeam};
+use crate::error::{DomainError, ImportRowError, ImportSection};
+use crate::event::{Event, EventBody};
 use crate::ids::{JudgeId, TeamId, TokenHash, TrackId};
 use crate::roster::{Assignment, Member, PanelRole, Subject};
 use crate::text::Localized;
+
+/// One row of an import.
+enum Row<'a> {
+    Team(&'a NewTeam),
+    Judge(&'a NewJudge),
+}
 
 impl Ctx<'_> {
     pub(super) fn add_team(
@@ -77,6 +84,96 @@ impl Ctx<'_> {
         }
         let judge = self.checked_judge(id, name, panel_role, affiliation, assignment, conflicts)?;
         one(EventBody::JudgeAdded { judge })
+    }
+
+    /// Every row decided in turn against the state as the rows before it left it; nothing
+    /// unless every row passes.
+    pub(super) fn import_roster(
+        &self,
+        teams: &[NewTeam],
+        judges: &[NewJudge],
+    ) -> Result<Decision, DomainError> {
+        self.phase_in(
+            "import_roster",
+            &[Phase::Setup, Phase::Running],
+            "setup or running",
+        )?;
+        if teams.is_empty() && judges.is_empty() {
+            return Err(DomainError::EmptyText { field: "import" });
+        }
+        if teams.len() + judges.len() > MAX_IMPORT_ROWS {
+            return Err(DomainError::ImportTooLarge {
+                max: MAX_IMPORT_ROWS,
+            });
+        }
+        let mut scratch = self.state.clone();
+        let mut bodies = Vec::new();
+        let mut refused = Vec::new();
+        let rows = teams
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (ImportSection::Teams, i, Row::Team(t)))
+            .chain(
+                judges
+                    .iter()
+                    .enumerate()
+                    .map(|(i, j)| (ImportSection::Judges, i, Row::Judge(j))),
+            );
+        for (section, i, row) in rows {
+            let ctx = Ctx {
+                state: &scratch,
+                actor: self.actor,
+                now: self.now,
+            };
+            let decided = match row {
+                Row::Team(t) => ctx.add_team(
+                    &t.id,
+                    &t.track,
+                    &t.name,
+                    &t.description,
+                    &t.members,
+                    &t.contact,
+                ),
+                Row::Judge(j) => ctx.add_judge(
+                    &j.id,
+                    &j.name,
+                    j.panel_role,
+                    &j.affiliation,
+                    &j.assignment,
+                    &j.conflicts,
+                ),
+            };
+            match decided {
+                Ok(Decision::Append(added)) => {
+                    for body in added {
+                        let event = Event::new(
+                            scratch.seq() + 1,
+                            self.now,
+                            self.actor.clone(),
+                            None,
+                            body.clone(),
+                        );
+                        scratch
+                            .apply(&event)
+                            .expect("a decided event applies to the state it was decided on");
+                        bodies.push(body);
+                    }
+                }
+                Ok(_) => unreachable!("adding a team or a judge only appends"),
+                Err(error) => refused.push(ImportRowError {
+                    section,
+                    row: i as u32 + 1,
+                    code: error.code().to_owned(),
+                    message: error.to_string(),
+                    message_zh: error.message_zh(),
+                }),
+            }
+        }
+        if refused.is_empty() {
+            Ok(Decision::Append(bodies))
+        } else {
+            Err(DomainError::ImportRefused { rows: refused })
+        }
     }
 
     pub(super) fn update_judge(

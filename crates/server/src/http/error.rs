@@ -116,6 +116,9 @@ pub(crate) struct ErrorDetail {
     /// for cheers); `Retry-After` gives the same in whole seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_ms: Option<u64>,
+    /// For `import_refused`: every refused row and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rows: Vec<makerpulse_core::error::ImportRowError>,
 }
 
 impl ApiError {
@@ -175,6 +178,10 @@ impl ApiError {
                     message: e.to_string(),
                     message_zh: e.message_zh(),
                     retry_after_ms: None,
+                    rows: match e {
+                        DomainError::ImportRefused { rows } => rows.clone(),
+                        _ => Vec::new(),
+                    },
                 }
             }
             ApiError::Unauthorized => ("unauthorized", "令牌无效或已被撤销".to_owned()),
@@ -243,6 +250,7 @@ impl ApiError {
             message: self.to_string(),
             message_zh: zh,
             retry_after_ms: self.retry_after().map(|wait| wait.as_millis() as u64),
+            rows: Vec::new(),
         }
     }
 
@@ -270,6 +278,7 @@ impl ApiError {
             message,
             message_zh,
             retry_after_ms,
+            rows,
         } = self.detail();
         ServerMessage::Error {
             id,
@@ -277,6 +286,7 @@ impl ApiError {
             message,
             message_zh,
             retry_after_ms,
+            rows,
         }
     }
 

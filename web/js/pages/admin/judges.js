@@ -59,7 +59,8 @@ export function judgesTab(ctx) {
                 h('button', { type: 'button', i18n: 'edit', on: { click: () => { editingJudge = j.id; rerender(); } } }),
                 setup ? confirmButton('remove', () => send({ type: 'remove_judge', id: j.id })) : null));
           }))) : h('p', { class: 'empty', i18n: 'none_yet' })),
-      editingJudge && view.judges[editingJudge] ? judgeForm(view.judges[editingJudge]) : judgeForm(null));
+      editingJudge && view.judges[editingJudge] ? judgeForm(view.judges[editingJudge]) : judgeForm(null),
+      ['setup', 'running'].includes(view.challenge?.phase) ? ctx.importCard() : null);
   }
 
   return { render };

@@ -66,7 +66,8 @@ export function teamsTab(ctx) {
                 h('button', { type: 'button', i18n: 'edit', on: { click: () => { editingTeam = tm.id; rerender(); } } }),
                 setup ? confirmButton('remove', () => send({ type: 'remove_team', id: tm.id })) : null));
           }))) : h('p', { class: 'empty', i18n: 'no_teams' })),
-      editingTeam && view.teams[editingTeam] ? teamForm(view.teams[editingTeam]) : teamForm(null));
+      editingTeam && view.teams[editingTeam] ? teamForm(view.teams[editingTeam]) : teamForm(null),
+      ['setup', 'running'].includes(view.challenge?.phase) ? ctx.importCard() : null);
   }
 
   return { render };
