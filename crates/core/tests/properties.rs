@@ -253,6 +253,7 @@ fn may_send(actor: &Actor, command: &Command) -> bool {
         | Command::AddJudge { .. }
         | Command::UpdateJudge { .. }
         | Command::RemoveJudge { .. }
+        | Command::ImportRoster { .. }
         | Command::IssueToken { .. }
         | Command::RevokeTokens { .. }
         | Command::StartChallenge

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use makerpulse_core::command::Command;
+use makerpulse_core::command::{Command, NewJudge, NewTeam};
 use makerpulse_core::ids::{CriterionId, MilestoneId};
 use makerpulse_core::milestone::{default_milestones, MilestoneDef};
 use makerpulse_core::progress::{ImageType, PhotoRef};
@@ -155,7 +155,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 conflicts,
             }
         ),
-        3 => (0u8..12, any::<usize>(), any::<usize>())
+        3 => (0u8..13, any::<usize>(), any::<usize>())
             .prop_map(|(kind, a, b)| Spec::Admin { kind, a, b }),
         2 => any::<usize>().prop_map(Spec::HidePost),
         12 => (
@@ -505,6 +505,43 @@ impl Session {
                     },
                 },
             },
+            // The late team and the late judge in one import, the judge now and then in conflict
+            // with the team: all or nothing, against whatever the session holds.
+            12 => {
+                let Command::AddTeam {
+                    id,
+                    track,
+                    name: team_name,
+                    description,
+                    members,
+                    contact,
+                } = add_team(5, TEAM_TRACK[5] + a % 2)
+                else {
+                    unreachable!()
+                };
+                Command::ImportRoster {
+                    teams: vec![NewTeam {
+                        id: id.clone(),
+                        track,
+                        name: team_name,
+                        description,
+                        members,
+                        contact,
+                    }],
+                    judges: vec![NewJudge {
+                        id: judge(4),
+                        name: name("late judge"),
+                        panel_role: role(a),
+                        affiliation: Localized::default(),
+                        assignment: assignment(&[b % 3], &[]),
+                        conflicts: if b.is_multiple_of(2) {
+                            [id].into()
+                        } else {
+                            BTreeSet::new()
+                        },
+                    }],
+                }
+            }
             _ => Command::SetMilestones {
                 milestones: if a.is_multiple_of(2) {
                     default_milestones()
