@@ -6,6 +6,7 @@
 //!
 //! The tests take turns (one browser at a time) so that timings mean something on two cores.
 
+mod a11y;
 mod driver;
 mod png;
 mod proxy;
@@ -562,7 +563,7 @@ async fn the_language_switch_changes_every_visible_string() {
                     .await;
                 b.wait(
                     &format!(
-                        "document.querySelector('.admin-tabs .tab.on').dataset.tab === '{tab}'"
+                        "document.querySelector('.admin-tabs .tab[aria-selected=true]').dataset.tab === '{tab}'"
                     ),
                     tab,
                 )
