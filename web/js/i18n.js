@@ -51,7 +51,8 @@ const M = {
   milestones: ['里程碑', 'Milestones'],
   progress: ['进度', 'Progress'],
   percent_done: ['完成 {p}%', '{p}% done'],
-  no_score: ['待评', 'Not scored'],
+  // A no-break space: the two words stay on one line in a narrow score column.
+  no_score: ['待评', 'Not\u00a0scored'],
   being_scored: ['评分中 {scored}/{assigned}', 'Being scored: {scored} of {assigned}'],
   scores_at_reveal: ['评委得分将在揭晓时公布', 'Jury scores are published at the reveal'],
   frozen_banner: ['封榜中 · 结果将在颁奖时揭晓', 'Frozen · the result is revealed at the ceremony'],

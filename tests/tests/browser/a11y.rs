@@ -80,11 +80,13 @@ impl Findings {
         println!("axe {state}: {minor} moderate or minor");
     }
 
-    /// Checks the page in English, switches to Chinese and checks it again, and switches back.
+    /// Checks the page in English (and captures it, `target/screenshots/a11y-*`), switches to
+    /// Chinese and checks it again, and switches back.
     async fn both_languages(&mut self, b: &Browser, state: &str) {
         b.wait("document.documentElement.lang === 'en'", "English")
             .await;
         self.check(b, &format!("{state} en")).await;
+        b.shot(&format!("a11y-{}", state.replace(' ', "-"))).await;
         b.click(".langsw").await;
         b.wait("document.documentElement.lang === 'zh-CN'", "Chinese")
             .await;
