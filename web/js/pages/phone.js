@@ -212,7 +212,7 @@ export async function start(root, id, teamParam) {
           }
         },
       },
-    }, h('span', { class: 'heart', text: '♥' }), h('span', { i18n: 'cheer' }));
+    }, h('span', { class: 'heart', text: '♥', attrs: { 'aria-hidden': 'true' } }), h('span', { i18n: 'cheer' }));
     return btn;
   }
 

@@ -30,7 +30,7 @@ export async function start(root, id) {
   const clockNoteEl = h('div', { class: 'clock-note' });
   const tabs = h('ul', { class: 'tracks-nav', label: 'tracks' });
   const boardTitle = h('h2', { class: 'board-title' });
-  const frozenEl = h('div', { class: 'frozen-banner', hidden: true }, h('span', { class: 'snow', text: '❄' }), h('span', { i18n: 'frozen_banner' }));
+  const frozenEl = h('div', { class: 'frozen-banner', hidden: true }, h('span', { class: 'snow', text: '❄', attrs: { 'aria-hidden': 'true' } }), h('span', { i18n: 'frozen_banner' }));
   const board = new Board({ milestones: true, announce });
   const revealEl = h('section', { class: 'reveal', hidden: true });
   const boardPanel = h('section', { class: 'board-panel' }, h('div', { class: 'board-head' }, boardTitle, frozenEl), board.el);
