@@ -82,10 +82,6 @@ export function announce(text) {
   }, wait);
 }
 
-/** What `announce` said last (the browser tests read it). */
-export function announced() {
-  return region ? region.textContent : '';
-}
 
 /**
  * Turns errors nobody caught into a quiet message; the details go to the console only. What went
