@@ -2,15 +2,17 @@
 // reorder, then slide each row from where it was). Shared by the big screen, the phone, the
 // embed, the replay and the admin console.
 
-import { h, setText, replace } from './dom.js';
+import { h, setText, replace, reducedMotion } from './dom.js';
 import { t, loc, num } from './i18n.js';
 
 /** Milestone dots of a team: one per milestone, filled when reached, marked when late. */
 export function milestoneDots(view, team) {
   const reached = new Map(((team && team.progress.reached) || []).map((r) => [r.milestone, r]));
+  // One picture with one name ("2 of 4 reached") for a screen reader, not a dot each.
+  const done = view.milestones.filter((m) => reached.has(m.id)).length;
   return h(
     'span',
-    { class: 'dots', attrs: { 'aria-label': t('milestones') } },
+    { class: 'dots', attrs: { role: 'img', 'aria-label': t('milestones_reached', { done, total: view.milestones.length }) } },
     view.milestones.map((m) => {
       const r = reached.get(m.id);
       const cls = ['dot', r ? 'on' : '', r && r.on_time === false ? 'late' : ''];
@@ -42,13 +44,15 @@ export function rowsOf(view, track) {
 export class Board {
   /**
    * `opts`: `milestones` (show dots and percent), `judges` (show judges scored), `track`
-   * (show each team's track), `href(team)` (rows link to a page), `extra(row, el)` (adds to a row).
+   * (show each team's track), `href(team)` (rows link to a page), `extra(row, el)` (adds to a row),
+   * `announce(text)` (says a team's newly published or changed score, see chrome.js).
    */
   constructor(opts = {}) {
     this.opts = opts;
     this.el = h('ol', { class: ['board', opts.compact ? 'compact' : ''] });
     this.rows = new Map();
     this.ranks = new Map();
+    this.scores = new Map();
   }
 
   row(teamId) {
@@ -79,8 +83,9 @@ export class Board {
 
   /** Shows `rows` of `view`, animating moves. */
   update(view, rows) {
+    const still = reducedMotion();
     const before = new Map();
-    for (const [id, r] of this.rows) if (r.li.isConnected) before.set(id, r.li.getBoundingClientRect().top);
+    if (!still) for (const [id, r] of this.rows) if (r.li.isConnected) before.set(id, r.li.getBoundingClientRect().top);
     const seen = new Set();
     const frag = [];
     const pending = view.leaderboard.pending || {};
@@ -114,6 +119,14 @@ export class Board {
       const old = this.ranks.get(row.team);
       if (old != null && row.rank != null && old !== row.rank) flash(r.li, row.rank < old ? 'up' : 'down');
       this.ranks.set(row.team, row.rank);
+      // A score that is published or changes while the board is shown is said (a rank that
+      // only moves because of another team's score is not: that would flood).
+      const oldScore = this.scores.get(row.team);
+      if (this.opts.announce && oldScore !== undefined && row.score != null && oldScore !== row.score) {
+        const vars = { team: loc(team.name), score: num(row.score, 2), rank: row.rank };
+        this.opts.announce(t(row.rank == null ? 'announce_score_unranked' : 'announce_score', vars));
+      }
+      this.scores.set(row.team, row.score);
       frag.push(r.li);
     }
     for (const [id, r] of this.rows) {
@@ -121,6 +134,7 @@ export class Board {
         r.li.remove();
         this.rows.delete(id);
         this.ranks.delete(id);
+        this.scores.delete(id);
       }
     }
     // Reorder with as few moves as possible: append in order (moving an element keeps it).
@@ -133,7 +147,9 @@ export class Board {
     } else if (this.empty) {
       this.empty.remove();
     }
-    // FLIP: each row that moved starts where it was and slides into place.
+    // FLIP: each row that moved starts where it was and slides into place (unless the person
+    // asked for less motion: then it is simply there).
+    if (still) return;
     for (const li of frag) {
       const top = before.get(li.dataset.team);
       if (top === undefined) continue;

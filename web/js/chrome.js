@@ -53,8 +53,41 @@ export function toast(text, kind = 'ok', ms = 3500) {
 
 /** A full-page notice (no such challenge, no token), in place of the page. */
 export function notice(root, key, ...extra) {
-  replace(root, h('main', { class: 'notice' }, h('div', { class: 'notice-top' }, langSwitch()), h('p', { i18n: key }), extra));
+  replace(root, h('main', { class: 'notice' }, h('div', { class: 'notice-top' }, langSwitch()), h('h1', { class: 'brand', i18n: 'app_name' }), h('p', { i18n: key }), extra));
 }
+
+// ---- the live region ------------------------------------------------------------------------
+// What a screen reader says by itself: a published score, a revealed place. One polite region per
+// page; what comes within a moment is said together (the newest few and how many more), and
+// never more often than every few seconds, so a burst of scorecards is one short sentence.
+
+const GATHER_MS = 1200;
+const QUIET_MS = 5000;
+const SAID_AT_ONCE = 3;
+let region = null;
+let heard = [];
+let flushAt = null;
+let lastSaid = 0;
+
+/** Says `text` through the page's live region (politely, gathered with others). */
+export function announce(text) {
+  if (!region) {
+    region = h('div', { class: 'sr-only', attrs: { role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' } });
+    document.body.appendChild(region);
+  }
+  heard.push(text);
+  if (flushAt) return;
+  const wait = Math.max(GATHER_MS, lastSaid + QUIET_MS - Date.now());
+  flushAt = setTimeout(() => {
+    flushAt = null;
+    lastSaid = Date.now();
+    const said = heard.slice(-SAID_AT_ONCE);
+    const more = heard.length - said.length;
+    heard = [];
+    region.textContent = [...said, more ? t('announce_more', { n: more }) : null].filter(Boolean).join('. ');
+  }, wait);
+}
+
 
 /**
  * Turns errors nobody caught into a quiet message; the details go to the console only. What went

@@ -17,7 +17,8 @@ export function append(el, children) {
 
 /**
  * Makes an element. `props`: `class`, `text` (textContent), `i18n` (a message key, with `vars`),
- * `ph` (a message key for the placeholder), `tip` (a message key for the title), `data` (dataset),
+ * `ph` (a message key for the placeholder), `tip` (a message key for the title), `label` (a message
+ * key for the accessible name, `aria-label`, of a control whose text is an icon), `data` (dataset),
  * `on` (event listeners), `attrs` (attributes), and any other key is set as a property.
  */
 export function h(tag, props, ...children) {
@@ -46,6 +47,10 @@ export function h(tag, props, ...children) {
         case 'tip':
           el.dataset.i18nTip = value;
           el.title = t(value);
+          break;
+        case 'label':
+          el.dataset.i18nLabel = value;
+          el.setAttribute('aria-label', t(value));
           break;
         case 'data':
           for (const [k, v] of Object.entries(value)) el.dataset[k] = String(v);
@@ -103,4 +108,9 @@ export function safeLink(url, label) {
   }
   if (!ok) return h('span', { class: 'user', text: label ?? url });
   return h('a', { class: 'user', href: url, text: label ?? url, target: '_blank', rel: 'noopener noreferrer' });
+}
+
+/** Whether the person asked for less motion (`prefers-reduced-motion`): then nothing slides. */
+export function reducedMotion() {
+  return matchMedia('(prefers-reduced-motion: reduce)').matches;
 }

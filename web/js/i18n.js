@@ -51,7 +51,8 @@ const M = {
   milestones: ['里程碑', 'Milestones'],
   progress: ['进度', 'Progress'],
   percent_done: ['完成 {p}%', '{p}% done'],
-  no_score: ['待评', 'Not scored'],
+  // A no-break space: the two words stay on one line in a narrow score column.
+  no_score: ['待评', 'Not\u00a0scored'],
   being_scored: ['评分中 {scored}/{assigned}', 'Being scored: {scored} of {assigned}'],
   scores_at_reveal: ['评委得分将在揭晓时公布', 'Jury scores are published at the reveal'],
   frozen_banner: ['封榜中 · 结果将在颁奖时揭晓', 'Frozen · the result is revealed at the ceremony'],
@@ -368,6 +369,21 @@ const M = {
   replay_live: ['回到现在', 'Back to now'],
   replay_empty: ['还没有可以回放的内容。', 'Nothing to replay yet.'],
   embed_powered: ['创客脉搏实时榜单', 'Live board by makerpulse'],
+  replay_slider: ['回放时间', 'Replay time'],
+  step_back: ['上一个事件', 'Previous event'],
+  step_forward: ['下一个事件', 'Next event'],
+
+  // ---- accessibility: names of controls, and what the live region says ----------------------
+  theme_light: ['浅色主题', 'Light theme'],
+  theme_light_tip: ['明亮的场馆里用浅色主题；选择会被记住', 'A light theme for bright halls; the choice is remembered'],
+  page_tabs: ['页面', 'Sections'],
+  console_tabs: ['控制台', 'Console'],
+  cheer_for: ['为 {team} 助威', 'Cheer for {team}'],
+  milestones_reached: ['里程碑：已完成 {done}/{total}', 'Milestones: {done} of {total} reached'],
+  announce_score: ['{team}：{score} 分，第 {rank} 名', '{team}: {score}, place {rank}'],
+  announce_score_unranked: ['{team}：{score} 分', '{team}: {score}'],
+  announce_reveal: ['揭晓：{team}，{place}', 'Revealed: {team}, {place}'],
+  announce_more: ['另有 {n} 条更新', 'and {n} more updates'],
 };
 
 /** Message keys the pages asked for that the table lacks; the browser tests check it is empty. */
@@ -459,6 +475,7 @@ export function retranslate(root) {
   }
   for (const el of root.querySelectorAll('[data-i18n-ph]')) el.placeholder = t(el.dataset.i18nPh);
   for (const el of root.querySelectorAll('[data-i18n-tip]')) el.title = t(el.dataset.i18nTip);
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
 }
 
 document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';

@@ -3,6 +3,8 @@
 // route carries `data-page` and `data-route` on its body, and the route's `{…}` segments are the
 // page's parameters. A page that fails to load shows a calm notice, never a blank page.
 
+// The theme first: it sets data-theme on <html> before any page draws.
+import './theme.js';
 import { guard, notice } from './chrome.js';
 import { reportError } from './live.js';
 

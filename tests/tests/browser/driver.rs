@@ -96,6 +96,7 @@ impl Driver {
             .expect("a browser session");
         Browser {
             client,
+            driver: self.url.clone(),
             width,
             height,
             _profile: profile,
@@ -119,9 +120,25 @@ impl Drop for Driver {
 pub(crate) struct Browser {
     /// The WebDriver session.
     pub(crate) client: Client,
+    /// chromedriver's address, for its Chrome DevTools endpoint.
+    driver: String,
     width: u32,
     height: u32,
     _profile: tempfile::TempDir,
+}
+
+/// axe-core's script, read once from `tests/axe/node_modules` (`npm ci` there, as scripts/test does).
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("axe/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; the browser tests need axe-core: run ./scripts/test, or npm ci --prefix tests/axe",
+                path.display()
+            )
+        })
+    })
 }
 
 /// Where the screenshots go: `target/screenshots/` of the workspace (or of `CARGO_TARGET_DIR`).
@@ -247,6 +264,75 @@ impl Browser {
         assert!(!state.is_null(), "{page}: the page did not start");
         for key in ["errors", "csp", "missing"] {
             assert_eq!(state[key], json!([]), "{page}: {key}");
+        }
+    }
+
+    /// Sends a Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
+    pub(crate) async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        let res = reqwest::Client::new()
+            .post(format!(
+                "{}/session/{session}/goog/cdp/execute",
+                self.driver
+            ))
+            .json(&json!({"cmd": cmd, "params": params}))
+            .send()
+            .await
+            .expect("cdp");
+        let status = res.status();
+        let body: Value = res.json().await.expect("cdp json");
+        assert!(status.is_success(), "{cmd}: {body}");
+        body["value"].clone()
+    }
+
+    /// Emulates the media features `features` (`[("prefers-color-scheme", "light"), …]`) for
+    /// this window, across navigations, as the system's settings would set them.
+    pub(crate) async fn emulate(&self, features: &[(&str, &str)]) {
+        let features: Vec<Value> = features
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect();
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": features }),
+        )
+        .await;
+    }
+
+    /// Runs axe-core (tests/axe, installed by scripts/test) on the page once its transitions and
+    /// finite animations have ended (a colour half-way through a transition is no finding), and
+    /// returns its violations, each `{id, impact, help, nodes: [{target, summary}]}`.
+    pub(crate) async fn axe(&self) -> Vec<Value> {
+        let loaded = self
+            .js("return typeof window.axe === 'object'", vec![])
+            .await;
+        if loaded != Value::Bool(true) {
+            // Run through WebDriver, so the page's Content-Security-Policy does not apply.
+            self.js(axe_source(), vec![]).await;
+        }
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 const settling = document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity); \
+                 Promise.all(settling.map((a) => a.finished.catch(() => null))) \
+                 .then(() => axe.run(document, {resultTypes: ['violations']})) \
+                 .then((r) => done(r.violations.map((v) => ({ \
+                   id: v.id, impact: v.impact, help: v.help, \
+                   nodes: v.nodes.map((n) => ({target: n.target.join(' '), summary: n.failureSummary})) })))) \
+                 .catch((e) => done({error: String(e)}));",
+                vec![],
+            )
+            .await
+            .expect("axe.run");
+        match result {
+            Value::Array(violations) => violations,
+            other => panic!("axe failed: {other}"),
         }
     }
 

@@ -3,9 +3,11 @@
 //! scores and the big screen moves; a team posts a photo and the phone shows it; markup in names
 //! and posts stays text; the language switch changes every string; a post made offline lands
 //! once; and every page is captured at 1920×1080 and at 390×844 under `target/screenshots/`.
+//! `a11y.rs` runs axe-core on every page in both languages and both themes.
 //!
 //! The tests take turns (one browser at a time) so that timings mean something on two cores.
 
+mod a11y;
 mod driver;
 mod proxy;
 
@@ -593,7 +595,7 @@ async fn the_language_switch_changes_every_visible_string() {
                     .await;
                 b.wait(
                     &format!(
-                        "document.querySelector('.admin-tabs .tab.on').dataset.tab === '{tab}'"
+                        "document.querySelector('.admin-tabs .tab[aria-selected=true]').dataset.tab === '{tab}'"
                     ),
                     tab,
                 )

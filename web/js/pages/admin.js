@@ -12,6 +12,7 @@ import { Live } from '../live.js';
 import { getJSON, postCommand, takeToken, keepAdminToken, newId, validId, errorText, syncClock } from '../api.js';
 import { everySecond } from '../clock.js';
 import { langSwitch, statusBanner, title, toast, notice } from '../chrome.js';
+import { tabList, tabPanel } from '../tabs.js';
 import { input, field, pair } from './admin/forms.js';
 import { linkCells } from './admin/links.js';
 import { importCard } from './admin/import.js';
@@ -61,9 +62,10 @@ async function chooser(root, token) {
   };
   replace(root, h('div', { class: 'console admin' },
     h('header', { class: 'console-head' }, h('div', { class: 'row1' }, h('span', { class: 'brand' }, h('img', { src: '/static/icon.svg', alt: '', class: 'logo' }), h('span', { i18n: 'admin_console' })),
-      h('span', {}, langSwitch(), h('button', { type: 'button', class: 'link', i18n: 'sign_out', on: { click: () => { keepAdminToken(null); location.assign('/admin'); } } })))),
+      h('span', {}, langSwitch(), h('button', { type: 'button', class: 'link', i18n: 'sign_out', on: { click: () => { keepAdminToken(null); location.assign('/admin'); } } }))),
+      h('h1', { class: 'title', i18n: 'choose_challenge' })),
     h('main', { class: 'admin-body' },
-      h('section', { class: 'card' }, h('h2', { i18n: 'choose_challenge' }), list),
+      h('section', { class: 'card' }, h('h2', { i18n: 'challenges' }), list),
       h('section', { class: 'card' }, h('h2', { i18n: 'create_challenge' }),
         h('form', { class: 'grid-form', on: { submit: async (ev) => {
           ev.preventDefault();
@@ -116,8 +118,20 @@ async function console_(root, token, id) {
   const titleEl = h('h1', { class: 'title data' });
   const phaseEl = h('span', { class: 'phase' });
   const onlineEl = h('span', { class: 'online' });
-  const tabBar = h('nav', { class: 'tabs admin-tabs' });
-  const body = h('main', { class: 'admin-body' });
+  // One panel shows the chosen tab; every tab controls it.
+  const tabBar = tabList({
+    names: TABS,
+    key: (name) => `tab_${name}`,
+    label: 'console_tabs',
+    panel: () => 'admin-panel',
+    cls: 'admin-tabs',
+    select: (name) => {
+      tab = name;
+      sessionStorage.setItem('mp.admin.tab', name);
+      rerender();
+    },
+  });
+  const body = tabPanel(h('div', { class: 'admin-panel' }), 'admin-panel', tabBar.id(tab));
   replace(root, h('div', { class: 'console admin' },
     statusBanner(live),
     h('header', { class: 'console-head' },
@@ -128,8 +142,8 @@ async function console_(root, token, id) {
           h('button', { type: 'button', class: 'link', i18n: 'choose_challenge', on: { click: () => { sessionStorage.removeItem('mp.admin.challenge'); location.assign('/admin'); } } }),
           h('button', { type: 'button', class: 'link', i18n: 'sign_out', on: { click: () => { keepAdminToken(null); sessionStorage.removeItem('mp.admin.challenge'); location.assign('/admin'); } } }))),
       h('div', { class: 'row2' }, titleEl, phaseEl, onlineEl),
-      tabBar),
-    body));
+      tabBar.el),
+    h('main', { class: 'admin-body' }, body)));
 
   const renderOnline = (o) => {
     if (!o) {
@@ -150,16 +164,11 @@ async function console_(root, token, id) {
 
   // ---- tabs and rendering --------------------------------------------------------------------
   let stale = false;
-  // The tab buttons are made once and only marked afterwards: a console redrawn by every event
+  // The tab buttons are made once and only marked (tabs.js): a console redrawn by every event
   // must not swap the button under a finger (or a pointer) between aiming and tapping.
   function renderTabs() {
-    if (!tabBar.children.length) {
-      replace(tabBar, TABS.map((name) => h('button', {
-        type: 'button', class: 'tab', i18n: `tab_${name}`, data: { tab: name },
-        on: { click: () => { tab = name; sessionStorage.setItem('mp.admin.tab', name); rerender(); } },
-      })));
-    }
-    for (const button of tabBar.children) button.classList.toggle('on', button.dataset.tab === tab);
+    tabBar.mark(tab);
+    body.setAttribute('aria-labelledby', tabBar.id(tab));
   }
 
   function rerender() {

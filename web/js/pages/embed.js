@@ -1,22 +1,25 @@
 // The embeddable leaderboard (/embed/{id}) for partner websites: one compact board, live, that
 // any site may put in an iframe. Query: `?track=ID` for one track (the overall board without it),
-// `?lang=zh|en` for the language.
+// `?lang=zh|en` for the language, `?theme=light|dark` to match the partner's page (without it, the
+// visitor's system decides).
 
 import { h, replace, setText } from '../dom.js';
 import { t, loc, onLang } from '../i18n.js';
 import { Live } from '../live.js';
 import { Board, rowsOf } from '../board.js';
-import { langSwitch, statusBanner, title } from '../chrome.js';
+import { langSwitch, statusBanner, title, announce } from '../chrome.js';
+import { forceTheme } from '../theme.js';
 
 export async function start(root, id) {
   const query = new URLSearchParams(location.search);
   let track = query.get('track');
+  forceTheme(query.get('theme'));
   const live = new Live(id);
-  const board = new Board({ compact: true, track: !track });
-  const titleEl = h('strong', { class: 'data' });
+  const board = new Board({ compact: true, track: !track, announce });
+  const titleEl = h('h1', { class: 'embed-title data' });
   const sub = h('span', { class: 'sub' });
   const frozen = h('span', { class: 'frozen-tag', i18n: 'phase_frozen', hidden: true });
-  replace(root, h('div', { class: 'embed' },
+  replace(root, h('main', { class: 'embed' },
     statusBanner(live),
     h('header', { class: 'embed-head' }, h('div', {}, titleEl, ' ', frozen, h('br'), sub), langSwitch()),
     board.el,

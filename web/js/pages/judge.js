@@ -3,7 +3,7 @@
 // reason), the judge's own progress, and declaring a conflict of interest. It shows no other
 // judge's scores: the judge's view does not carry them until the result is final. Made for a tablet.
 
-import { h, replace, setText } from '../dom.js';
+import { h, replace, setText, reducedMotion } from '../dom.js';
 import { t, loc, num, onLang, when } from '../i18n.js';
 import { Live } from '../live.js';
 import { takeToken, errorText, newId, syncClock } from '../api.js';
@@ -42,7 +42,7 @@ export async function start(root, id) {
   const progressEl = h('div', { class: 'my-progress' });
   const progressBar = h('span', { class: 'pct' });
   const list = h('ul', { class: 'judge-teams' });
-  const panel = h('section', { class: 'score-panel card' });
+  const panel = h('section', { class: 'score-panel card', id: 'score-panel' });
   const scoringNote = h('p', { class: 'scoring-note', i18n: 'scoring_is_closed', hidden: true });
 
   replace(root,
@@ -104,8 +104,9 @@ export async function start(root, id) {
       return h('li', {},
         h('button', {
           type: 'button',
-          class: ['team-pick', selected === team.id ? 'on' : '', status.replace('status_', '')],
+          class: ['team-pick', status.replace('status_', '')],
           data: { team: team.id },
+          attrs: { 'aria-current': selected === team.id ? 'true' : false, 'aria-controls': 'score-panel' },
           disabled: conflict,
           on: { click: () => select(team.id) },
         },
@@ -129,7 +130,7 @@ export async function start(root, id) {
     selected = team;
     renderList();
     renderPanel();
-    panel.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    panel.scrollIntoView({ block: 'nearest', behavior: reducedMotion() ? 'auto' : 'smooth' });
   }
 
   let totalEl = null;
@@ -160,33 +161,36 @@ export async function start(root, id) {
     totalEl = h('div', { class: 'total' });
     const criteria = rubric.criteria.map((c) => {
       const share = weightSum ? Math.round((c.weight * 1000) / weightSum) / 10 : 0;
+      // The criterion's name names its points (a group of toggle buttons) or its number field.
+      const nameId = `crit-${c.id}`;
       let input;
       if (max - min <= 10) {
         const buttons = [];
         for (let v = min; v <= max; v++) {
           buttons.push(h('button', {
             type: 'button',
-            class: ['pt', d.scores[c.id] === v ? 'on' : ''],
+            class: 'pt',
             text: String(v),
             data: { criterion: c.id, value: v },
+            attrs: { 'aria-pressed': String(d.scores[c.id] === v) },
             on: {
               click: () => {
                 d.scores[c.id] = v;
-                for (const b of buttons) b.classList.toggle('on', Number(b.dataset.value) === v);
+                for (const b of buttons) b.setAttribute('aria-pressed', String(Number(b.dataset.value) === v));
                 updateTotal(d);
               },
             },
           }));
         }
-        input = h('div', { class: 'points' }, buttons);
+        input = h('div', { class: 'points', attrs: { role: 'group', 'aria-labelledby': nameId } }, buttons);
       } else {
         input = h('input', {
-          type: 'number', min, max, step: 1, value: d.scores[c.id] ?? '', data: { criterion: c.id },
+          type: 'number', min, max, step: 1, value: d.scores[c.id] ?? '', data: { criterion: c.id }, attrs: { 'aria-labelledby': nameId },
           on: { input: (ev) => { const v = Number(ev.target.value); if (ev.target.value !== '' && v >= min && v <= max) d.scores[c.id] = Math.round(v); else delete d.scores[c.id]; updateTotal(d); } },
         });
       }
       return h('div', { class: 'criterion' },
-        h('div', { class: 'crit-head' }, h('strong', { class: 'data', text: loc(c.name) }), h('span', { class: 'weight', text: `${t('weight_n', { w: num(c.weight, c.weight % 1 ? 1 : 0) })} · ${share}%` })),
+        h('div', { class: 'crit-head' }, h('strong', { class: 'data', id: nameId, text: loc(c.name) }), h('span', { class: 'weight', text: `${t('weight_n', { w: num(c.weight, c.weight % 1 ? 1 : 0) })} · ${share}%` })),
         input);
     });
     const comment = h('textarea', { rows: 3, ph: 'comment_ph', maxLength: 2000, value: d.comment, name: 'comment', on: { input: (ev) => { d.comment = ev.target.value; } } });

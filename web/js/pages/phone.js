@@ -8,7 +8,8 @@ import { Live } from '../live.js';
 import { getJSON, syncClock, photoUrl, errorText } from '../api.js';
 import { clockAt, hms, clockNote, everySecond } from '../clock.js';
 import { Board, rowsOf, milestoneDots, scoreText } from '../board.js';
-import { langSwitch, statusBanner, title, toast } from '../chrome.js';
+import { langSwitch, statusBanner, title, toast, announce } from '../chrome.js';
+import { tabList, tabPanel } from '../tabs.js';
 
 /** One post as a card: team, time, text, photos, links, percent. */
 export function postCard(view, p, { teamLink } = {}) {
@@ -23,6 +24,13 @@ export function postCard(view, p, { teamLink } = {}) {
     p.links.length ? h('ul', { class: 'links' }, p.links.map((l) => h('li', {}, safeLink(l)))) : null,
     p.percent != null ? h('div', { class: 'post-pct', i18n: 'percent_done', vars: { p: p.percent } }) : null,
     p.hidden ? h('div', { class: 'hidden-note', i18n: 'hidden_post' }) : null);
+}
+
+/** What the live region says of a revealed place: the team, its place and its score. */
+export function revealText(view, e) {
+  const team = view.teams[e.team];
+  const place = e.rank == null ? t('reveal_unranked') : t('reveal_rank', { rank: e.rank });
+  return t('announce_reveal', { team: team ? loc(team.name) : e.team, place: e.score == null ? place : `${place}, ${num(e.score, 2)}` });
 }
 
 /** A client-side bucket like the server's (5 a second, bursts of 10), so taps beyond it wait here. */
@@ -73,22 +81,31 @@ export async function start(root, id, teamParam) {
   );
 
   // ---- the main view: tabs -----------------------------------------------------------------
-  const board = new Board({ milestones: true, href: teamHref, compact: true });
-  const trackChips = h('nav', { class: 'chips' });
+  const board = new Board({ milestones: true, href: teamHref, compact: true, announce });
+  const trackChips = h('nav', { class: 'chips', label: 'tracks' });
   const feed = h('div', { class: 'feed' });
   const cheers = h('ol', { class: 'cheer-list' });
   const reveal = h('section', { class: 'reveal compact', hidden: true });
-  const tabBar = h('nav', { class: 'tabs', attrs: { role: 'tablist' } });
+  const tabBar = tabList({
+    names: ['board', 'feed', 'cheers'],
+    key: (name) => `tab_${name}`,
+    label: 'page_tabs',
+    panel: (name) => `panel-${name}`,
+    select: (name) => {
+      tab = name;
+      renderMain();
+    },
+  });
   const panels = {
     board: h('section', { class: 'panel' }, reveal, trackChips, board.el),
     feed: h('section', { class: 'panel' }, feed),
     cheers: h('section', { class: 'panel' }, cheers),
   };
-  const mainView = h('div', { class: 'main-view' }, tabBar, panels.board, panels.feed, panels.cheers);
+  for (const [name, el] of Object.entries(panels)) tabPanel(el, `panel-${name}`, tabBar.id(name));
+  const mainView = h('div', { class: 'main-view' }, tabBar.el, panels.board, panels.feed, panels.cheers);
 
   function renderTabs() {
-    replace(tabBar, ['board', 'feed', 'cheers'].map((name) =>
-      h('button', { type: 'button', class: ['tab', tab === name ? 'on' : ''], i18n: `tab_${name}`, data: { tab: name }, on: { click: () => { tab = name; renderMain(); } } })));
+    tabBar.mark(tab);
     for (const [name, el] of Object.entries(panels)) el.hidden = name !== tab;
   }
 
@@ -101,9 +118,10 @@ export async function start(root, id, teamParam) {
     if (track && !view.tracks.some((tr) => tr.id === track)) track = null;
     if (all || patches.has('tracks')) {
       replace(trackChips,
-        h('button', { type: 'button', class: ['chip', track === null ? 'on' : ''], i18n: 'all_tracks', on: { click: () => { track = null; renderMain(); } } }),
-        view.tracks.map((tr) => h('button', { type: 'button', class: ['chip', track === tr.id ? 'on' : ''], text: loc(tr.name), data: { track: tr.id }, on: { click: () => { track = tr.id; renderMain(); } } })));
+        h('button', { type: 'button', class: 'chip', i18n: 'all_tracks', on: { click: () => { track = null; renderMain(); } } }),
+        view.tracks.map((tr) => h('button', { type: 'button', class: 'chip', text: loc(tr.name), data: { track: tr.id }, on: { click: () => { track = tr.id; renderMain(); } } })));
     }
+    for (const chip of trackChips.children) chip.setAttribute('aria-pressed', String((chip.dataset.track ?? null) === track));
     board.opts.track = track === null;
     board.update(view, rowsOf(view, track));
     renderRevealPanel();
@@ -135,13 +153,15 @@ export async function start(root, id, teamParam) {
       const team = view.teams[r.team];
       let row = cheerRows.get(r.team);
       if (!row) {
-        row = { rank: h('span', { class: 'rank' }), name: h('a', { class: 'name data', href: teamHref(r.team) }), count: h('span', { class: 'count' }) };
-        row.li = h('li', { data: { team: r.team } }, row.rank, row.name, row.count, cheerButton(r.team, true));
+        row = { rank: h('span', { class: 'rank' }), name: h('a', { class: 'name data', href: teamHref(r.team) }), count: h('span', { class: 'count' }), button: cheerButton(r.team, true) };
+        row.li = h('li', { data: { team: r.team } }, row.rank, row.name, row.count, row.button);
         cheerRows.set(r.team, row);
       }
       seen.add(r.team);
       setText(row.rank, String(r.rank));
       setText(row.name, team ? loc(team.name) : r.team);
+      // Every row's button says "Cheer": its name says for whom.
+      row.button.setAttribute('aria-label', t('cheer_for', { team: team ? loc(team.name) : r.team }));
       setText(row.count, t('cheers_n', { n: r.cheers.toLocaleString() }));
       if (held) {
         if (!row.li.isConnected) cheers.appendChild(row.li);
@@ -157,12 +177,16 @@ export async function start(root, id, teamParam) {
     }
   }
 
+  let lastReveal = null;
   function renderRevealPanel() {
     const c = view.challenge;
-    const revealing = c && c.phase === 'frozen' && view.reveal.length > 0;
+    const last = view.reveal[view.reveal.length - 1];
+    // A place revealed while the page is open is said once; the ones before it are not.
+    if (last && lastReveal !== null && last.seq !== lastReveal) announce(revealText(view, last));
+    lastReveal = last ? last.seq : 0;
+    const revealing = c && c.phase === 'frozen' && !!last;
     reveal.hidden = !revealing;
     if (!revealing) return;
-    const last = view.reveal[view.reveal.length - 1];
     const tr = view.tracks.find((x) => x.id === last.track);
     const team = view.teams[last.team];
     replace(reveal,
@@ -207,7 +231,7 @@ export async function start(root, id, teamParam) {
           }
         },
       },
-    }, h('span', { class: 'heart', text: '♥' }), h('span', { i18n: 'cheer' }));
+    }, h('span', { class: 'heart', text: '♥', attrs: { 'aria-hidden': 'true' } }), h('span', { i18n: 'cheer' }));
     return btn;
   }
 

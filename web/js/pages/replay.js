@@ -25,7 +25,7 @@ export async function start(root, id) {
   const SPEEDS = [0.5, 1, 2, 4, 8];
 
   const titleEl = h('h1', { class: 'title data' });
-  const slider = h('input', { type: 'range', min: 0, max: 1000, step: 1, value: 1000, class: 'scrub', name: 'at' });
+  const slider = h('input', { type: 'range', min: 0, max: 1000, step: 1, value: 1000, class: 'scrub', name: 'at', label: 'replay_slider' });
   const atEl = h('strong', { class: 'at' });
   const seqEl = h('span', { class: 'muted' });
   const countdown = h('span', { class: 'countdown small' });
@@ -39,16 +39,16 @@ export async function start(root, id) {
   const revealEl = h('ol', { class: 'reveal-log' });
   const body = h('main', { class: 'replay-body' },
     h('section', { class: 'replay-main' }, boardsEl, revealEl),
-    h('aside', { class: 'replay-side' }, h('h3', { i18n: 'peoples_choice' }), cheersEl, h('h3', { i18n: 'ticker' }), postsEl));
+    h('div', { class: 'replay-side' }, h('h3', { i18n: 'peoples_choice' }), cheersEl, h('h3', { i18n: 'ticker' }), postsEl));
 
   replace(root, h('div', { class: 'replay' },
     h('header', { class: 'console-head' },
       h('div', { class: 'row1' }, h('a', { class: 'brand', href: '/' }, h('img', { src: '/static/icon.svg', alt: '', class: 'logo' }), h('span', { i18n: 'replay' })), langSwitch()),
       titleEl,
       h('div', { class: 'scrubber' },
-        h('button', { type: 'button', text: '◀', class: 'step', data: { step: -1 }, on: { click: () => step(-1) } }),
+        h('button', { type: 'button', text: '◀', class: 'step', label: 'step_back', data: { step: -1 }, on: { click: () => step(-1) } }),
         slider,
-        h('button', { type: 'button', text: '▶', class: 'step', data: { step: 1 }, on: { click: () => step(1) } }),
+        h('button', { type: 'button', text: '▶', class: 'step', label: 'step_forward', data: { step: 1 }, on: { click: () => step(1) } }),
         playBtn,
         speedSel,
         h('button', { type: 'button', i18n: 'replay_live', on: { click: () => { stop(); slider.value = slider.max; scrub(); } } })),
@@ -124,6 +124,8 @@ export async function start(root, id) {
     const c = clockAt(view.challenge, now);
     atEl.dataset.ms = String(Math.round(now));
     setText(atEl, `${when(new Date(now).toISOString())} · ${t('replay_at', { t: hms(c.elapsed) })}`);
+    // The slider says the moment it stands at, not a number out of a thousand.
+    slider.setAttribute('aria-valuetext', atEl.textContent);
     countdown.dataset.state = c.state;
     setText(countdown, hms(c.remaining));
     setText(clockNoteEl, clockNote(c));

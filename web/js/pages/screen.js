@@ -12,7 +12,9 @@ import { syncClock, photoUrl } from '../api.js';
 import { clockAt, hms, clockNote, everySecond } from '../clock.js';
 import { Board, rowsOf } from '../board.js';
 import { qrSvg } from '../qr.js';
-import { langSwitch, statusBanner, title } from '../chrome.js';
+import { langSwitch, statusBanner, title, announce } from '../chrome.js';
+import { themeSwitch } from '../theme.js';
+import { revealText } from './phone.js';
 
 const TICKER_SHOWN = 6;
 
@@ -26,10 +28,10 @@ export async function start(root, id) {
   const phaseEl = h('span', { class: 'phase' });
   const countdown = h('div', { class: 'countdown', data: { state: 'setup' } });
   const clockNoteEl = h('div', { class: 'clock-note' });
-  const tabs = h('nav', { class: 'tracks-nav' });
+  const tabs = h('ul', { class: 'tracks-nav', label: 'tracks' });
   const boardTitle = h('h2', { class: 'board-title' });
-  const frozenEl = h('div', { class: 'frozen-banner', hidden: true }, h('span', { class: 'snow', text: '❄' }), h('span', { i18n: 'frozen_banner' }));
-  const board = new Board({ milestones: true });
+  const frozenEl = h('div', { class: 'frozen-banner', hidden: true }, h('span', { class: 'snow', text: '❄', attrs: { 'aria-hidden': 'true' } }), h('span', { i18n: 'frozen_banner' }));
+  const board = new Board({ milestones: true, announce });
   const revealEl = h('section', { class: 'reveal', hidden: true });
   const boardPanel = h('section', { class: 'board-panel' }, h('div', { class: 'board-head' }, boardTitle, frozenEl), board.el);
   const tickerList = h('ul', { class: 'ticker' });
@@ -46,10 +48,10 @@ export async function start(root, id) {
           titleEl,
           tabs),
         h('div', { class: 'head-clock' }, countdown, clockNoteEl),
-        h('div', { class: 'head-right' }, langSwitch())),
+        h('div', { class: 'head-right' }, langSwitch(), themeSwitch())),
       h('main', { class: 'screen-main' },
         h('div', { class: 'stage' }, boardPanel, revealEl),
-        h('aside', { class: 'side' },
+        h('div', { class: 'side' },
           h('section', { class: 'side-ticker' }, h('h3', { i18n: 'ticker' }), tickerList),
           h('section', { class: 'side-cheers' }, h('h3', { i18n: 'peoples_choice' }), cheersList),
           h('section', { class: 'side-qr' }, qrSvg(phoneUrl, t('scan_to_follow')), h('p', { i18n: 'scan_to_follow' }))))),
@@ -73,7 +75,7 @@ export async function start(root, id) {
     }
     trackIds = view.tracks.map((tr) => tr.id);
     const cur = trackId();
-    replace(tabs, view.tracks.map((tr) => h('span', { class: ['chip', tr.id === cur ? 'on' : ''], text: loc(tr.name) })));
+    replace(tabs, view.tracks.map((tr) => h('li', { class: 'chip', text: loc(tr.name), attrs: { 'aria-current': tr.id === cur ? 'true' : false } })));
   }
 
   function renderBoard() {
@@ -86,13 +88,17 @@ export async function start(root, id) {
     board.update(view, cur ? rowsOf(view, cur) : []);
   }
 
+  let lastReveal = null;
   function renderReveal() {
     const c = view.challenge;
-    const revealing = c && c.phase === 'frozen' && view.reveal.length > 0;
+    const last = view.reveal[view.reveal.length - 1];
+    // A place revealed while the screen is open is said once; the ones before it are not.
+    if (last && lastReveal !== null && last.seq !== lastReveal) announce(revealText(view, last));
+    lastReveal = last ? last.seq : 0;
+    const revealing = c && c.phase === 'frozen' && !!last;
     revealEl.hidden = !revealing;
     boardPanel.hidden = revealing;
     if (!revealing) return;
-    const last = view.reveal[view.reveal.length - 1];
     const track = view.tracks.find((tr) => tr.id === last.track);
     const inTrack = Object.values(view.teams).filter((tm) => tm.track === last.track);
     const shown = view.reveal.filter((e) => e.track === last.track);

@@ -39,7 +39,7 @@ export async function start(root, id) {
   // ---- the composer --------------------------------------------------------------------------
   const text = h('textarea', { class: 'post-text', ph: 'post_text_ph', rows: 3, maxLength: 2000, name: 'text' });
   const linkInput = h('input', { type: 'url', ph: 'add_link_ph', name: 'link', inputMode: 'url' });
-  const percent = h('input', { type: 'range', min: 0, max: 100, step: 5, value: 0, name: 'percent' });
+  const percent = h('input', { type: 'range', min: 0, max: 100, step: 5, value: 0, name: 'percent', label: 'progress' });
   const percentSet = h('input', { type: 'checkbox', name: 'percent_set' });
   const percentLabel = h('span', {});
   const photoInput = h('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp,image/*', attrs: { capture: 'environment' }, multiple: true, class: 'file', name: 'photo' });
@@ -65,7 +65,7 @@ export async function start(root, id) {
     replace(previews, photos.map((p, i) =>
       h('figure', { class: 'preview' },
         h('img', { src: p.data, alt: t('photo_alt') }),
-        h('button', { type: 'button', class: 'x', text: '×', tip: 'remove_photo', on: { click: () => { photos.splice(i, 1); renderPreviews(); } } }))));
+        h('button', { type: 'button', class: 'x', text: '×', tip: 'remove_photo', label: 'remove_photo', on: { click: () => { photos.splice(i, 1); renderPreviews(); } } }))));
   }
 
   photoInput.addEventListener('change', async () => {
