@@ -100,6 +100,14 @@ impl Hub {
         Subscription { seq, start, rx }
     }
 
+    /// The snapshot of `role`'s view now, as the socket sends it: the seq, and the text of the
+    /// `snapshot` message (cached per seq and view, shared with the sockets' snapshots).
+    pub fn snapshot(&self, role: &Role) -> (u64, Utf8Bytes) {
+        let mut streams = lock(&self.streams);
+        let state = self.state();
+        (state.seq(), snapshot_text(&mut streams, &state, role))
+    }
+
     /// Applies durable events to the committed state and fans them out.
     pub(super) fn publish(&self, events: &[Event]) {
         let mut streams = lock(&self.streams);
