@@ -62,13 +62,21 @@ def loads(runs):
     return " ".join(f"{r['load_average'][0]:.1f}" for r in runs)
 
 
+def answers(steps):
+    """Command answer latency (reports from before it was recorded have none)."""
+    got = [x["answer_ms"] for x in steps if x.get("answer_ms", {}).get("max")]
+    if not got:
+        return "—"
+    return " / ".join(fmt(med([a[k] for a in got])) for k in ("p50", "p99", "max"))
+
+
 def steady(scenario):
     rows = load(scenario)
     if not rows:
         return
     print(f"\n### {scenario}\n")
-    print("| target | runs | clean | delivered / owed | msg/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server CPU s | p99 ÷ ceiling | load at start |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| target | runs | clean | delivered / owed | msg/s | B/msg | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | answers p50 / p99 / max ms | server CPU s | p99 ÷ ceiling | load at start |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ceiling = med([r["steps"][0]["latency_ms"]["p99"] for t, runs in rows if t == "ceiling" for r in runs])
     for t, runs in rows:
         s = [r["steps"][0] for r in runs]
@@ -77,9 +85,10 @@ def steady(scenario):
         print(
             f"| {NAMES.get(t, t)} | {len(runs)} | {sum(clean(r) for r in runs)}/{len(runs)} "
             f"| {fmt(med([x['delivered'] / max(x['expected'], 1) * 100 for x in s]))} % "
-            f"| {fmt(med([x['delivered_per_s'] for x in s]), 0)} "
+            f"| {fmt(med([x['delivered_per_s'] for x in s]), 0)} | {fmt(med([x['message_bytes'] for x in s]), 0)} "
             f"| {fmt(med([x['latency_ms']['p50'] for x in s]))} | {fmt(med([x['latency_ms']['p90'] for x in s]))} "
             f"| {fmt(p99)} | {fmt(med([x['latency_ms']['p999'] for x in s]))} | {fmt(med([x['latency_ms']['max'] for x in s]))} "
+            f"| {answers(s)} "
             f"| {fmt(med([x['server_cpu_s'] for x in s]))} | {fmt(ratio, 2)} | {loads(runs)} |"
         )
 
@@ -164,11 +173,11 @@ def memory(scenario):
 
 if __name__ == "__main__":
     for scenario in sorted(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else []:
-        if scenario.startswith("s1") or scenario.startswith("s5"):
+        if scenario.startswith("s1") or scenario.startswith("s5") or scenario.startswith("s7"):
             steady(scenario)
         elif scenario.startswith("s2"):
             saturation(scenario)
-        elif scenario.startswith("s3"):
+        elif scenario.startswith("s3") or scenario.startswith("s8"):
             join(scenario)
         elif scenario.startswith("s4"):
             reconnect(scenario)

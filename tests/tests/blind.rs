@@ -1,7 +1,8 @@
 //! Blind judging, proven from the outside: an adversary that reads everything a non-admin can
-//! read — the live socket of the audience, of a team and of each judge, `/view`, `/view?at=SEQ`
-//! at every seq, `/leaderboard`, the team timeline, the NDJSON and SSE feeds — must learn nothing
-//! of a judge's scores of a team before the publication rule allows.
+//! read — the live socket of the audience, of a team and of each judge, `/view` and `/snapshot`,
+//! `/view?at=SEQ` and `/snapshot?seq=SEQ` at every seq, `/leaderboard`, the team timeline, the
+//! NDJSON and SSE feeds — must learn nothing of a judge's scores of a team before the publication
+//! rule allows.
 //!
 //! "Learns nothing" is tested as non-interference: the same challenge is played five times on one
 //! server, command for command, with different scores. Twin `x0` holds the base scores; in twin
@@ -273,6 +274,7 @@ async fn everything(
     out.insert("socket".to_owned(), json!(received));
     for path in [
         format!("/api/challenges/{id}/view"),
+        format!("/api/challenges/{id}/snapshot"),
         format!("/api/challenges/{id}/leaderboard"),
         format!("/api/challenges/{id}/teams/t1/timeline"),
     ] {
@@ -285,6 +287,10 @@ async fn everything(
         let (status, body) = server.get(&path, token).await;
         assert_eq!(status, 200, "{path}");
         out.insert(format!("view?at={at}"), body);
+        let path = format!("/api/challenges/{id}/snapshot?seq={at}");
+        let (status, body) = server.get(&path, token).await;
+        assert_eq!(status, 200, "{path}");
+        out.insert(format!("snapshot?seq={at}"), body);
     }
     if token.is_none() {
         out.insert(

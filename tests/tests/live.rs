@@ -143,6 +143,86 @@ async fn resuming_with_since_gets_exactly_the_missed_messages_or_a_snapshot() {
     server.stop().await;
 }
 
+/// The serialised size of a server message, as it went over the socket.
+fn bytes_of(msg: &ServerMessage) -> usize {
+    serde_json::to_string(msg).unwrap().len()
+}
+
+#[tokio::test]
+async fn a_resume_whose_missed_messages_outweigh_a_snapshot_gets_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let mut leaving = server.live("c", None, None).await;
+    leaving.next_update().await.unwrap();
+    let left_at = leaving.last_seq;
+    leaving.close().await.unwrap();
+
+    // A viewer who stays sees every delta; teams post until what the one who left missed weighs
+    // more than a snapshot now would (the snapshot grows with the posts too).
+    let mut staying = server.live("c", None, None).await;
+    staying.next_update().await.unwrap();
+    let snapshot_bytes = |client: &makerpulse_client::LiveClient| {
+        let view = Box::new(client.view.clone().unwrap());
+        bytes_of(&ServerMessage::Snapshot { view })
+    };
+    let mut missed = 0;
+    let mut i = 0;
+    while missed <= snapshot_bytes(&staying) {
+        let team = ["t1", "t2", "t3"][i % 3];
+        i += 1;
+        let post = Command::PostProgress {
+            text: format!("进展 progress {i}: {}", "x".repeat(200)),
+            photos: vec![],
+            links: vec![],
+            percent: Some((i % 100) as u8),
+        };
+        let (status, ack) = server.command("c", Some(tokens.team(team)), post).await;
+        assert_eq!(status, 200, "{ack}");
+        let seq = ack["last_seq"].as_u64().unwrap();
+        while staying.last_seq < seq {
+            let msg = staying.recv().await.unwrap();
+            if matches!(msg, ServerMessage::Delta(_)) {
+                missed += bytes_of(&msg);
+            }
+            staying.accept(msg).await.unwrap();
+        }
+    }
+
+    // The one who left comes back: one snapshot at the newest seq, not the missed deltas, and
+    // it holds exactly what the viewer who stayed built from them.
+    let mut back = server.live("c", None, Some(left_at)).await;
+    match back.recv().await.unwrap() {
+        ServerMessage::Snapshot { view } => {
+            assert_eq!(view.seq, staying.last_seq);
+            assert_eq!(Some(&*view), staying.view.as_ref());
+        }
+        other => panic!("expected a snapshot, got {other:?}"),
+    }
+
+    // One who missed a single post still gets just that delta.
+    let before = staying.last_seq;
+    let (status, ack) = server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            Command::PostProgress {
+                text: "one more".into(),
+                photos: vec![],
+                links: vec![],
+                percent: None,
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let mut short = server.live("c", None, Some(before)).await;
+    match short.recv().await.unwrap() {
+        ServerMessage::Delta(delta) => assert_eq!(Some(delta.seq), ack["last_seq"].as_u64()),
+        other => panic!("expected the one missed delta, got {other:?}"),
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_client_that_sees_a_gap_asks_for_and_gets_a_snapshot() {
     let dir = tempfile::tempdir().unwrap();

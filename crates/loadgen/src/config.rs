@@ -4,6 +4,16 @@ use std::path::PathBuf;
 
 use crate::target::Kind;
 
+/// How a makerpulse viewer gets its first snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Join {
+    /// In the socket's first message.
+    Socket,
+    /// Over HTTP, then the socket from its seq.
+    Http,
+}
+
 /// One run of the load generator.
 #[derive(Clone, Debug, clap::Parser)]
 #[command(
@@ -57,6 +67,11 @@ pub struct Config {
     /// End the ramp after the first step whose p99 passes this many milliseconds.
     #[arg(long)]
     pub stop_p99_ms: Option<f64>,
+    /// How a makerpulse viewer joins: `socket`, the snapshot as the socket's first message; or
+    /// `http`, the snapshot from `GET …/snapshot` (cached by seq on the server), then the socket
+    /// from its seq (`hello` with `since`).
+    #[arg(long, value_enum, default_value = "socket")]
+    pub join: Join,
     /// Connections opened at once at most.
     #[arg(long, default_value_t = 256)]
     pub connect_concurrency: usize,

@@ -241,8 +241,11 @@ impl MakerpulseWriter {
             (client, token, command)
         };
         let envelope = Envelope::new(seed::command_id("w"), command);
+        let asked = std::time::Instant::now();
         let (status, body) =
             seed::command(client, &self.http, &self.challenge, token, &envelope).await?;
+        step.answers
+            .record(i as usize, asked.elapsed().as_micros() as u64);
         anyhow::ensure!(
             status == 200,
             "{} answered {status} {body}",

@@ -29,6 +29,8 @@ pub struct StepReport {
     pub message_bytes: u64,
     /// Send-to-delivery latency.
     pub latency_ms: Percentiles,
+    /// Command answer latency: from sending a command to its answer (makerpulse).
+    pub answer_ms: Percentiles,
     /// Server CPU seconds (user + system) spent during the step and its drain.
     pub server_cpu_s: f64,
     /// Load generator CPU seconds during the step and its drain.
@@ -42,7 +44,7 @@ impl StepReport {
     pub fn line(&self) -> String {
         let l = &self.latency_ms;
         format!(
-            "{:>7.1} ev/s {:>7} ev {:>12}/{:<12} {:>10.0} msg/s {:>5} B  p50 {:>8.1}  p90 {:>8.1}  p99 {:>8.1}  p99.9 {:>8.1}  max {:>8.1} ms  srv {:>6.1} s  lg {:>6.1} s",
+            "{:>7.1} ev/s {:>7} ev {:>12}/{:<12} {:>10.0} msg/s {:>5} B  p50 {:>8.1}  p90 {:>8.1}  p99 {:>8.1}  p99.9 {:>8.1}  max {:>8.1} ms  answers p50 {:>6.1} p99 {:>6.1} max {:>6.1} ms  srv {:>6.1} s  lg {:>6.1} s",
             self.rate,
             self.events,
             self.delivered,
@@ -54,6 +56,9 @@ impl StepReport {
             l.p99,
             l.p999,
             l.max,
+            self.answer_ms.p50,
+            self.answer_ms.p99,
+            self.answer_ms.max,
             self.server_cpu_s,
             self.loadgen_cpu_s
         )

@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::config::Config;
+use crate::config::{Config, Join};
 use crate::procstat::{self, Sample};
 use crate::publish::Publisher;
 use crate::report::{Reconnect, Report, StepReport};
@@ -79,6 +79,15 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         first_snapshot: Latency::new(),
         expect_teams,
         snapshots: Default::default(),
+        http_join: match (config.target, config.join) {
+            (Kind::Makerpulse, Join::Http) => Some(
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .pool_max_idle_per_host(config.connect_concurrency.max(1))
+                    .build()?,
+            ),
+            _ => None,
+        },
         gate: Semaphore::new(config.connect_concurrency.max(1)),
     });
     if config.target == Kind::Makerpulse {
@@ -298,6 +307,7 @@ impl StepRaw {
             delivered_per_s: delivered as f64 / self.seconds.max(1e-9),
             message_bytes: bytes.checked_div(delivered).unwrap_or(0),
             latency_ms: Percentiles::of(&step.latency.merged()),
+            answer_ms: Percentiles::of(&step.answers.merged()),
             server_cpu_s: self.server_cpu_s,
             loadgen_cpu_s: self.loadgen_cpu_s,
             server_rss_kib: self.server_rss_kib,

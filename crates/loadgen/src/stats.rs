@@ -136,6 +136,8 @@ pub struct Step {
     pub bytes: AtomicU64,
     /// Events sent (and acknowledged, for makerpulse) in this step.
     pub events: AtomicU64,
+    /// How long each command took to be answered (makerpulse: the HTTP request's round trip).
+    pub answers: Latency,
 }
 
 impl Default for Step {
@@ -146,6 +148,7 @@ impl Default for Step {
             delivered: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             events: AtomicU64::new(0),
+            answers: Latency::new(),
         }
     }
 }

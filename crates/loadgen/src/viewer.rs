@@ -46,6 +46,9 @@ pub struct Shared {
     pub expect_teams: usize,
     /// One verified snapshot per seq; every other snapshot at that seq must be byte-identical.
     pub snapshots: Mutex<HashMap<u64, Utf8Bytes>>,
+    /// Where fresh viewers fetch their snapshot over HTTP before opening the socket from its seq
+    /// (`--join http`); `None`: the socket's own snapshot.
+    pub http_join: Option<reqwest::Client>,
     /// Connections being opened at once at most (a listen backlog overflowing would add the
     /// kernel's one-second SYN retry to the join time instead of measuring the server).
     pub gate: tokio::sync::Semaphore,
@@ -175,6 +178,9 @@ async fn open(
     resume: Option<u64>,
 ) -> anyhow::Result<(target::Socket, bool)> {
     let started = shared.clock.now_ns();
+    if let (None, Some(client)) = (resume, &shared.http_join) {
+        return join_over_http(seat, shared, pos, client, started).await;
+    }
     let mut ws = target::connect(&seat.url, seat.from).await?;
     let connected = shared.clock.now_ns();
     if resume.is_none() {
@@ -213,6 +219,61 @@ async fn open(
             _ => {}
         }
     }
+}
+
+/// Joins as a page that uses the HTTP snapshot does: `GET …/snapshot` (checked like a socket
+/// snapshot: the HTTP body wrapped as a `snapshot` message must be the socket's bytes at that
+/// seq), then the socket with `since` at its seq; what came after follows on the socket.
+async fn join_over_http(
+    seat: &Seat,
+    shared: &Shared,
+    pos: &mut Position,
+    client: &reqwest::Client,
+    started: u64,
+) -> anyhow::Result<(target::Socket, bool)> {
+    let url = seat
+        .url
+        .replacen("ws://", "http://", 1)
+        .replacen("/live", "/snapshot", 1);
+    let body = client
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let seq = target::number_after(&body, r#""seq":"#)
+        .ok_or_else(|| anyhow::anyhow!("a snapshot without a seq"))?;
+    let text = Utf8Bytes::from(format!(r#"{{"type":"snapshot","view":{body}}}"#));
+    if !shared.check_snapshot(seq, &text) {
+        Counters::inc(&shared.counters.bad_snapshots);
+    }
+    let mut ws = target::connect(&seat.url, seat.from).await?;
+    let connected = shared.clock.now_ns();
+    shared
+        .connect_time
+        .record(seat.id, (connected - started) / 1000);
+    if let Some(hello) = shared.kind.hello(Some(seq)) {
+        ws.send(Message::text(hello)).await?;
+    }
+    loop {
+        let Some(msg) = ws.next().await else {
+            anyhow::bail!("closed before the welcome");
+        };
+        let Message::Text(text) = msg? else { continue };
+        match shared.kind.classify(text.as_str()) {
+            Frame::Welcome(_) => break,
+            Frame::Error => anyhow::bail!("refused: {}", text.as_str()),
+            _ => {}
+        }
+    }
+    pos.last = seq;
+    pos.ready = true;
+    Counters::inc(&shared.counters.ready);
+    shared
+        .first_snapshot
+        .record(seat.id, (shared.clock.now_ns() - started) / 1000);
+    Ok((ws, false))
 }
 
 /// Reads messages until the connection ends (`None`) or the run asks for another generation.

@@ -10,6 +10,7 @@ use dashmap::DashMap;
 use makerpulse_core::{Actor, ChallengeId, TokenHash};
 use tokio::sync::watch;
 
+use crate::audience::AudienceRuntime;
 use crate::cheers::CheerGate;
 use crate::client_addr::TrustedProxies;
 use crate::event_log::StoreError;
@@ -248,6 +249,8 @@ pub struct AppState {
     pub photos: Arc<PhotoStore>,
     /// The budgets of counted cheers per client address, and the ids of cheers counted over HTTP.
     pub cheers: Arc<CheerGate>,
+    /// The runtime the audience's live connections run on (see [`crate::audience`]).
+    pub audience: Arc<AudienceRuntime>,
     /// Redis, when instances share challenges: one connection manager, built at start.
     redis: Option<Redis>,
     /// Held while a challenge is being opened (see [`AppState::open_hub`]). A Tokio mutex: it is
@@ -290,6 +293,7 @@ impl AppState {
             limits,
             photos,
             cheers,
+            audience: Arc::new(AudienceRuntime::new().context("starting the audience runtime")?),
             redis,
             opening: Arc::default(),
         };

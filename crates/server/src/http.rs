@@ -19,6 +19,7 @@ pub mod ops;
 pub mod origin;
 pub mod photos;
 pub mod replay;
+pub mod snapshot;
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(api::router())
         .merge(replay::router())
+        .merge(snapshot::router())
         .merge(feed::router())
         .merge(crate::live::router())
         .merge(openapi::router())

@@ -6,12 +6,14 @@
 //! another: [`Listeners`]), then [`run`] with a shutdown future.
 
 use std::future::Future;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
 pub mod accept;
 pub mod app;
 pub mod archive;
+pub mod audience;
 pub mod cheers;
 pub mod client_addr;
 pub mod config;
@@ -112,6 +114,7 @@ pub async fn serve(
     if let Some(metrics) = metrics {
         metrics.await??;
     }
+    state.audience.drained(Duration::from_secs(5)).await;
     for hub in state.all_hubs() {
         hub.tally_cheers().await;
     }

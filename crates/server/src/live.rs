@@ -29,7 +29,7 @@ use crate::cheers::{self, RecentIds};
 use crate::http::error::ApiError;
 use crate::http::ClientIp;
 use crate::hub::{Answer, Hub, Msg, Start};
-use crate::limits::Bucket;
+use crate::limits::{Bucket, Connection};
 
 /// The largest message a client may send, in bytes; larger ones get an error.
 pub const MAX_INBOUND: usize = 64 * 1024;
@@ -81,10 +81,7 @@ async fn upgrade(
         // zero-filled; viewers send almost nothing (a hello, pongs), so 512 bytes keeps an idle
         // connection at a few KiB. Larger messages (a team's post) are still read whole.
         .read_buffer_size(512)
-        .on_upgrade(move |socket| async move {
-            connection(socket, state, hub, ip).await;
-            drop(slot);
-        })
+        .on_upgrade(move |socket| connection(socket, state, hub, ip, slot))
 }
 
 /// What the reader asks the writer to do.
@@ -114,11 +111,15 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
+/// Reads the `hello` and authenticates it, then runs the connection: an audience connection on
+/// the audience's runtime ([`crate::audience`]), a console here. `slot` is the address's
+/// connection slot, held for as long as the connection runs.
 async fn connection(
     mut socket: WebSocket,
     state: AppState,
     hub: Arc<Hub>,
     ip: Option<std::net::IpAddr>,
+    slot: Option<Connection>,
 ) {
     let hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
     let (token, since) = match hello {
@@ -143,9 +144,16 @@ async fn connection(
         }
     };
     let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
-    session(socket, state, hub, actor, since, ip)
-        .instrument(span)
-        .await;
+    let audience = matches!(actor, Actor::Audience).then(|| state.audience.clone());
+    let run = async move {
+        session(socket, state, hub, actor, since, ip).await;
+        drop(slot);
+    }
+    .instrument(span);
+    match audience {
+        Some(runtime) => runtime.spawn(run),
+        None => run.await,
+    }
 }
 
 /// A connection after its `hello`: its reader here, its writer on a task of its own.
@@ -341,6 +349,30 @@ async fn send(sink: &mut Sink, msg: Message, state: &AppState) -> bool {
     }
 }
 
+/// Sends the start of a subscription (the welcome, then a snapshot or the missed messages) with
+/// one flush: a resume in a storm is one write, not one per missed message.
+async fn send_all(sink: &mut Sink, texts: Vec<Utf8Bytes>, state: &AppState) -> bool {
+    let count = texts.len() as u64;
+    let all = async {
+        for text in texts {
+            sink.feed(Message::Text(text)).await?;
+        }
+        sink.flush().await
+    };
+    match tokio::time::timeout(WRITE_TIMEOUT, all).await {
+        Ok(Ok(())) => {
+            state.metrics.sent(count);
+            true
+        }
+        Ok(Err(_)) => false,
+        Err(_) => {
+            state.metrics.slow_close();
+            tracing::info!("closing a connection whose writes stalled");
+            false
+        }
+    }
+}
+
 /// How many bytes of view messages one write may carry at most when a connection has fallen
 /// behind. Also the write buffer's size (see [`upgrade`]): below it, frames wait in the buffer
 /// until [`send_batch`] flushes them. tungstenite keeps the buffer's largest size for the life
@@ -421,26 +453,22 @@ async fn writer(
     'subscribe: loop {
         let sub = hub.subscribe(&role, since);
         let mut rx = sub.rx;
+        let mut first = Vec::new();
         if welcome {
             let hello = ServerMessage::Welcome {
                 challenge: hub.id().clone(),
                 role: role.clone(),
                 seq: sub.seq,
             };
-            if !send(&mut sink, Message::Text(text(&hello)), &state).await {
-                return;
-            }
+            first.push(text(&hello));
             welcome = false;
         }
-        let first = match sub.start {
-            Start::Snapshot(text) => vec![text],
-            Start::Replay(msgs) => msgs.into_iter().map(|m| m.text).collect(),
-        };
-        for text in first {
-            if !send(&mut sink, Message::Text(text), &state).await {
-                return;
-            }
-            state.metrics.sent(1);
+        match sub.start {
+            Start::Snapshot(text) => first.push(text),
+            Start::Replay(msgs) => first.extend(msgs.into_iter().map(|m| m.text)),
+        }
+        if !send_all(&mut sink, first, &state).await {
+            return;
         }
         let mut ping =
             tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);

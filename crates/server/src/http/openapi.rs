@@ -39,6 +39,7 @@ impl Modify for Bearer {
         crate::http::api::command,
         crate::http::api::mint_token,
         crate::http::api::view,
+        crate::http::snapshot::get_snapshot,
         crate::http::api::leaderboard,
         crate::http::api::team_timeline,
         crate::http::api::log,

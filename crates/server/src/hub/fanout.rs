@@ -1,6 +1,11 @@
 //! Fan-out: each view of a challenge as a broadcast of messages serialised once, with a ring of
-//! recent messages for clients that resume with `since` and a cached audience snapshot for join
-//! storms.
+//! recent messages for clients that resume with `since`, and each view's snapshot at the current
+//! seq cached for join and reconnect storms.
+//!
+//! A client that resumes is sent the cheaper of the two: the messages it missed, or a snapshot
+//! once their bytes outweigh it. A viewer back after a long drop (or ten thousand back at once
+//! after a network blip, while events go on) costs one snapshot each, not a replay that grows
+//! with the time it was away.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -23,6 +28,9 @@ pub(super) struct ViewChannel {
     floor: u64,
     ring: VecDeque<Msg>,
     tx: broadcast::Sender<Msg>,
+    /// The size of this view's last snapshot: a resume whose missed messages weigh less is
+    /// answered with them without rendering a snapshot to compare.
+    snapshot_bytes: Option<usize>,
 }
 
 impl ViewChannel {
@@ -32,6 +40,7 @@ impl ViewChannel {
             floor: seq,
             ring: VecDeque::with_capacity(64),
             tx: broadcast::channel(LAG).0,
+            snapshot_bytes: None,
         }
     }
 
@@ -50,8 +59,11 @@ impl ViewChannel {
 #[derive(Default)]
 pub(super) struct Streams {
     pub(super) views: HashMap<Role, ViewChannel>,
-    /// The audience snapshot at a seq, kept because joins come in storms.
-    audience: Option<(u64, Utf8Bytes)>,
+    /// Snapshots at the current seq by view, kept because joins and resumes come in storms;
+    /// emptied by every event, so it never holds more than one per view that was asked for.
+    snapshots: HashMap<Role, Utf8Bytes>,
+    /// The seq of every snapshot in `snapshots`.
+    snapshots_at: u64,
 }
 
 impl Hub {
@@ -67,18 +79,33 @@ impl Hub {
             .or_insert_with(|| ViewChannel::new(role.clone(), seq));
         let rx = channel.tx.subscribe();
         let start = match since {
-            Some(since) if since <= seq && since >= channel.floor => Start::Replay(
-                channel
-                    .ring
-                    .iter()
-                    .filter(|m| m.seq > since)
-                    .cloned()
-                    .collect(),
-            ),
+            Some(since) if since <= seq && since >= channel.floor => {
+                let from = channel.ring.partition_point(|m| m.seq <= since);
+                let missed: Vec<Msg> = channel.ring.range(from..).cloned().collect();
+                let bytes: usize = missed.iter().map(|m| m.text.len()).sum();
+                if bytes == 0 || channel.snapshot_bytes.is_some_and(|known| bytes <= known) {
+                    Start::Replay(missed)
+                } else {
+                    let snapshot = snapshot_text(&mut streams, &state, role);
+                    if bytes <= snapshot.len() {
+                        Start::Replay(missed)
+                    } else {
+                        Start::Snapshot(snapshot)
+                    }
+                }
+            }
             _ => Start::Snapshot(snapshot_text(&mut streams, &state, role)),
         };
         self.metrics.joined(matches!(start, Start::Replay(_)));
         Subscription { seq, start, rx }
+    }
+
+    /// The snapshot of `role`'s view now, as the socket sends it: the seq, and the text of the
+    /// `snapshot` message (cached per seq and view, shared with the sockets' snapshots).
+    pub fn snapshot(&self, role: &Role) -> (u64, Utf8Bytes) {
+        let mut streams = lock(&self.streams);
+        let state = self.state();
+        (state.seq(), snapshot_text(&mut streams, &state, role))
     }
 
     /// Applies durable events to the committed state and fans them out.
@@ -117,25 +144,25 @@ impl Hub {
     }
 }
 
-fn snapshot_text(streams: &mut Streams, state: &State, role: &Role) -> Utf8Bytes {
-    let render = || {
-        let view = Projector::new(state).snapshot(role);
-        Utf8Bytes::from(
-            ServerMessage::Snapshot {
-                view: Box::new(view),
-            }
-            .to_json(),
-        )
-    };
-    if role != &Role::Audience {
-        return render();
+/// The snapshot of `role`'s view at the state's seq, rendered once per seq and view.
+pub(super) fn snapshot_text(streams: &mut Streams, state: &State, role: &Role) -> Utf8Bytes {
+    if streams.snapshots_at != state.seq() {
+        streams.snapshots.clear();
+        streams.snapshots_at = state.seq();
     }
-    match &streams.audience {
-        Some((seq, text)) if *seq == state.seq() => text.clone(),
-        _ => {
-            let text = render();
-            streams.audience = Some((state.seq(), text.clone()));
-            text
+    if let Some(text) = streams.snapshots.get(role) {
+        return text.clone();
+    }
+    let view = Projector::new(state).snapshot(role);
+    let text = Utf8Bytes::from(
+        ServerMessage::Snapshot {
+            view: Box::new(view),
         }
+        .to_json(),
+    );
+    if let Some(channel) = streams.views.get_mut(role) {
+        channel.snapshot_bytes = Some(text.len());
     }
+    streams.snapshots.insert(role.clone(), text.clone());
+    text
 }

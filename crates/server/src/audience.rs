@@ -1,0 +1,79 @@
+//! The runtime the audience's live connections run on, apart from the one that serves HTTP,
+//! commands and the consoles' sockets.
+//!
+//! One event wakes every audience connection: ten thousand tasks at once, each writing its copy
+//! to its socket. On one shared runtime, whatever is woken next (the HTTP request of a judge's
+//! next score, the answer to a team's post) waits in line behind all of them: a post answered in
+//! ~3 ms with nobody watching took 190 ms at the median and 750 ms at p99 with 10k viewers. With
+//! the audience on a runtime of its own, the operating system shares the cores between the two
+//! runtimes' threads, and a command never queues behind the fan-out. The consoles (a few hundred
+//! connections at most, and the ones that send commands) stay on the main runtime; the audience's
+//! cheers, counted in memory, are answered on the audience's runtime.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The audience's runtime and how many connections run on it.
+pub struct AudienceRuntime {
+    runtime: Option<tokio::runtime::Runtime>,
+    live: Arc<AtomicUsize>,
+}
+
+impl AudienceRuntime {
+    /// A multi-threaded runtime with a worker per core.
+    pub fn new() -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .thread_name("audience")
+            .enable_all()
+            .build()?;
+        Ok(AudienceRuntime {
+            runtime: Some(runtime),
+            live: Arc::default(),
+        })
+    }
+
+    /// Runs one audience connection on this runtime.
+    pub fn spawn(&self, connection: impl Future<Output = ()> + Send + 'static) {
+        let live = self.live.clone();
+        live.fetch_add(1, Ordering::Relaxed);
+        let counted = async move {
+            /// Counts the connection out however it ends (returned, panicked or cancelled).
+            struct Out(Arc<AtomicUsize>);
+            impl Drop for Out {
+                fn drop(&mut self) {
+                    self.0.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+            let _out = Out(live);
+            connection.await;
+        };
+        if let Some(runtime) = &self.runtime {
+            runtime.spawn(counted);
+        }
+    }
+
+    /// Connections running now.
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// Waits, at most `limit`, for every connection to end: at shutdown they each send their
+    /// viewer a close frame saying to reconnect, which must go out before the process exits.
+    pub async fn drained(&self, limit: Duration) {
+        let started = Instant::now();
+        while self.live() > 0 && started.elapsed() < limit {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for AudienceRuntime {
+    fn drop(&mut self) {
+        // Dropped from inside the main runtime at exit: a blocking shutdown would panic there.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
