@@ -54,6 +54,35 @@ pub enum Cmd {
         /// The NDJSON file (`-` for standard input).
         input: PathBuf,
     },
+    /// Exit 0 when the server on this host answers `/readyz` as ready, 1 otherwise: for container
+    /// health checks.
+    Healthcheck {
+        /// The server's address, as it was given to `serve` (an address on every interface,
+        /// `0.0.0.0` or `[::]`, is asked on loopback).
+        #[arg(long, env = "MAKERPULSE_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// How long to wait for the answer, in seconds.
+        #[arg(long, default_value_t = 2.0)]
+        timeout: f64,
+    },
+    /// Copy every challenge's journal, the photos and the admin token's hash into the new
+    /// directory DIR; safe while the server runs (docs/reliability.md).
+    Backup {
+        /// The data directory of the server.
+        #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Where to write the backup; must not exist yet.
+        dir: PathBuf,
+    },
+    /// Put a backup made by `backup` into a data directory that no server is running on;
+    /// refuses to overwrite any challenge there.
+    Restore {
+        /// The data directory to restore into.
+        #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// The backup.
+        dir: PathBuf,
+    },
 }
 
 /// Settings of a running server.

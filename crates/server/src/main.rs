@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use anyhow::Context;
 use clap::Parser;
 use makerpulse_server::config::{Cli, Cmd, ServeArgs};
-use makerpulse_server::{app, archive, demo, AppState, Config, Listeners};
+use makerpulse_server::{app, archive, backup, demo, healthcheck, AppState, Config, Listeners};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -43,6 +43,39 @@ async fn main() -> anyhow::Result<()> {
             challenge,
             input,
         } => archive::import(&data_dir, &challenge, &input),
+        Cmd::Healthcheck { bind, timeout } => {
+            let addr = healthcheck::target(bind);
+            let timeout = std::time::Duration::from_secs_f64(timeout.clamp(0.01, 60.0));
+            if let Err(err) = healthcheck::check(addr, timeout).await {
+                eprintln!("unhealthy: {err:#}");
+                std::process::exit(1);
+            }
+            println!("ready");
+            Ok(())
+        }
+        Cmd::Backup { data_dir, dir } => {
+            let manifest = backup::backup(&data_dir, &dir)?;
+            eprintln!(
+                "backed up {} challenges and {} photos into {}",
+                manifest.challenges.len(),
+                manifest.photos,
+                dir.display()
+            );
+            for c in &manifest.challenges {
+                eprintln!("  {}: up to seq {}", c.id, c.last_seq);
+            }
+            Ok(())
+        }
+        Cmd::Restore { data_dir, dir } => {
+            let manifest = backup::restore(&dir, &data_dir)?;
+            eprintln!(
+                "restored {} challenges and {} photos into {}",
+                manifest.challenges.len(),
+                manifest.photos,
+                data_dir.display()
+            );
+            Ok(())
+        }
     }
 }
 
