@@ -17,6 +17,24 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Cmd,
+    /// How the log (on standard error) is written: `text` for people, `json` for a log
+    /// pipeline (one object per line).
+    #[arg(
+        long,
+        env = "MAKERPULSE_LOG_FORMAT",
+        global = true,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How the log is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `fields`, `span`.
+    Json,
 }
 
 /// The binary's commands.

@@ -13,6 +13,7 @@ use tower_http::trace::TraceLayer;
 use crate::app::AppState;
 use crate::http::error::ApiError;
 
+pub mod access;
 pub mod api;
 pub mod error;
 pub mod feed;
@@ -48,6 +49,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .layer(axum::middleware::from_fn_with_state(origins, origin::guard))
         .layer(axum::middleware::from_fn(retry_after))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::log,
+        ))
         .layer(compression())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

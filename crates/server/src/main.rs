@@ -5,19 +5,22 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use clap::Parser;
-use makerpulse_server::config::{Cli, Cmd, ServeArgs};
+use makerpulse_server::config::{Cli, Cmd, LogFormat, ServeArgs};
 use makerpulse_server::{app, archive, backup, demo, healthcheck, AppState, Config, Listeners};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => log.json().with_current_span(true).init(),
+    }
     match cli.command {
         Cmd::Serve(args) => {
             let (listeners, config) = prepare(&args).await?;
