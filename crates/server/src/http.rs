@@ -80,8 +80,9 @@ pub fn router(state: AppState) -> Router {
 /// answered (pages, static files, JSON reads, the admin's log), and never for a live stream: the
 /// WebSocket, the NDJSON feed and Server-Sent Events have no length, and a compressor would hold
 /// back each message until it had enough bytes to be worth a block. Images are compressed
-/// already. Quality 4 rather than Brotli's default 11: the reads are made per request, and 11
-/// costs many times the CPU for a few percent fewer bytes.
+/// already, and the static files once at the best quality (`crate::web`), which this layer
+/// leaves as they are. Quality 4 for the rest: each is compressed per response, and the highest
+/// qualities are made for files compressed once.
 fn compression() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new()
         .gzip(true)
