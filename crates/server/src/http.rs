@@ -113,10 +113,10 @@ impl Predicate for WholeBody {
 /// The smallest body worth compressing, in bytes.
 const MIN_COMPRESSED: u64 = 256;
 
-/// Every 429 and 503 says when to come back. Each refusal that knows (a rate limit's next token,
-/// a lockout's end) sets its own `Retry-After`; this fills in the rest — a log unavailable, a
-/// server not ready — with [`DEFAULT_RETRY_AFTER`], so that a client or proxy never retries at
-/// once in a loop.
+/// Every 429 and 503 says when to come back. Each [`ApiError`] refusal sets its own
+/// `Retry-After` ([`ApiError::retry_after`]: a rate limit's next token, a lockout's length); this
+/// fills in any other — `/readyz` not ready, a refusal added later — with
+/// [`DEFAULT_RETRY_AFTER`], so that no client or proxy retries at once in a loop.
 async fn retry_after(
     req: axum::extract::Request,
     next: axum::middleware::Next,
