@@ -243,6 +243,11 @@ async fn operations_endpoints_and_security_headers() {
         "makerpulse_journal_fsync_seconds_bucket",
         "makerpulse_messages_sent_total",
         "makerpulse_queue_resyncs_total",
+        "makerpulse_build_info{version=\"",
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_open_fds ",
+        "process_start_time_seconds ",
     ] {
         assert!(metrics.contains(name), "{name} missing in\n{metrics}");
     }

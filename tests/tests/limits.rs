@@ -19,9 +19,11 @@ async fn connections_per_address_are_limited_with_a_clear_error() {
     match refused {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status().as_u16(), 429);
+            assert_eq!(response.headers()["retry-after"], "2");
             let body: serde_json::Value =
                 serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
             assert_eq!(body["error"]["code"], "too_many_connections");
+            assert_eq!(body["error"]["retry_after_ms"], 2000);
             assert!(body["error"]["message_zh"]
                 .as_str()
                 .unwrap()
@@ -109,6 +111,10 @@ async fn http_commands_are_rate_limited_per_address() {
             .await;
         if status == 429 {
             assert_eq!(body["error"]["code"], "rate_limited");
+            assert_eq!(
+                body["error"]["retry_after_ms"], 1000,
+                "the next token's wait"
+            );
         }
         statuses.push(status);
     }
@@ -387,6 +393,7 @@ async fn feed_readers_count_against_the_connection_limit() {
     // Both slots are taken: a third feed and a socket are refused alike.
     let (status, refused) = open_feed(&server, "events").await;
     assert_eq!(status, 429);
+    assert_eq!(refused.headers()["retry-after"], "2");
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_many_connections");
     assert!(
@@ -542,6 +549,7 @@ async fn repeated_wrong_tokens_lock_the_address_out_and_no_other() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 429);
+    assert_eq!(res.headers()["retry-after"], "60", "the lockout's length");
     assert_eq!(hello_answer(&server, ADMIN).await, "too_many_failures");
     assert_eq!(server.get("/api/challenges/c/view", None).await.0, 200);
     // Another address is unaffected.

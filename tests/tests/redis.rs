@@ -221,6 +221,7 @@ async fn when_redis_stops_commands_fail_fast_and_nothing_acknowledged_is_lost() 
         (503, Some("unavailable")),
         "{body}"
     );
+    assert_eq!(body["error"]["retry_after_ms"], 2000, "{body}");
     assert!(
         started.elapsed() < Duration::from_secs(6),
         "failed fast: {:?}",
@@ -231,8 +232,15 @@ async fn when_redis_stops_commands_fail_fast_and_nothing_acknowledged_is_lost() 
     assert_eq!((status, view["seq"].as_u64()), (200, Some(before)));
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let (status, _) = server.get("/readyz", None).await;
-        if status == 503 {
+        let res = reqwest::get(format!("{}/readyz", server.http()))
+            .await
+            .unwrap();
+        if res.status().as_u16() == 503 {
+            assert_eq!(
+                res.headers()["retry-after"],
+                "2",
+                "a 503 says when to retry"
+            );
             break;
         }
         assert!(

@@ -91,6 +91,12 @@ pub struct Settings {
     /// whose clients all come from 127.0.0.1, turn it off.
     #[arg(skip = AUTH_FAILURES_ALLOWED)]
     pub auth_failures_allowed: u32,
+    /// Log one line per HTTP request (method, path, status, time, client address) with
+    /// anything that could be a token left out (`crate::http::access`); `on` or `off`.
+    #[arg(long, env = "MAKERPULSE_ACCESS_LOG", default_value = "off", num_args = 0..=1,
+        default_missing_value = "on", action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new())]
+    pub access_log: bool,
 }
 
 impl Settings {
@@ -107,6 +113,7 @@ impl Settings {
             allowed_origins: Vec::new(),
             trusted_proxies: TrustedProxies::default(),
             auth_failures_allowed: AUTH_FAILURES_ALLOWED,
+            access_log: false,
         }
     }
 }
@@ -124,6 +131,7 @@ impl std::fmt::Debug for Settings {
             .field("allowed_origins", &self.allowed_origins)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("auth_failures_allowed", &self.auth_failures_allowed)
+            .field("access_log", &self.access_log)
             .finish()
     }
 }

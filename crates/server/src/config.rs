@@ -17,6 +17,24 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Cmd,
+    /// How the log (on standard error) is written: `text` for people, `json` for a log
+    /// pipeline (one object per line).
+    #[arg(
+        long,
+        env = "MAKERPULSE_LOG_FORMAT",
+        global = true,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How the log is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `fields`, `span`.
+    Json,
 }
 
 /// The binary's commands.
@@ -53,6 +71,35 @@ pub enum Cmd {
         challenge: ChallengeId,
         /// The NDJSON file (`-` for standard input).
         input: PathBuf,
+    },
+    /// Exit 0 when the server on this host answers `/readyz` as ready, 1 otherwise: for container
+    /// health checks.
+    Healthcheck {
+        /// The server's address, as it was given to `serve` (an address on every interface,
+        /// `0.0.0.0` or `[::]`, is asked on loopback).
+        #[arg(long, env = "MAKERPULSE_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// How long to wait for the answer, in seconds.
+        #[arg(long, default_value_t = 2.0)]
+        timeout: f64,
+    },
+    /// Copy every challenge's journal, the photos and the admin token's hash into the new
+    /// directory DIR; safe while the server runs (docs/reliability.md).
+    Backup {
+        /// The data directory of the server.
+        #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Where to write the backup; must not exist yet.
+        dir: PathBuf,
+    },
+    /// Put a backup made by `backup` into a data directory that no server is running on;
+    /// refuses to overwrite any challenge there.
+    Restore {
+        /// The data directory to restore into.
+        #[arg(long, env = "MAKERPULSE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// The backup.
+        dir: PathBuf,
     },
 }
 

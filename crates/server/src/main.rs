@@ -5,19 +5,22 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use clap::Parser;
-use makerpulse_server::config::{Cli, Cmd, ServeArgs};
-use makerpulse_server::{app, archive, demo, AppState, Config, Listeners};
+use makerpulse_server::config::{Cli, Cmd, LogFormat, ServeArgs};
+use makerpulse_server::{app, archive, backup, demo, healthcheck, AppState, Config, Listeners};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => log.json().with_current_span(true).init(),
+    }
     match cli.command {
         Cmd::Serve(args) => {
             let (listeners, config) = prepare(&args).await?;
@@ -50,6 +53,39 @@ async fn main() -> anyhow::Result<()> {
             challenge,
             input,
         } => archive::import(&data_dir, &challenge, &input),
+        Cmd::Healthcheck { bind, timeout } => {
+            let addr = healthcheck::target(bind);
+            let timeout = std::time::Duration::from_secs_f64(timeout.clamp(0.01, 60.0));
+            if let Err(err) = healthcheck::check(addr, timeout).await {
+                eprintln!("unhealthy: {err:#}");
+                std::process::exit(1);
+            }
+            println!("ready");
+            Ok(())
+        }
+        Cmd::Backup { data_dir, dir } => {
+            let manifest = backup::backup(&data_dir, &dir)?;
+            eprintln!(
+                "backed up {} challenges and {} photos into {}",
+                manifest.challenges.len(),
+                manifest.photos,
+                dir.display()
+            );
+            for c in &manifest.challenges {
+                eprintln!("  {}: up to seq {}", c.id, c.last_seq);
+            }
+            Ok(())
+        }
+        Cmd::Restore { data_dir, dir } => {
+            let manifest = backup::restore(&dir, &data_dir)?;
+            eprintln!(
+                "restored {} challenges and {} photos into {}",
+                manifest.challenges.len(),
+                manifest.photos,
+                data_dir.display()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -1,5 +1,9 @@
 //! Prometheus metrics: connections by role, messages sent, resyncs and slow closes, command and
-//! journal fsync latency.
+//! journal fsync latency; the build's version; the process's own (`process`).
+//!
+//! Names follow Prometheus's conventions: `makerpulse_` first, base units in the name
+//! (`_seconds`, `_bytes`), counters ending in `_total` (the encoder adds it), and the process
+//! family under the standard unprefixed `process_` names.
 
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -12,6 +16,8 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 use crate::hub::{Answer, CommandError};
+
+pub mod process;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RoleLabel {
@@ -60,7 +66,24 @@ impl Default for Metrics {
 impl Metrics {
     /// A fresh set, registered.
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("makerpulse");
+        let mut root = Registry::default();
+        root.register_collector(Box::new(process::ProcessCollector));
+        let registry = root.sub_registry_with_prefix("makerpulse");
+        registry.register(
+            "build",
+            "The version of makerpulse running, and how it was built",
+            prometheus_client::metrics::info::Info::new(vec![
+                ("version", env!("CARGO_PKG_VERSION")),
+                (
+                    "profile",
+                    if cfg!(debug_assertions) {
+                        "debug"
+                    } else {
+                        "release"
+                    },
+                ),
+            ]),
+        );
         let connections = Family::<RoleLabel, Gauge>::default();
         let messages = Counter::default();
         let resyncs = Counter::default();
@@ -125,7 +148,7 @@ impl Metrics {
             stream_lag.clone(),
         );
         Self {
-            registry,
+            registry: root,
             connections,
             messages,
             resyncs,

@@ -7,13 +7,14 @@
 //! strict Content-Security-Policy. Only `/embed/{id}` may be framed, by partner sites.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use bytes::Bytes;
 use makerpulse_core::ids::hex_sha256;
 
 use crate::app::AppState;
@@ -111,23 +112,128 @@ const ASSETS: &[(&str, &str, &[u8])] = assets! {
     "js/pages/replay.js" => JS,
 };
 
-/// A static file with its strong validator, computed once.
+/// A static file with its strong validator, and its compressed forms, each made once at the
+/// best quality on first use: every phone of a hall then costs a copy, not a compression, and
+/// gets the smallest bytes.
 struct Asset {
     mime: &'static str,
     body: &'static [u8],
+    hash: String,
     etag: HeaderValue,
+    gzip: OnceLock<Encoded>,
+    br: OnceLock<Encoded>,
+}
+
+/// One compressed form of a static file, with a validator of its own (a strong ETag names one
+/// exact sequence of bytes).
+struct Encoded {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+impl Asset {
+    fn encoded(&self, encoding: Encoding) -> Option<&Encoded> {
+        let (cell, suffix) = match encoding {
+            Encoding::Identity => return None,
+            Encoding::Gzip => (&self.gzip, "gz"),
+            Encoding::Br => (&self.br, "br"),
+        };
+        Some(cell.get_or_init(|| {
+            Encoded {
+                body: compress(encoding, self.body).into(),
+                etag: HeaderValue::from_str(&format!("\"{}-{suffix}\"", self.hash))
+                    .expect("hex is a valid header"),
+            }
+        }))
+    }
 }
 
 static TABLE: LazyLock<HashMap<&'static str, Asset>> = LazyLock::new(|| {
     ASSETS
         .iter()
         .map(|&(path, mime, body)| {
-            let etag = format!("\"{}\"", &hex_sha256(body)[..20]);
-            let etag = HeaderValue::from_str(&etag).expect("hex is a valid header");
-            (path, Asset { mime, body, etag })
+            let hash = hex_sha256(body)[..20].to_owned();
+            let etag =
+                HeaderValue::from_str(&format!("\"{hash}\"")).expect("hex is a valid header");
+            let asset = Asset {
+                mime,
+                body,
+                hash,
+                etag,
+                gzip: OnceLock::new(),
+                br: OnceLock::new(),
+            };
+            (path, asset)
         })
         .collect()
 });
+
+/// The content codings a static file is kept in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Br,
+}
+
+/// The coding to answer with: Brotli or gzip when the client accepts it (`q` > 0), Brotli
+/// before gzip at equal preference, identity otherwise. Files under [`MIN_COMPRESSED`] bytes go
+/// as they are.
+fn negotiate(headers: &HeaderMap, len: usize) -> Encoding {
+    if len < MIN_COMPRESSED {
+        return Encoding::Identity;
+    }
+    let accepted = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','));
+    let (mut br, mut gzip) = (0.0_f32, 0.0_f32);
+    for item in accepted {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if name.eq_ignore_ascii_case("br") {
+            br = q;
+        } else if name.eq_ignore_ascii_case("gzip") {
+            gzip = q;
+        }
+    }
+    if br > 0.0 && br >= gzip {
+        Encoding::Br
+    } else if gzip > 0.0 {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+/// The smallest static file worth compressing, in bytes: as for the other responses.
+const MIN_COMPRESSED: usize = 256;
+
+fn compress(encoding: Encoding, body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    match encoding {
+        Encoding::Identity => body.to_vec(),
+        Encoding::Gzip => {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(body).expect("writing to memory");
+            gz.finish().expect("writing to memory")
+        }
+        Encoding::Br => {
+            let mut out = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 11,
+                ..Default::default()
+            };
+            brotli::BrotliCompress(&mut &body[..], &mut out, &params).expect("writing to memory");
+            out
+        }
+    }
+}
 
 /// The page routes and the static files.
 pub fn router() -> Router<AppState> {
@@ -176,28 +282,48 @@ async fn embed(shell: &'static str) -> Response {
     (html(EMBED_CSP), shell).into_response()
 }
 
-/// A static file, revalidated with its ETag so that ten thousand phones joining at once mostly
-/// get a 304.
+/// A static file in the coding the client prefers, revalidated with that form's ETag so that ten
+/// thousand phones joining at once mostly get a 304.
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(asset) = TABLE.get(path.as_str()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let encoding = negotiate(&headers, asset.body.len());
+    let encoded = asset.encoded(encoding);
+    let etag = encoded.map_or(&asset.etag, |e| &e.etag);
     let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == asset.etag.as_bytes());
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == "*" || tag.as_bytes() == etag.as_bytes());
     let common = [
-        (header::ETAG, asset.etag.clone()),
+        (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::VARY, HeaderValue::from_static("accept-encoding")),
     ];
     if fresh {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
-    (
-        common,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(asset.mime))],
-        asset.body,
-    )
-        .into_response()
+    let content_type = [(header::CONTENT_TYPE, HeaderValue::from_static(asset.mime))];
+    match (encoded, encoding) {
+        (Some(encoded), Encoding::Br) => (
+            common,
+            content_type,
+            [(header::CONTENT_ENCODING, HeaderValue::from_static("br"))],
+            encoded.body.clone(),
+        )
+            .into_response(),
+        (Some(encoded), _) => (
+            common,
+            content_type,
+            [(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))],
+            encoded.body.clone(),
+        )
+            .into_response(),
+        (None, _) => (common, content_type, asset.body).into_response(),
+    }
 }
 
 #[cfg(test)]
@@ -275,6 +401,97 @@ mod tests {
         assert_eq!(
             get_path("/static/../Cargo.toml", None).await.status(),
             StatusCode::NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn the_coding_is_the_one_the_client_prefers() {
+        let with = |accept: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(accept).unwrap(),
+            );
+            negotiate(&h, 10_000)
+        };
+        assert_eq!(negotiate(&HeaderMap::new(), 10_000), Encoding::Identity);
+        assert_eq!(with("gzip, deflate, br, zstd"), Encoding::Br);
+        assert_eq!(with("gzip"), Encoding::Gzip);
+        assert_eq!(with("br;q=0.5, gzip"), Encoding::Gzip);
+        assert_eq!(with("br;q=0, gzip;q=0"), Encoding::Identity);
+        assert_eq!(with("identity"), Encoding::Identity);
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br"));
+        assert_eq!(
+            negotiate(&h, 100),
+            Encoding::Identity,
+            "too small to bother"
+        );
+    }
+
+    #[tokio::test]
+    async fn each_coding_has_its_own_etag_and_decodes_to_the_file() {
+        let fetch = |accept: &'static str, etag: Option<String>| async move {
+            let mut req =
+                Request::get("/static/js/i18n.js").header(header::ACCEPT_ENCODING, accept);
+            if let Some(etag) = etag {
+                req = req.header(header::IF_NONE_MATCH, etag);
+            }
+            app()
+                .oneshot(req.body(Body::empty()).unwrap())
+                .await
+                .unwrap()
+        };
+        let plain = fetch("identity", None).await;
+        let plain_etag = plain.headers()[header::ETAG].to_str().unwrap().to_owned();
+        let original = axum::body::to_bytes(plain.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let mut etags = vec![plain_etag.clone()];
+        for (accept, coding) in [("gzip", "gzip"), ("br", "br")] {
+            let res = fetch(accept, None).await;
+            assert_eq!(res.headers()[header::CONTENT_ENCODING], coding);
+            assert_eq!(res.headers()[header::VARY], "accept-encoding");
+            let etag = res.headers()[header::ETAG].to_str().unwrap().to_owned();
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert!(
+                body.len() * 2 < original.len(),
+                "{coding}: {} of {}",
+                body.len(),
+                original.len()
+            );
+            let mut decoded = Vec::new();
+            match coding {
+                "gzip" => std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(&body[..]),
+                    &mut decoded,
+                ),
+                _ => std::io::Read::read_to_end(
+                    &mut brotli::Decompressor::new(&body[..], 4096),
+                    &mut decoded,
+                ),
+            }
+            .unwrap();
+            assert_eq!(decoded, original);
+            // Revalidated by its own validator, not by another coding's.
+            assert_eq!(
+                fetch(accept, Some(etag.clone())).await.status(),
+                StatusCode::NOT_MODIFIED
+            );
+            assert_eq!(
+                fetch(accept, Some(plain_etag.clone())).await.status(),
+                StatusCode::OK
+            );
+            etags.push(etag);
+        }
+        etags.dedup();
+        assert_eq!(etags.len(), 3, "{etags:?}");
+        let list = format!("\"other\", {}", etags[2]);
+        assert_eq!(
+            fetch("br", Some(list)).await.status(),
+            StatusCode::NOT_MODIFIED
         );
     }
 

@@ -137,3 +137,89 @@ async fn tokens_never_reach_the_log() {
         }
     }
 }
+
+/// With `MAKERPULSE_LOG_FORMAT=json` every line of the log is a JSON object, and with
+/// `MAKERPULSE_ACCESS_LOG=on` every request has its line — with the tokens a careless client put
+/// in the path, the query or a header left out.
+#[tokio::test]
+async fn the_json_access_log_names_every_request_and_no_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Process::new(env!("CARGO_BIN_EXE_makerpulse"))
+        .arg("serve")
+        .env("MAKERPULSE_BIND", "127.0.0.1:0")
+        .env("MAKERPULSE_METRICS_BIND", "off")
+        .env("MAKERPULSE_DATA_DIR", dir.path())
+        .env("MAKERPULSE_ADMIN_TOKEN", ADMIN)
+        .env("MAKERPULSE_LOG_FORMAT", "json")
+        .env("MAKERPULSE_ACCESS_LOG", "on")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let base = first.trim().rsplit(' ').next().unwrap().to_owned();
+    let stderr = child.stderr.take().unwrap();
+    let collector = std::thread::spawn(move || {
+        let mut all = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut all);
+        all
+    });
+    let http = reqwest::Client::new();
+    let minted_like = "Qk9HVVMtdG9rZW4tdGhhdC1sb29rcy1saWtlLW91cnM";
+    let requests = [
+        format!("{base}/api/challenges?token={ADMIN}"),
+        format!("{base}/team/c/{minted_like}"),
+        format!("{base}/api/challenges/c/view?at=3&access_token={minted_like}"),
+        format!("{base}/static/js/main.js"),
+    ];
+    for url in &requests {
+        http.get(url)
+            .bearer_auth(ADMIN)
+            .header("sec-websocket-protocol", minted_like)
+            .header("cookie", format!("token={ADMIN}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let _ = Process::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    let log = collector.join().unwrap();
+
+    let mut access = Vec::new();
+    for line in log.lines() {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(
+            entry["timestamp"].is_string() && entry["level"].is_string(),
+            "{line}"
+        );
+        if entry["target"] == "makerpulse::access" {
+            access.push(entry["fields"].clone());
+        }
+    }
+    let paths: Vec<&str> = access.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/challenges?token=[redacted]",
+            "/team/c/[redacted]",
+            "/api/challenges/c/view?at=3&access_token=[redacted]",
+            "/static/js/main.js",
+        ],
+        "{log}"
+    );
+    assert_eq!(access[0]["method"], "GET");
+    assert_eq!(access[0]["status"], 200);
+    assert_eq!(access[1]["status"], 404);
+    assert_eq!(access[0]["client"], "127.0.0.1");
+    assert!(access[3]["bytes"].as_u64().unwrap() > 0);
+    for secret in [ADMIN, minted_like] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
+}

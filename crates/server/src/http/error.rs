@@ -112,8 +112,8 @@ pub(crate) struct ErrorDetail {
     message: String,
     /// 中文.
     message_zh: String,
-    /// How long to wait before retrying, in milliseconds, when the error says (`rate_limited`
-    /// for cheers); `Retry-After` gives the same in whole seconds.
+    /// How long to wait before retrying, in milliseconds, on every error worth retrying (rate
+    /// limits, a lockout, an unavailable log); `Retry-After` gives the same in whole seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_ms: Option<u64>,
     /// For `import_refused`: every refused row and why.
@@ -254,10 +254,22 @@ impl ApiError {
         }
     }
 
-    /// How long the client should wait before trying again, when the error says.
+    /// How long the client should wait before trying again: said by every refusal that is
+    /// worth retrying (each 429 and 503), as `Retry-After` over HTTP and `retry_after_ms` in the
+    /// body and on the socket.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
+        use std::time::Duration;
         match self {
             ApiError::CheersLimited(wait) => Some(*wait),
+            // The command buckets refill at least one token a second.
+            ApiError::RateLimited | ApiError::SocketRateLimited => Some(Duration::from_secs(1)),
+            // At most this long: the lockout began at some failure in the last minute.
+            ApiError::AuthLocked => Some(crate::limits::AUTH_LOCKOUT),
+            // Nobody knows when another connection of the address closes, nor when the log
+            // comes back: a short wait, so that a phone retries soon but not in a loop.
+            ApiError::TooManyConnections(_) | ApiError::Unavailable | ApiError::Store(_) => {
+                Some(crate::http::DEFAULT_RETRY_AFTER)
+            }
             _ => None,
         }
     }
@@ -374,6 +386,44 @@ pub fn seq_param(name: &'static str, value: Option<u64>) -> Result<Option<u64>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every 429 and 503 says when to retry, in the header and in the body alike.
+    #[test]
+    fn every_429_and_503_says_when_to_retry() {
+        let errors = [
+            ApiError::TooManyConnections(3),
+            ApiError::RateLimited,
+            ApiError::SocketRateLimited,
+            ApiError::CheersLimited(std::time::Duration::from_millis(1500)),
+            ApiError::AuthLocked,
+            ApiError::Unavailable,
+            ApiError::Store(StoreError::Damaged("down".into())),
+            ApiError::Unauthorized,
+            ApiError::NotJson,
+        ];
+        let mut refusals = 0;
+        for error in errors {
+            let status = error.status_code();
+            let wait = error.retry_after();
+            let res = error.into_response();
+            let header = res.headers().get(axum::http::header::RETRY_AFTER);
+            if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
+            {
+                refusals += 1;
+                let secs: u64 = header
+                    .expect("Retry-After")
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!(secs >= 1, "{status}: {secs}");
+                assert_eq!(secs, retry_secs(&wait.unwrap()));
+            } else {
+                assert!(header.is_none(), "{status}");
+            }
+        }
+        assert_eq!(refusals, 7);
+    }
 
     #[test]
     fn the_socket_says_what_http_says() {

@@ -31,7 +31,7 @@ async fn healthz() -> &'static str {
 
 /// Every challenge can write its log, and the server is not shutting down.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "Ready"), (status = 503, description = "Not ready")))]
+    responses((status = 200, description = "Ready"), (status = 503, description = "Not ready; `Retry-After` says when to ask again")))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let unhealthy: Vec<String> = state
         .all_hubs()
