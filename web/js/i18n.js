@@ -67,6 +67,8 @@ const M = {
   reveal_rank: ['第 {rank} 名', 'Place {rank}'],
   reveal_unranked: ['未评分', 'Not ranked'],
   reveal_waiting: ['待揭晓', 'To be revealed'],
+  reveal_waiting_n: ['还有 {n} 个名次待揭晓', { one: '{n} place still to be revealed', other: '{n} places still to be revealed' }],
+  board_page: ['第 {from}–{to} 行，共 {n} 队', '{from}–{to} of {n}'],
   final_result: ['最终结果', 'Final result'],
   on_time: ['按时', 'on time'],
   late: ['逾期', 'late'],

@@ -1528,3 +1528,137 @@ async fn teams_and_judges_are_imported_from_csv_whole_or_not_at_all() {
     b.close().await;
     server.stop().await;
 }
+
+/// A challenge `id` with tracks of `sizes` teams (`tr0`, `tr1`, … with teams `tr0-t0`, …), made
+/// the way an organizer would with an import; the clock started.
+async fn big_challenge(server: &TestServer, id: &str, sizes: &[usize]) -> Vec<String> {
+    use makerpulse_core::command::NewTeam;
+    let (status, answer) = server
+        .command(
+            id,
+            Some(ADMIN),
+            Command::CreateChallenge {
+                id: makerpulse_core::ChallengeId::new(id).unwrap(),
+                title: Localized::new("大赛", "The big one"),
+                description: Localized::default(),
+                planned_start: None,
+                duration_secs: None,
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let mut teams = Vec::new();
+    let mut new_teams = Vec::new();
+    for (t, &n) in sizes.iter().enumerate() {
+        let track = format!("tr{t}");
+        server
+            .command(
+                id,
+                Some(ADMIN),
+                Command::AddTrack {
+                    id: TrackId::new(&track).unwrap(),
+                    name: Localized::new(format!("赛道 {t}"), format!("Track {t}")),
+                    description: Localized::default(),
+                },
+            )
+            .await;
+        for i in 0..n {
+            let team = format!("{track}-t{i}");
+            new_teams.push(NewTeam {
+                id: TeamId::new(&team).unwrap(),
+                track: TrackId::new(&track).unwrap(),
+                name: Localized::new(format!("团队 {t}-{i}"), format!("Team {t}-{i}")),
+                description: Localized::default(),
+                members: vec![],
+                contact: String::new(),
+            });
+            teams.push(team);
+        }
+    }
+    let (status, answer) = server
+        .command(
+            id,
+            Some(ADMIN),
+            Command::ImportRoster {
+                teams: new_teams,
+                judges: vec![],
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = server
+        .command(id, Some(ADMIN), Command::StartChallenge)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    teams
+}
+
+#[tokio::test]
+async fn every_team_is_on_the_big_screen_within_one_rotation() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let driver = Driver::start().await;
+    for (id, sizes) in [
+        ("four", vec![2, 2]),
+        ("thirty", vec![10, 10, 10]),
+        ("hundred", vec![40, 30, 30]),
+    ] {
+        let teams = big_challenge(&server, id, &sizes).await;
+        for (w, h) in [(1920, 1080), (3840, 2160), (1080, 1920), (390, 844)] {
+            let b = driver.browser(w, h).await;
+            b.goto(&format!("{}/screen/{id}?rotate=1", server.http()))
+                .await;
+            b.wait("document.querySelector('.board .row')", "the board")
+                .await;
+            // Every team whose row is wholly on the screen and inside the board, collected as
+            // the screen rotates through tracks and pages.
+            b.js(
+                "window.seenTeams = new Set(); window.seenTimer = setInterval(() => { \
+                   const board = document.querySelector('.board').getBoundingClientRect(); \
+                   for (const row of document.querySelectorAll('.board .row')) { \
+                     const r = row.getBoundingClientRect(); \
+                     if (r.height > 0 && r.top >= Math.max(0, board.top) - 1 && r.bottom <= Math.min(innerHeight, board.bottom) + 1 \
+                         && r.left >= 0 && r.right <= innerWidth + 1) window.seenTeams.add(row.dataset.team); \
+                   } }, 50);",
+                vec![],
+            )
+            .await;
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            loop {
+                let seen: Vec<String> =
+                    serde_json::from_value(b.js("return [...window.seenTeams]", vec![]).await)
+                        .unwrap();
+                if seen.len() == teams.len() {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    b.shot(&format!("FAILED-screen-{id}")).await;
+                    let missing: Vec<&String> =
+                        teams.iter().filter(|t| !seen.contains(t)).collect();
+                    panic!("{id} at {w}×{h}: never on the screen: {missing:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            if id == "hundred" {
+                b.shot(&format!("screen-{id}")).await;
+                // A page is a screenful of rows, not a handful: at least 8 on a wall screen.
+                if w >= 1920 && h >= 1080 {
+                    let per_page = b
+                        .js(
+                            "return Number(document.querySelector('.board').dataset.perPage)",
+                            vec![],
+                        )
+                        .await;
+                    assert!(
+                        per_page.as_u64().unwrap() >= 8,
+                        "{w}×{h}: {per_page} rows a page"
+                    );
+                }
+            }
+            b.assert_clean(&format!("screen {id} {w}×{h}")).await;
+            b.close().await;
+        }
+    }
+    server.stop().await;
+}

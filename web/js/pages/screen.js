@@ -17,6 +17,10 @@ import { themeSwitch } from '../theme.js';
 import { revealText } from './phone.js';
 
 const TICKER_SHOWN = 6;
+/** Tracks with more teams than this get tighter rows on the big screen. */
+const DENSE_FROM = 8;
+/** Places revealed before the moment, listed under it. */
+const REVEAL_LIST = 4;
 
 export async function start(root, id) {
   const query = new URLSearchParams(location.search);
@@ -33,7 +37,8 @@ export async function start(root, id) {
   const frozenEl = h('div', { class: 'frozen-banner', hidden: true }, h('span', { class: 'snow', text: '❄', attrs: { 'aria-hidden': 'true' } }), h('span', { i18n: 'frozen_banner' }));
   const board = new Board({ milestones: true, announce });
   const revealEl = h('section', { class: 'reveal', hidden: true });
-  const boardPanel = h('section', { class: 'board-panel' }, h('div', { class: 'board-head' }, boardTitle, frozenEl), board.el);
+  const pageEl = h('span', { class: 'board-page' });
+  const boardPanel = h('section', { class: 'board-panel' }, h('div', { class: 'board-head' }, boardTitle, pageEl, frozenEl), board.el);
   const tickerList = h('ul', { class: 'ticker' });
   const cheersList = h('ol', { class: 'cheers' });
   const phoneUrl = `${location.origin}/phone/${encodeURIComponent(id)}`;
@@ -60,11 +65,33 @@ export async function start(root, id) {
   let view = null;
   let current = 0;
   let trackIds = [];
+  // A track with more teams than the screen holds is shown a page at a time: every page is a
+  // step of the rotation, so each team is on the screen once per rotation. `perPage` is measured
+  // from the rows themselves (0 before the first measure: everything).
+  let page = 0;
+  let perPage = 0;
 
+  /** The track being revealed, while the reveal is on: every part of the screen shows it. */
+  const revealTrack = () => {
+    const c = view && view.challenge;
+    const last = view && view.reveal[view.reveal.length - 1];
+    return c && last && (c.phase === 'frozen' || Date.now() < momentUntil) ? last.track : null;
+  };
   const trackId = () => {
+    const revealing = revealTrack();
+    if (revealing) return revealing;
     if (pinned && trackIds.includes(pinned)) return pinned;
     return trackIds.length ? trackIds[current % trackIds.length] : null;
   };
+  const pagesOf = (n) => (perPage > 0 ? Math.max(1, Math.ceil(n / perPage)) : 1);
+
+  /** How many rows fit the board's height (at least one). */
+  function fits() {
+    const first = board.el.querySelector('.row');
+    if (!first || !board.el.clientHeight) return 0;
+    const gap = parseFloat(getComputedStyle(board.el).rowGap) || 0;
+    return Math.max(1, Math.floor((board.el.clientHeight + gap) / (first.offsetHeight + gap)));
+  }
 
   function renderHead() {
     const c = view.challenge;
@@ -85,17 +112,49 @@ export async function start(root, id) {
     const final = c && c.phase === 'revealed';
     setText(boardTitle, track ? (final ? `${t('final_result')} · ${loc(track.name)}` : loc(track.name)) : t('board'));
     frozenEl.hidden = !view.leaderboard.frozen;
-    board.update(view, cur ? rowsOf(view, cur) : []);
+    const rows = cur ? rowsOf(view, cur) : [];
+    // A large track gets tighter rows (the names keep their size), so a page holds more of it.
+    board.el.classList.toggle('dense', rows.length > DENSE_FROM);
+    const show = () => {
+      const pages = pagesOf(rows.length);
+      if (page >= pages) page = 0;
+      const from = perPage > 0 ? page * perPage : 0;
+      const slice = perPage > 0 ? rows.slice(from, from + perPage) : rows;
+      board.update(view, slice);
+      board.el.dataset.page = String(page + 1);
+      board.el.dataset.pages = String(pages);
+      board.el.dataset.perPage = String(perPage || rows.length);
+      setText(pageEl, pages > 1 ? t('board_page', { from: from + 1, to: from + slice.length, n: rows.length }) : '');
+    };
+    show();
+    // Measured again on every render: a language, a theme or a window size changes the rows.
+    const fit = fits();
+    if (fit && fit !== perPage) {
+      perPage = fit;
+      show();
+    }
   }
 
   let lastReveal = null;
+  // The last step of the reveal (the first place) makes the result final at once: the screen keeps
+  // it as the moment for MOMENT_MS before it shows the final board.
+  const MOMENT_MS = 20000;
+  let momentUntil = 0;
+  let momentTimer = null;
   function renderReveal() {
     const c = view.challenge;
     const last = view.reveal[view.reveal.length - 1];
     // A place revealed while the screen is open is said once; the ones before it are not.
-    if (last && lastReveal !== null && last.seq !== lastReveal) announce(revealText(view, last));
+    if (last && lastReveal !== null && last.seq !== lastReveal) {
+      announce(revealText(view, last));
+      if (c && c.phase === 'revealed') {
+        momentUntil = Date.now() + MOMENT_MS;
+        clearTimeout(momentTimer);
+        momentTimer = setTimeout(renderAll, MOMENT_MS + 50);
+      }
+    }
     lastReveal = last ? last.seq : 0;
-    const revealing = c && c.phase === 'frozen' && !!last;
+    const revealing = !!last && !!revealTrack();
     revealEl.hidden = !revealing;
     boardPanel.hidden = revealing;
     if (!revealing) return;
@@ -103,14 +162,27 @@ export async function start(root, id) {
     const inTrack = Object.values(view.teams).filter((tm) => tm.track === last.track);
     const shown = view.reveal.filter((e) => e.track === last.track);
     const waiting = Math.max(0, inTrack.length - shown.length);
+    // The places revealed before, best first, as many as the space below the moment holds.
     const ranked = shown
-      .slice()
-      .sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.seq - b.seq);
+      .filter((e) => e.seq !== last.seq)
+      .sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.seq - b.seq)
+      .slice(0, REVEAL_LIST);
+    const justTeam = view.teams[last.team];
+    const final = c && c.phase === 'revealed';
+    const row = final ? (view.leaderboard.board.tracks.find((tb) => tb.track === last.track)?.rows || []).find((r) => r.team === last.team) : null;
     replace(
       revealEl,
       h('h2', { class: 'reveal-title' }, h('span', { i18n: 'reveal_title' }), ' · ', h('span', { class: 'data', text: track ? loc(track.name) : '' })),
+      h('div', { class: 'reveal-moment', data: { team: last.team, rank: last.rank ?? '' } },
+        h('div', { class: 'moment-place', text: last.rank == null ? t('reveal_unranked') : t('reveal_rank', { rank: last.rank }) }),
+        h('div', { class: 'moment-name data', text: justTeam ? loc(justTeam.name) : last.team }),
+        last.score == null ? null : h('div', { class: 'moment-score', text: num(last.score, 2) }),
+        row && row.criteria.length ? h('ul', { class: 'moment-breakdown' }, row.criteria.map((m) => {
+          const crit = view.rubric && view.rubric.criteria.find((x) => x.id === m.criterion);
+          return h('li', {}, h('span', { class: 'data', text: crit ? loc(crit.name) : m.criterion }), h('strong', { text: num(m.mean, 2) }));
+        })) : null),
+      waiting ? h('p', { class: 'reveal-waiting', text: t('reveal_waiting_n', { n: waiting }) }) : null,
       h('ol', { class: 'reveal-list' },
-        Array.from({ length: waiting }, () => h('li', { class: 'waiting' }, h('span', { class: 'rank', text: '?' }), h('span', { class: 'name', i18n: 'reveal_waiting' }))),
         ranked.map((e) => {
           const team = view.teams[e.team];
           return h('li', { class: ['revealed', e.seq === last.seq ? 'just' : ''], data: { team: e.team, rank: e.rank ?? '' } },
@@ -210,16 +282,26 @@ export async function start(root, id) {
   title(pageTitle);
   onLang(renderAll);
 
-  if (!pinned && rotateSecs > 0) {
+  if (rotateSecs > 0) {
     setInterval(() => {
-      if (!view || trackIds.length < 2) return;
-      const c = view.challenge;
-      if (c && c.phase === 'frozen' && view.reveal.length) return;
-      current = (current + 1) % trackIds.length;
+      if (!view || revealTrack()) return;
+      const cur = trackId();
+      const pages = pagesOf(cur ? rowsOf(view, cur).length : 0);
+      if (page + 1 < pages) {
+        page += 1;
+      } else {
+        page = 0;
+        if (pinned || trackIds.length < 2) {
+          if (pages < 2) return;
+        } else {
+          current = (current + 1) % trackIds.length;
+        }
+      }
       renderHead();
       renderBoard();
     }, rotateSecs * 1000);
   }
+  window.addEventListener('resize', () => view && renderBoard());
   everySecond(renderClock);
   syncClock();
   live.connect();
