@@ -84,6 +84,9 @@ export class Board {
   /** Shows `rows` of `view`, animating moves. */
   update(view, rows) {
     const still = reducedMotion();
+    // Rows of several tracks together (the overall board): their ranks are shown, but no medal,
+    // since places are awarded per track.
+    this.el.classList.toggle('mixed', !!this.opts.track);
     const before = new Map();
     if (!still) for (const [id, r] of this.rows) if (r.li.isConnected) before.set(id, r.li.getBoundingClientRect().top);
     const seen = new Set();

@@ -214,6 +214,8 @@ const M = {
   import_title: ['从 CSV 导入', 'Import from CSV'],
   import_note: ['团队或评委，每行一个；按表头识别。全部无误才会导入，否则一行也不导入。', 'Teams or judges, one per row, told apart by the header. Everything is imported or nothing is.'],
   import_paste: ['粘贴 CSV，或选择文件', 'Paste CSV here, or choose a file'],
+  import_file: ['CSV 文件', 'CSV file'],
+  import_text: ['CSV 内容', 'CSV text'],
   import_check: ['检查', 'Check'],
   import_send_teams: ['导入 {n} 个团队', { one: 'Import {n} team', other: 'Import {n} teams' }],
   import_send_judges: ['导入 {n} 位评委', { one: 'Import {n} judge', other: 'Import {n} judges' }],

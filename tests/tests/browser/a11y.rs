@@ -450,7 +450,7 @@ async fn every_page_passes_axe_in_both_languages_and_themes() {
     listen(&phone).await;
     let (status, body) = server.command("c", Some(ADMIN), Command::RevealNext).await;
     assert_eq!(status, 200, "{body}");
-    desk.wait("document.querySelector('.reveal-list .just')", "the reveal")
+    desk.wait("document.querySelector('.reveal-moment')", "the reveal")
         .await;
     phone
         .wait(

@@ -869,13 +869,14 @@ async fn every_page_at_1080p_and_on_a_phone() {
     }
     let (status, body) = server.command("c", admin, Command::RevealNext).await;
     assert_eq!(status, 200, "{body}");
-    let first = "document.querySelector('.reveal-list .just')?.dataset.team";
+    let first = "document.querySelector('.reveal-moment')?.dataset.team";
     let a = left.wait(first, "the first reveal on the left").await;
     let b = right.wait(first, "the first reveal on the right").await;
     assert_eq!(a, b);
     let (status, body) = server.command("c", admin, Command::RevealNext).await;
     assert_eq!(status, 200, "{body}");
-    let second = "document.querySelectorAll('.reveal-list .revealed').length === 2 && document.querySelector('.reveal-list .just').dataset.rank";
+    // The second place revealed stays listed under the moment of the first.
+    let second = "document.querySelectorAll('.reveal-list .revealed').length === 1 && document.querySelector('.reveal-moment').dataset.rank";
     let a = left.wait(second, "the second reveal on the left").await;
     let b = right.wait(second, "the second reveal on the right").await;
     assert_eq!(

@@ -186,6 +186,9 @@ export async function start(root, id, teamParam) {
     lastReveal = last ? last.seq : 0;
     const revealing = c && c.phase === 'frozen' && !!last;
     reveal.hidden = !revealing;
+    // During the reveal the frozen board (ranked as it was published at the freeze) would say
+    // otherwise than the places being revealed: the places revealed so far stand in its stead.
+    board.el.hidden = revealing;
     if (!revealing) return;
     const tr = view.tracks.find((x) => x.id === last.track);
     const team = view.teams[last.team];
@@ -194,7 +197,14 @@ export async function start(root, id, teamParam) {
       h('p', { class: 'just' },
         h('strong', { class: 'data', text: team ? loc(team.name) : last.team }), ' ',
         h('span', { text: last.rank == null ? t('reveal_unranked') : t('reveal_rank', { rank: last.rank }) }),
-        last.score == null ? null : h('span', { class: 'score', text: ` ${num(last.score, 2)}` })));
+        last.score == null ? null : h('span', { class: 'score', text: ` ${num(last.score, 2)}` })),
+      h('ol', { class: 'reveal-so-far' }, view.reveal
+        .filter((e) => e.track === last.track)
+        .sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.seq - b.seq)
+        .map((e) => h('li', { data: { team: e.team, rank: e.rank ?? '' } },
+          h('span', { class: 'rank', text: e.rank == null ? '–' : String(e.rank) }), ' ',
+          h('span', { class: 'data', text: view.teams[e.team] ? loc(view.teams[e.team].name) : e.team }),
+          e.score == null ? null : h('span', { class: 'score', text: ` ${num(e.score, 2)}` })))));
   }
 
   // ---- cheering ------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ export async function start(root, id) {
   const countdown = h('span', { class: 'countdown small' });
   const clockNoteEl = h('span', { class: 'clock-note' });
   const playBtn = h('button', { type: 'button', i18n: 'play' });
-  const speedSel = h('select', { name: 'speed', class: 'speed', tip: 'replay_speed' },
+  const speedSel = h('select', { name: 'speed', class: 'speed' },
     SPEEDS.map((x) => h('option', { value: String(x), text: `×${x}`, selected: x === 1 })));
   const boardsEl = h('div', { class: 'replay-boards' });
   const postsEl = h('div', { class: 'feed' });
@@ -50,7 +50,7 @@ export async function start(root, id) {
         slider,
         h('button', { type: 'button', text: '▶', class: 'step', label: 'step_forward', data: { step: 1 }, on: { click: () => step(1) } }),
         playBtn,
-        speedSel,
+        h('label', { class: 'speed-label' }, h('span', { i18n: 'replay_speed' }), speedSel),
         h('button', { type: 'button', i18n: 'replay_live', on: { click: () => { stop(); slider.value = slider.max; scrub(); } } })),
       h('div', { class: 'row2' }, atEl, seqEl, countdown, clockNoteEl)),
     body));

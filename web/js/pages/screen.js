@@ -126,6 +126,10 @@ export async function start(root, id) {
       board.el.dataset.perPage = String(perPage || rows.length);
       setText(pageEl, pages > 1 ? t('board_page', { from: from + 1, to: from + slice.length, n: rows.length }) : '');
     };
+    // The first time, the rows are measured out of sight, so the board does not jump from all
+    // the rows to a page of them in front of the hall.
+    const first = perPage === 0;
+    if (first) board.el.style.visibility = 'hidden';
     show();
     // Measured again on every render: a language, a theme or a window size changes the rows.
     const fit = fits();
@@ -133,6 +137,7 @@ export async function start(root, id) {
       perPage = fit;
       show();
     }
+    if (first) board.el.style.visibility = '';
   }
 
   let lastReveal = null;
