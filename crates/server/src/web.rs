@@ -86,6 +86,8 @@ const ASSETS: &[(&str, &str, &[u8])] = assets! {
     "css/app.css" => CSS,
     "css/screen.css" => CSS,
     "icon.svg" => "image/svg+xml",
+    "icon-192.png" => "image/png",
+    "icon-512.png" => "image/png",
     "js/main.js" => JS,
     "js/i18n.js" => JS,
     "js/dom.js" => JS,
@@ -253,8 +255,9 @@ async fn manifest(Query(q): Query<ManifestQuery>) -> Response {
         "background_color": "#0b1020",
         "theme_color": "#0b1020",
         "icons": [
-            {"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
-            {"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "maskable"}
+            {"src": "/static/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": "/static/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}
         ]
     });
     (
@@ -481,6 +484,11 @@ mod tests {
         assert_eq!(m["start_url"], "/phone/c");
         assert!(m["name"].as_str().unwrap().contains("创客脉搏"));
         assert!(m["name"].as_str().unwrap().contains("makerpulse"));
+        for icon in m["icons"].as_array().unwrap() {
+            let src = icon["src"].as_str().unwrap();
+            let file = src.strip_prefix("/static/").unwrap();
+            assert!(TABLE.contains_key(file), "{src}");
+        }
         for bad in [
             "https%3A%2F%2Fevil.example%2F",
             "%2F%2Fevil.example",
@@ -499,7 +507,11 @@ mod tests {
     #[test]
     fn no_file_writes_html_from_strings() {
         for &(path, _, body) in ASSETS {
-            let text = std::str::from_utf8(body).unwrap();
+            // Pictures are not text.
+            let Ok(text) = std::str::from_utf8(body) else {
+                assert!(path.ends_with(".png"), "{path} is not UTF-8");
+                continue;
+            };
             for banned in [
                 "innerHTML",
                 "outerHTML",
