@@ -782,7 +782,8 @@ async fn a_team_offline_through_a_reload_lands_every_item_once_in_order() {
 
 /// A judge on a tablet loses the network twice: the first scorecard made offline lands when it
 /// returns; the second reaches the server after the organizers closed scoring, and stays on the
-/// console with the server's reason, through a reload, until the judge discards it.
+/// console with the server's reason, through a reload; when scoring opens again, "correct" puts it
+/// back into its form and it lands.
 #[tokio::test]
 async fn a_judges_scorecard_refused_after_the_fact_is_shown_with_its_reason() {
     let _turn = TURN.lock().await;
@@ -886,9 +887,29 @@ async fn a_judges_scorecard_refused_after_the_fact_is_shown_with_its_reason() {
         .map(|c| c["team"].as_str().unwrap())
         .collect();
     assert_eq!(mine, ["t1"], "only the scorecard sent in time landed");
-    judge.click(".judge-queue button.discard").await;
+    // Scoring opens again: "correct" puts the refused scorecard back into its form, and saving it
+    // then lands it as a new command.
+    ok(
+        &server,
+        ADMIN,
+        Command::OpenScoring {
+            reason: "late cards".into(),
+        },
+    )
+    .await;
+    judge.click(".judge-queue button.correct").await;
     judge
-        .wait("document.querySelector('.judge-queue').hidden", "discarded")
+        .wait(
+            "document.querySelector('.judge-queue').hidden && document.querySelectorAll('.pt.on[data-value=\"6\"]').length === 5",
+            "the refused scorecard back in its form",
+        )
+        .await;
+    judge.click(".score-form button[type=submit]").await;
+    judge
+        .wait(
+            "window.makerpulse.live.view.scorecards.some(c => c.judge === 'j1' && c.team === 't2')",
+            "the corrected scorecard landed",
+        )
         .await;
     judge.assert_clean("judge").await;
     judge.close().await;
