@@ -723,8 +723,9 @@ async fn a_team_offline_through_a_reload_lands_every_item_once_in_order() {
     // A reload without network: the page, the queue and the last known state come back.
     team.client.refresh().await.unwrap();
     team.wait(
-        "document.querySelector('.title')?.textContent === 'Team t2' && document.querySelectorAll('.outbox li').length === 4 && !document.querySelector('.stale-note').hidden",
-        "the console reloaded offline",
+        "document.querySelector('.title')?.textContent === 'Team t2' && document.querySelectorAll('.outbox li').length === 4 && !document.querySelector('.stale-note').hidden \
+           && document.querySelector('.timeline .empty[data-i18n=no_posts]')",
+        "the console reloaded offline, with its last timeline",
     )
     .await;
     let note = team

@@ -10,6 +10,7 @@ import { getJSON, takeToken, syncClock } from '../api.js';
 import { clockAt, hms, clockNote, everySecond } from '../clock.js';
 import { milestoneDots } from '../board.js';
 import { Queue, queuePanel, preparePhoto } from '../queue.js';
+import { tx } from '../idb.js';
 import { langSwitch, statusBanner, title, toast, notice } from '../chrome.js';
 import { postCard } from './phone.js';
 
@@ -166,11 +167,21 @@ export async function start(root, id) {
   }
 
   // ---- the team's own timeline ---------------------------------------------------------------
+  // The timeline last read is kept with the page's last view, for a reload without network.
+  const timelineKey = () => `timeline.${id}.${teamId}`;
   async function loadTimeline() {
     try {
       timeline = await getJSON(`/api/challenges/${encodeURIComponent(id)}/teams/${encodeURIComponent(teamId)}/timeline`, token);
       renderTimeline();
+      tx('views', 'readwrite', (s) => s.put({ key: timelineKey(), view: timeline, at: Date.now() })).catch(() => {});
     } catch {
+      if (!timeline) {
+        const kept = await tx('views', 'readonly', (s) => s.get(timelineKey())).catch(() => null);
+        if (kept && !timeline) {
+          timeline = kept.view;
+          renderTimeline();
+        }
+      }
       setTimeout(loadTimeline, 5000);
     }
   }
