@@ -13,6 +13,7 @@ mod proxy;
 use std::time::Duration;
 
 use driver::{Browser, Driver};
+use makerpulse_core::roster::Subject;
 use makerpulse_core::{Command, Localized, TeamId, TrackId};
 use makerpulse_e2e::{scorecard, Seeded, TestServer, ADMIN};
 use proxy::Proxy;
@@ -914,6 +915,79 @@ async fn a_judges_scorecard_refused_after_the_fact_is_shown_with_its_reason() {
         .await;
     judge.assert_clean("judge").await;
     judge.close().await;
+    server.stop().await;
+}
+
+/// A post waits offline while the organizers revoke the team's link: when the network returns it
+/// is refused, and stays in view under the notice with the server's reason, to be discarded.
+#[tokio::test]
+async fn a_post_queued_under_a_revoked_link_is_shown_with_its_reason() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let seeded = server.seed("c").await;
+    let proxy = Proxy::start(server.addr).await;
+    let driver = Driver::start().await;
+    let team = driver.browser(PHONE.0, PHONE.1).await;
+    team.goto(&format!(
+        "http://{}/team/c#token={}",
+        proxy.addr,
+        seeded.team("t2")
+    ))
+    .await;
+    team.wait(
+        "document.querySelector('.title').textContent === 'Team t2'",
+        "the team console",
+    )
+    .await;
+    proxy.cut();
+    team.type_into("textarea[name=text]", "Made before the link was revoked")
+        .await;
+    team.click(".composer button[type=submit]").await;
+    team.wait(
+        "document.querySelectorAll('.outbox li').length === 1",
+        "the post waits",
+    )
+    .await;
+    ok(
+        &server,
+        ADMIN,
+        Command::RevokeTokens {
+            subject: Subject::Team(TeamId::new("t2").unwrap()),
+        },
+    )
+    .await;
+    let (status, refusal) = server
+        .command(
+            "c",
+            Some(seeded.team("t2")),
+            Command::PostProgress {
+                text: "x".into(),
+                photos: vec![],
+                links: vec![],
+                percent: None,
+            },
+        )
+        .await;
+    assert_eq!(status, 401, "{refusal}");
+    let reason = refusal["error"]["message"].as_str().unwrap().to_owned();
+    proxy.restore();
+    team.wait(
+        &format!("document.querySelector('.notice .outbox li .state.error')?.textContent.includes({reason:?})"),
+        "the refusal under the notice",
+    )
+    .await;
+    team.click(".notice .outbox button.discard").await;
+    team.wait(
+        "document.querySelector('.notice .outbox').hidden",
+        "discarded",
+    )
+    .await;
+    let (_, timeline) = server
+        .get("/api/challenges/c/teams/t2/timeline", None)
+        .await;
+    assert_eq!(timeline, json!([]));
+    team.close().await;
     server.stop().await;
 }
 

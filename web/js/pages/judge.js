@@ -270,7 +270,7 @@ export async function start(root, id) {
     if (role.role === 'judge') me = role.id;
   });
   live.on('status', (status) => {
-    if (status === 'unauthorized') notice(root, 'unauthorized');
+    if (status === 'unauthorized') notice(root, 'unauthorized', queueEl); // What waits stays in view, refused with the reason.
   });
   live.on('view', (v, change) => {
     view = v;

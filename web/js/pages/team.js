@@ -236,7 +236,7 @@ export async function start(root, id) {
     outbox.flush();
   });
   live.on('status', (status) => {
-    if (status === 'unauthorized') notice(root, 'unauthorized');
+    if (status === 'unauthorized') notice(root, 'unauthorized', outboxEl); // What waits stays in view, refused with the reason.
     renderOutbox();
   });
   live.on('view', (v, change) => {
