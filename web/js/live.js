@@ -2,9 +2,12 @@
 // the missed deltas, then every delta applied exactly as `View::apply` does in the core. A gap
 // (a delta whose prev_seq is above the seq held) asks for a snapshot; a dropped connection
 // resumes with `since` after a short, growing wait. Commands are answered by id; `send` is the one
-// way the consoles send them, over the socket when it is open and over HTTP otherwise.
+// way the consoles send them, over the socket when it is open and over HTTP otherwise. The last
+// view is kept in IndexedDB (per page, challenge and token), so a page reloaded without network
+// shows the last known state, marked as such, until the live one arrives.
 
 import { newId, postCommand } from './api.js';
+import { tx, tokenTag } from './idb.js';
 
 /** How many posts the ticker keeps (`TICKER_LEN` in the core). */
 export const TICKER_LEN = 30;
@@ -151,6 +154,11 @@ export class Live {
     this.stopped = false;
     this.everLive = false;
     this.resyncing = false;
+    // When the shown view is one kept from before (no live one yet): the time it was kept.
+    this.stale = null;
+    this.cacheKey = null;
+    this.saveTimer = null;
+    this.restoring = null;
     // The browser tests compare the view held here with the server's.
     if (window.makerpulse) window.makerpulse.live = this;
     window.addEventListener('online', () => this.kick());
@@ -182,9 +190,52 @@ export class Live {
     this.emit('status', status);
   }
 
+  /**
+   * Shows the view this page kept last time (a reload without network), unless a live one came
+   * first; emits `welcome` with the role it had, then `view` with `{cached: true}`.
+   */
+  async restore() {
+    const page = document.body.dataset.page;
+    // The organizers' view (links, tokens) lives only as long as their tab, like their token.
+    if (!page || page === 'embed' || page === 'admin') return;
+    const tag = await tokenTag(this.token);
+    if (!tag) return;
+    this.cacheKey = `${page}.${this.challenge}.${tag}`;
+    let kept = null;
+    try {
+      kept = await tx('views', 'readonly', (s) => s.get(this.cacheKey));
+    } catch {
+      return;
+    }
+    if (this.view) {
+      // The live view came first: keep it (it could not be kept before the key was known).
+      this.keep();
+      return;
+    }
+    if (!kept || this.everLive) return;
+    this.stale = kept.at;
+    if (kept.role) {
+      this.role = kept.role;
+      this.emit('welcome', kept.role);
+    }
+    this.emit('view', kept.view, { snapshot: true, cached: true, patches: new Set(['*']) });
+    this.emit('status', this.status);
+  }
+
+  /** Keeps the view for a reload without network, at most once a second. */
+  keep() {
+    if (!this.cacheKey || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      if (!this.view) return;
+      tx('views', 'readwrite', (s) => s.put({ key: this.cacheKey, view: this.view, role: this.role, at: Date.now() })).catch(() => {});
+    }, 1000);
+  }
+
   /** Opens the connection (again). */
   connect() {
     if (this.stopped) return;
+    if (!this.restoring) this.restoring = this.restore();
     clearTimeout(this.timer);
     this.timer = null;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -287,6 +338,8 @@ export class Live {
       case 'snapshot':
         this.resyncing = false;
         this.view = msg.view;
+        this.stale = null;
+        this.keep();
         this.emit('view', this.view, { snapshot: true, patches: new Set(['*']) });
         break;
       case 'delta': {
@@ -302,6 +355,7 @@ export class Live {
           return;
         }
         // Changed rows change the board: pages that redraw on `leaderboard` redraw on them too.
+        this.keep();
         const kinds = msg.patches.map((p) => (p.type === 'board_rows' ? 'leaderboard' : p.type));
         this.emit('view', this.view, { delta: msg, patches: new Set(kinds) });
         break;

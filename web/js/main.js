@@ -7,6 +7,7 @@
 import './theme.js';
 import { guard, notice } from './chrome.js';
 import { reportError } from './live.js';
+import { registerWorker, staleNote } from './offline.js';
 
 /** The parameters of `path` by `route`: `/phone/{id}/teams/{team}` and `/phone/a/teams/b` give `['a', 'b']`. */
 function paramsOf(route, path) {
@@ -16,6 +17,7 @@ function paramsOf(route, path) {
 
 async function boot() {
   guard();
+  registerWorker();
   const root = document.getElementById('app');
   const { page, route } = document.body.dataset;
   if (!page || !route) {
@@ -37,6 +39,7 @@ async function boot() {
   if (!mod) return;
   try {
     await mod.start(root, ...params);
+    if (window.makerpulse.live) staleNote(window.makerpulse.live);
   } catch (err) {
     reportError(err);
     notice(root, 'error_generic');

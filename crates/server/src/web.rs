@@ -5,11 +5,15 @@
 //! `web/js/main.js` loads that page's module with the route's parameters, so `PAGES` is the one
 //! route table. The shell and the files carry no inline script or style, so the pages run under a
 //! strict Content-Security-Policy. Only `/embed/{id}` may be framed, by partner sites.
+//!
+//! `/sw.js` is the service worker that keeps the shell and the files for a reload without network
+//! (`web/sw.js`, with the build's version and the file list written in), and
+//! `/manifest.webmanifest` makes the phone view and the consoles installable.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -29,6 +33,12 @@ const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self';
 const EMBED_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; connect-src 'self'; frame-ancestors *; base-uri 'none'; \
     form-action 'self'; object-src 'none'";
+
+/// The service worker's script, before the version and the file list are written in.
+const SW_TEMPLATE: &str = include_str!("../../../web/sw.js");
+
+/// The service worker may fetch only from this server.
+const SW_CSP: &str = "default-src 'self'; connect-src 'self'";
 
 /// The page shell every route serves.
 const SHELL: &str = include_str!("../../../web/index.html");
@@ -77,6 +87,8 @@ const ASSETS: &[(&str, &str, &[u8])] = assets! {
     "css/app.css" => CSS,
     "css/screen.css" => CSS,
     "icon.svg" => "image/svg+xml",
+    "icon-192.png" => "image/png",
+    "icon-512.png" => "image/png",
     "js/main.js" => JS,
     "js/i18n.js" => JS,
     "js/dom.js" => JS,
@@ -87,10 +99,12 @@ const ASSETS: &[(&str, &str, &[u8])] = assets! {
     "js/vendor/qrcode-generator/qrcode.mjs" => JS,
     "js/board.js" => JS,
     "js/chrome.js" => JS,
-    "js/outbox.js" => JS,
     "js/csv.js" => JS,
     "js/theme.js" => JS,
     "js/tabs.js" => JS,
+    "js/idb.js" => JS,
+    "js/queue.js" => JS,
+    "js/offline.js" => JS,
     "js/pages/landing.js" => JS,
     "js/pages/screen.js" => JS,
     "js/pages/phone.js" => JS,
@@ -111,6 +125,35 @@ const ASSETS: &[(&str, &str, &[u8])] = assets! {
     "js/pages/embed.js" => JS,
     "js/pages/replay.js" => JS,
 };
+
+/// The build's version: a hash of the shell, the worker and every static file, so any change to
+/// what the browser keeps is a new service worker that replaces the old cache.
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let mut all = Vec::new();
+    for part in [SHELL.as_bytes(), SW_TEMPLATE.as_bytes()] {
+        all.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        all.extend_from_slice(part);
+    }
+    for &(path, _, body) in ASSETS {
+        for part in [path.as_bytes(), body] {
+            all.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            all.extend_from_slice(part);
+        }
+    }
+    hex_sha256(&all)[..16].to_owned()
+});
+
+/// The service worker with this build's version and the files it keeps at install.
+static SW: LazyLock<String> = LazyLock::new(|| {
+    let files: Vec<String> = ASSETS
+        .iter()
+        .map(|(path, _, _)| format!("/static/{path}"))
+        .collect();
+    let files = serde_json::to_string(&files).expect("strings serialize");
+    SW_TEMPLATE
+        .replacen("__VERSION__", &VERSION, 1)
+        .replacen("__FILES__", &files, 1)
+});
 
 /// A static file with its strong validator, and its compressed forms, each made once at the
 /// best quality on first use: every phone of a hall then costs a copy, not a compression, and
@@ -251,7 +294,95 @@ fn pages<S: Clone + Send + Sync + 'static>() -> Router<S> {
             router.route(route, get(move || page(shell)))
         };
     }
-    router.route("/static/{*path}", get(asset))
+    router
+        .route("/static/{*path}", get(asset))
+        .route("/sw.js", get(service_worker))
+        .route("/manifest.webmanifest", get(manifest))
+}
+
+/// The service worker, from the root so that its scope covers every page; always revalidated, so
+/// a new release is noticed on the next visit.
+async fn service_worker() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(JS)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(SW_CSP),
+            ),
+        ],
+        [(
+            header::HeaderName::from_static("service-worker-allowed"),
+            HeaderValue::from_static("/"),
+        )],
+        SW.as_str(),
+    )
+        .into_response()
+}
+
+/// The page an installed app opens: `?start=` names the page it was installed from (its path; a
+/// console's token stays in the browser's storage, never in the manifest).
+#[derive(serde::Deserialize)]
+struct ManifestQuery {
+    start: Option<String>,
+}
+
+/// Whether `path` is a path of one of [`PAGES`]: a route with its `{…}` segments filled.
+fn is_page_path(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    PAGES.iter().any(|(route, _)| {
+        let parts: Vec<&str> = route.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(p, s)| {
+                if p.starts_with('{') {
+                    !s.is_empty()
+                        && s.len() <= 64
+                        && s.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                } else {
+                    p == s
+                }
+            })
+    })
+}
+
+/// The web app manifest, in both languages: installed on a phone's home screen or a tablet, a
+/// console or the phone view opens full screen, with the dashboards' colours.
+async fn manifest(Query(q): Query<ManifestQuery>) -> Response {
+    let start = q
+        .start
+        .filter(|s| is_page_path(s))
+        .unwrap_or_else(|| "/".to_owned());
+    let body = serde_json::json!({
+        "name": "创客脉搏 makerpulse",
+        "short_name": "创客脉搏",
+        "description": "创客挑战赛实时进度、评分与排行榜 · Live progress, judging and leaderboard of maker challenges",
+        "lang": "zh-CN",
+        "dir": "ltr",
+        "start_url": start,
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "any",
+        "background_color": "#0b1020",
+        "theme_color": "#0b1020",
+        "icons": [
+            {"src": "/static/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": "/static/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}
+        ]
+    });
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/manifest+json"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn html(csp: &'static str) -> [(header::HeaderName, HeaderValue); 3] {
@@ -542,10 +673,68 @@ mod tests {
         parts.join("/")
     }
 
+    /// The worker is served from the root (its scope covers every page) with this build's version
+    /// and every static file; the manifest starts at the page it was installed from, and only at
+    /// a page.
+    #[tokio::test]
+    async fn the_service_worker_keeps_every_file_of_this_build() {
+        let res = get_path("/sw.js", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_TYPE], JS);
+        assert_eq!(res.headers()["service-worker-allowed"], "/");
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body = std::str::from_utf8(&body).unwrap();
+        assert!(!body.contains("__VERSION__") && !body.contains("__FILES__"));
+        assert!(
+            body.contains(&format!("const VERSION = '{}';", *VERSION)),
+            "{body}"
+        );
+        for &(path, _, _) in ASSETS {
+            assert!(body.contains(&format!("\"/static/{path}\"")), "{path}");
+        }
+
+        let res = get_path("/manifest.webmanifest?start=%2Fphone%2Fc", None).await;
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/manifest+json"
+        );
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let m: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(m["start_url"], "/phone/c");
+        assert!(m["name"].as_str().unwrap().contains("创客脉搏"));
+        assert!(m["name"].as_str().unwrap().contains("makerpulse"));
+        for icon in m["icons"].as_array().unwrap() {
+            let src = icon["src"].as_str().unwrap();
+            let file = src.strip_prefix("/static/").unwrap();
+            assert!(TABLE.contains_key(file), "{src}");
+        }
+        for bad in [
+            "https%3A%2F%2Fevil.example%2F",
+            "%2F%2Fevil.example",
+            "%2Fphone%2F..%2Fx%2Fy",
+            "%2Fapi%2Fchallenges",
+        ] {
+            let res = get_path(&format!("/manifest.webmanifest?start={bad}"), None).await;
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let m: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(m["start_url"], "/", "{bad}");
+        }
+    }
+
     #[test]
     fn no_file_writes_html_from_strings() {
         for &(path, _, body) in ASSETS {
-            let text = std::str::from_utf8(body).unwrap();
+            // Pictures are not text.
+            let Ok(text) = std::str::from_utf8(body) else {
+                assert!(path.ends_with(".png"), "{path} is not UTF-8");
+                continue;
+            };
             for banned in [
                 "innerHTML",
                 "outerHTML",

@@ -14,6 +14,7 @@ mod proxy;
 use std::time::Duration;
 
 use driver::{Browser, Driver};
+use makerpulse_core::roster::Subject;
 use makerpulse_core::{Command, Localized, TeamId, TrackId};
 use makerpulse_e2e::{scorecard, Seeded, TestServer, ADMIN};
 use proxy::Proxy;
@@ -618,16 +619,347 @@ async fn the_language_switch_changes_every_visible_string() {
     server.stop().await;
 }
 
+/// The types of the challenge's log lines that are among `kinds`, in the log's order.
+async fn logged(server: &TestServer, kinds: &[&str]) -> Vec<Value> {
+    let log = reqwest::Client::new()
+        .get(format!("{}/api/challenges/c/log", server.http()))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    log.lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a log line"))
+        .filter(|e| {
+            let text = e.to_string();
+            kinds
+                .iter()
+                .any(|k| text.contains(&format!("\"type\":\"{k}\"")))
+        })
+        .collect()
+}
+
+/// What the page's queue holds in IndexedDB: `[kind, [photo blob sizes]]` per item, in order.
+async fn queue_in_idb(b: &Browser) -> Value {
+    b.js(
+        "window.__kept = null; const r = indexedDB.open('makerpulse'); r.onsuccess = () => { \
+           const q = r.result.transaction('queue').objectStore('queue').getAll(); \
+           q.onsuccess = () => { window.__kept = JSON.stringify(q.result.map(i => [i.kind, i.photos.map(p => p.blob instanceof Blob ? p.blob.size : null)])); }; };",
+        vec![],
+    )
+    .await;
+    let kept = b.wait("window.__kept", "the queue read back").await;
+    serde_json::from_str(kept.as_str().unwrap()).unwrap()
+}
+
+/// A team on a phone without Wi-Fi posts three camera-sized photos and ticks a milestone, reloads
+/// the console while still offline (the service worker serves the page, the queue and the last
+/// view come back from the browser's store), then the network returns: everything lands exactly
+/// once, in the order it was made.
 #[tokio::test]
-async fn a_post_made_offline_is_sent_exactly_once() {
+async fn a_team_offline_through_a_reload_lands_every_item_once_in_order() {
     let _turn = TURN.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let seeded = server.seed("c").await;
     let proxy = Proxy::start(server.addr).await;
+    // 800×620 stored-deflate RGB: a 1.5 MB photo, kept as it is (not redrawn) by the console.
+    let bytes = makerpulse_server::picture::circuit(800, 620, 0);
+    assert!(
+        bytes.len() > 1_400_000 && bytes.len() < 1_572_864,
+        "{}",
+        bytes.len()
+    );
     let photo = dir.path().join("offline.png");
-    std::fs::write(&photo, makerpulse_server::picture::circuit(200, 150, 0)).unwrap();
+    std::fs::write(&photo, &bytes).unwrap();
 
+    let driver = Driver::start().await;
+    let team = driver.browser(PHONE.0, PHONE.1).await;
+    team.goto(&format!(
+        "http://{}/team/c#token={}",
+        proxy.addr,
+        seeded.team("t2")
+    ))
+    .await;
+    team.wait(
+        "document.querySelector('.title').textContent === 'Team t2' && document.querySelector('.next-ms button[data-milestone]')",
+        "the team console",
+    )
+    .await;
+    team.wait(
+        "window.makerpulse.offlineReady",
+        "the shell kept for offline",
+    )
+    .await;
+    // The last view is kept at most once a second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    proxy.cut();
+    team.wait("!document.querySelector('.banner').hidden && document.querySelector('.banner').textContent.includes('Reconnecting')", "the reconnecting banner").await;
+    let texts = [
+        "First light on the LED matrix",
+        "Case printed",
+        "Firmware flashed",
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        if i == 2 {
+            team.click(".next-ms button[data-milestone]").await;
+            team.wait(
+                "document.querySelectorAll('.outbox li[data-kind=milestone]').length === 1",
+                "the tick waits",
+            )
+            .await;
+        }
+        team.type_into("textarea[name=text]", text).await;
+        team.type_into("input[name=photo]", photo.to_str().unwrap())
+            .await;
+        team.wait(
+            "document.querySelectorAll('.preview img').length === 1",
+            "the preview",
+        )
+        .await;
+        team.click(".composer button[type=submit]").await;
+        team.wait(
+            &format!(
+                "document.querySelectorAll('.outbox li[data-kind=post]').length === {}",
+                i + 1
+            ),
+            "the post waits in the queue",
+        )
+        .await;
+    }
+    team.wait(
+        "document.querySelector('.outbox .count').textContent === '4 waiting to send'",
+        "four waiting",
+    )
+    .await;
+    let size = bytes.len();
+    assert_eq!(
+        queue_in_idb(&team).await,
+        json!([
+            ["post", [size]],
+            ["post", [size]],
+            ["milestone", []],
+            ["post", [size]]
+        ]),
+        "the queue is kept in IndexedDB, photos as Blobs"
+    );
+    team.shot("team-offline").await;
+    // Several retries fail while the network is down; nothing reaches the server.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, timeline) = server
+        .get("/api/challenges/c/teams/t2/timeline", None)
+        .await;
+    assert_eq!(timeline, json!([]));
+
+    // A reload without network: the page, the queue and the last known state come back.
+    team.client.refresh().await.unwrap();
+    team.wait(
+        "document.querySelector('.title')?.textContent === 'Team t2' && document.querySelectorAll('.outbox li').length === 4 && !document.querySelector('.stale-note').hidden \
+           && document.querySelector('.timeline .empty[data-i18n=no_posts]')",
+        "the console reloaded offline, with its last timeline",
+    )
+    .await;
+    let note = team
+        .js(
+            "return document.querySelector('.stale-note').textContent",
+            vec![],
+        )
+        .await;
+    assert!(note.as_str().unwrap().starts_with("Offline"), "{note}");
+    team.shot("team-reloaded-offline").await;
+
+    proxy.restore();
+    team.wait(
+        "document.querySelector('.outbox').hidden && document.querySelector('.stale-note').hidden",
+        "the queue empties",
+    )
+    .await;
+    team.wait(
+        "document.querySelectorAll('.timeline .post-card img.photo').length === 3",
+        "the posts on the team's timeline",
+    )
+    .await;
+    // A reload finds nothing left to send, and each item is there exactly once.
+    team.client.refresh().await.unwrap();
+    team.wait("document.querySelector('.title')?.textContent === 'Team t2' && document.querySelectorAll('.timeline .post-card').length === 3", "the console after a reload").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let events = logged(&server, &["progress_posted", "milestone_reached"]).await;
+    let order: Vec<String> = events
+        .iter()
+        .map(|e| {
+            let text = e.to_string();
+            if text.contains("\"milestone_reached\"") {
+                "tick".to_owned()
+            } else {
+                texts
+                    .iter()
+                    .find(|t| text.contains(*t))
+                    .expect("a post made here")
+                    .to_string()
+            }
+        })
+        .collect();
+    assert_eq!(order, [texts[0], texts[1], "tick", texts[2]], "{events:?}");
+    let (_, timeline) = server
+        .get("/api/challenges/c/teams/t2/timeline", None)
+        .await;
+    for post in timeline.as_array().unwrap() {
+        assert_eq!(post["photos"].as_array().unwrap().len(), 1, "{post}");
+    }
+    assert_eq!(queue_in_idb(&team).await, json!([]));
+    team.assert_clean("team").await;
+    team.close().await;
+    server.stop().await;
+}
+
+/// A judge on a tablet loses the network twice: the first scorecard made offline lands when it
+/// returns; the second reaches the server after the organizers closed scoring, and stays on the
+/// console with the server's reason, through a reload; when scoring opens again, "correct" puts it
+/// back into its form and it lands.
+#[tokio::test]
+async fn a_judges_scorecard_refused_after_the_fact_is_shown_with_its_reason() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let seeded = server.seed("c").await;
+    let proxy = Proxy::start(server.addr).await;
+    let driver = Driver::start().await;
+    let judge = driver.browser(TABLET.0, TABLET.1).await;
+    judge
+        .goto(&format!(
+            "http://{}/judge/c#token={}",
+            proxy.addr,
+            seeded.judge("j1")
+        ))
+        .await;
+    judge
+        .wait(
+            "document.querySelector('.team-pick[data-team=\"t2\"]')",
+            "the judge console",
+        )
+        .await;
+    judge
+        .wait(
+            "window.makerpulse.offlineReady",
+            "the shell kept for offline",
+        )
+        .await;
+    let criteria = [
+        "innovation",
+        "execution",
+        "completeness",
+        "commercial",
+        "presentation",
+    ];
+    for (team, value) in [("t1", 8), ("t2", 6)] {
+        proxy.cut();
+        judge
+            .wait(
+                "!document.querySelector('.banner').hidden",
+                "the reconnecting banner",
+            )
+            .await;
+        judge
+            .click(&format!(".team-pick[data-team=\"{team}\"]"))
+            .await;
+        for criterion in criteria {
+            judge
+                .click(&format!(
+                    ".pt[data-criterion=\"{criterion}\"][data-value=\"{value}\"]"
+                ))
+                .await;
+        }
+        judge.click(".score-form button[type=submit]").await;
+        judge
+            .wait(
+                "document.querySelector('.judge-queue .count')?.textContent === '1 waiting to send'",
+                "the scorecard waits",
+            )
+            .await;
+        if team == "t2" {
+            ok(&server, ADMIN, Command::CloseScoring).await;
+        }
+        proxy.restore();
+        if team == "t1" {
+            judge
+                .wait(
+                    "document.querySelector('.judge-queue').hidden",
+                    "the scorecard sent",
+                )
+                .await;
+        }
+    }
+    // The server's own reason, as it answers the same scorecard now.
+    let (status, refusal) = server
+        .command("c", Some(seeded.judge("j1")), scorecard("t2", 6))
+        .await;
+    assert_ne!(status, 200, "{refusal}");
+    let reason = refusal["error"]["message"].as_str().unwrap().to_owned();
+    let shown =
+        "document.querySelector('.judge-queue li[data-kind=scorecard] .state.error')?.textContent";
+    judge
+        .wait(&format!("{shown}?.includes({reason:?})"), "the refusal")
+        .await;
+    judge.shot("judge-refused").await;
+    judge.client.refresh().await.unwrap();
+    judge
+        .wait(
+            &format!("{shown}?.includes({reason:?})"),
+            "the refusal after a reload",
+        )
+        .await;
+    let (_, view) = server
+        .get("/api/challenges/c/view", Some(seeded.judge("j1")))
+        .await;
+    let mine: Vec<&str> = view["scorecards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["judge"] == "j1")
+        .map(|c| c["team"].as_str().unwrap())
+        .collect();
+    assert_eq!(mine, ["t1"], "only the scorecard sent in time landed");
+    // Scoring opens again: "correct" puts the refused scorecard back into its form, and saving it
+    // then lands it as a new command.
+    ok(
+        &server,
+        ADMIN,
+        Command::OpenScoring {
+            reason: "late cards".into(),
+        },
+    )
+    .await;
+    judge.click(".judge-queue button.correct").await;
+    judge
+        .wait(
+            "document.querySelector('.judge-queue').hidden && document.querySelectorAll('.pt.on[data-value=\"6\"]').length === 5",
+            "the refused scorecard back in its form",
+        )
+        .await;
+    judge.click(".score-form button[type=submit]").await;
+    judge
+        .wait(
+            "window.makerpulse.live.view.scorecards.some(c => c.judge === 'j1' && c.team === 't2')",
+            "the corrected scorecard landed",
+        )
+        .await;
+    judge.assert_clean("judge").await;
+    judge.close().await;
+    server.stop().await;
+}
+
+/// A post waits offline while the organizers revoke the team's link: when the network returns it
+/// is refused, and stays in view under the notice with the server's reason, to be discarded.
+#[tokio::test]
+async fn a_post_queued_under_a_revoked_link_is_shown_with_its_reason() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let seeded = server.seed("c").await;
+    let proxy = Proxy::start(server.addr).await;
     let driver = Driver::start().await;
     let team = driver.browser(PHONE.0, PHONE.1).await;
     team.goto(&format!(
@@ -641,85 +973,104 @@ async fn a_post_made_offline_is_sent_exactly_once() {
         "the team console",
     )
     .await;
-
     proxy.cut();
-    team.wait("!document.querySelector('.banner').hidden && document.querySelector('.banner').textContent.includes('Reconnecting')", "the reconnecting banner").await;
-    team.type_into(
-        "textarea[name=text]",
-        "Soldered in the basement, no Wi-Fi down here",
-    )
-    .await;
-    team.type_into("input[name=photo]", photo.to_str().unwrap())
-        .await;
-    team.wait("document.querySelector('.preview img')", "the preview")
+    team.type_into("textarea[name=text]", "Made before the link was revoked")
         .await;
     team.click(".composer button[type=submit]").await;
-    team.wait("!document.querySelector('.outbox').hidden && document.querySelectorAll('.outbox li').length === 1", "the post waits in the outbox").await;
-    let kept = team
-        .js(
-            "return JSON.parse(localStorage.getItem('mp.outbox.c.t2')).length",
-            vec![],
+    team.wait(
+        "document.querySelectorAll('.outbox li').length === 1",
+        "the post waits",
+    )
+    .await;
+    ok(
+        &server,
+        ADMIN,
+        Command::RevokeTokens {
+            subject: Subject::Team(TeamId::new("t2").unwrap()),
+        },
+    )
+    .await;
+    let (status, refusal) = server
+        .command(
+            "c",
+            Some(seeded.team("t2")),
+            Command::PostProgress {
+                text: "x".into(),
+                photos: vec![],
+                links: vec![],
+                percent: None,
+            },
         )
         .await;
-    assert_eq!(kept, 1, "the waiting post is kept in localStorage");
-    team.shot("team-offline").await;
-    // Several retries fail while the network is down; nothing reaches the server.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(status, 401, "{refusal}");
+    let reason = refusal["error"]["message"].as_str().unwrap().to_owned();
+    proxy.restore();
+    team.wait(
+        &format!("document.querySelector('.notice .outbox li .state.error')?.textContent.includes({reason:?})"),
+        "the refusal under the notice",
+    )
+    .await;
+    team.click(".notice .outbox button.discard").await;
+    team.wait(
+        "document.querySelector('.notice .outbox').hidden",
+        "discarded",
+    )
+    .await;
     let (_, timeline) = server
         .get("/api/challenges/c/teams/t2/timeline", None)
         .await;
     assert_eq!(timeline, json!([]));
-
-    proxy.restore();
-    team.wait(
-        "document.querySelector('.banner').hidden",
-        "the banner goes",
-    )
-    .await;
-    team.wait(
-        "document.querySelector('.outbox').hidden",
-        "the outbox empties",
-    )
-    .await;
-    team.wait(
-        "document.querySelectorAll('.timeline .post-card img.photo').length === 1",
-        "the post on the team's timeline",
-    )
-    .await;
-    // A reload finds nothing left to send, and the post is there exactly once.
-    team.client.refresh().await.unwrap();
-    team.wait("document.querySelector('.title')?.textContent === 'Team t2' && document.querySelectorAll('.timeline .post-card').length === 1", "the console after a reload").await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (_, timeline) = server
-        .get("/api/challenges/c/teams/t2/timeline", None)
-        .await;
-    let posts = timeline.as_array().unwrap();
-    assert_eq!(posts.len(), 1, "{timeline}");
-    assert_eq!(
-        posts[0]["text"],
-        "Soldered in the basement, no Wi-Fi down here"
-    );
-    assert_eq!(posts[0]["photos"].as_array().unwrap().len(), 1);
-    let log = reqwest::Client::new()
-        .get(format!("{}/api/challenges/c/log", server.http()))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(
-        log.matches("\"progress_posted\"").count(),
-        1,
-        "one post in the log"
-    );
-    let left = team
-        .js("return localStorage.getItem('mp.outbox.c.t2')", vec![])
-        .await;
-    assert_eq!(left, "[]");
-    team.assert_clean("team").await;
     team.close().await;
+    server.stop().await;
+}
+
+/// The phone view and the big screen reload without network and show the last board, marked as
+/// the last known state, until the network returns.
+#[tokio::test]
+async fn the_phone_and_the_screen_reload_offline_with_the_last_board() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let seeded = server.seed("c").await;
+    ok(&server, seeded.judge("j1"), scorecard("t2", 7)).await;
+    post(&server, &seeded, "t3", "Offline-proof board", None).await;
+    let proxy = Proxy::start(server.addr).await;
+    let driver = Driver::start().await;
+    for (page, (w, h), rows) in [
+        ("phone/c", PHONE, "li[data-team]"),
+        ("screen/c", DESKTOP, ".board .row"),
+    ] {
+        let b = driver.browser(w, h).await;
+        b.goto(&format!("http://{}/{page}", proxy.addr)).await;
+        let count = b
+            .wait(
+                &format!("document.querySelectorAll('{rows}').length"),
+                "the board",
+            )
+            .await;
+        b.wait(
+            "window.makerpulse.offlineReady",
+            "the shell kept for offline",
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        proxy.cut();
+        b.client.refresh().await.unwrap();
+        b.wait(
+            &format!("!document.querySelector('.stale-note')?.hidden && document.querySelectorAll('{rows}').length === {count}"),
+            &format!("{page} reloaded offline"),
+        )
+        .await;
+        b.shot(&format!("{}-offline", page.replace('/', "-"))).await;
+        proxy.restore();
+        b.wait(
+            "document.querySelector('.stale-note').hidden",
+            &format!("{page} live again"),
+        )
+        .await;
+        b.assert_clean(page).await;
+        b.close().await;
+    }
     server.stop().await;
 }
 

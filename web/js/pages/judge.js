@@ -2,11 +2,14 @@
 // judge, the rubric with its weights, saving and revising a scorecard (a revision needs a
 // reason), the judge's own progress, and declaring a conflict of interest. It shows no other
 // judge's scores: the judge's view does not carry them until the result is final. Made for a tablet.
+// Scorecards and declarations go through the queue (queue.js): made without network they wait,
+// survive a reload and are sent exactly once; one refused on arrival is shown with its reason.
 
 import { h, replace, setText, reducedMotion } from '../dom.js';
 import { t, loc, num, onLang, when } from '../i18n.js';
 import { Live } from '../live.js';
-import { takeToken, errorText, newId, syncClock } from '../api.js';
+import { takeToken, syncClock } from '../api.js';
+import { Queue, queuePanel } from '../queue.js';
 import { milestoneDots } from '../board.js';
 import { langSwitch, statusBanner, title, toast, notice, confirmButton } from '../chrome.js';
 
@@ -31,6 +34,7 @@ export async function start(root, id) {
     return;
   }
   const live = new Live(id, token);
+  const queue = new Queue(`judge.${id}`, id, token, live);
   let view = null;
   let me = null;
   let selected = null;
@@ -44,6 +48,7 @@ export async function start(root, id) {
   const list = h('ul', { class: 'judge-teams' });
   const panel = h('section', { class: 'score-panel card', id: 'score-panel' });
   const scoringNote = h('p', { class: 'scoring-note', i18n: 'scoring_is_closed', hidden: true });
+  const queueEl = h('section', { class: 'outbox judge-queue' });
 
   replace(root,
     h('div', { class: 'console judge-console' },
@@ -53,6 +58,7 @@ export async function start(root, id) {
         nameEl, roleEl,
         h('div', { class: 'row2' }, progressEl, h('span', { class: 'bar' }, progressBar))),
       scoringNote,
+      queueEl,
       h('main', { class: 'judge-body' },
         h('nav', { class: 'judge-list' }, h('h2', { i18n: 'assigned_teams' }), h('p', { class: 'blind', i18n: 'blind_note' }), list),
         panel)));
@@ -231,33 +237,44 @@ export async function start(root, id) {
       toast(t('reason_needed'), 'error');
       return;
     }
-    if (submitBtn) submitBtn.disabled = true;
-    try {
-      await live.send({ type: 'submit_scorecard', team, scores: d.scores, comment: d.comment, reason: card ? d.reason.trim() : '' }, newId('judge'));
-      toast(t('scorecard_saved', { n: card ? card.current.revision + 1 : 1 }));
-    } catch (err) {
-      toast(errorText(err), 'error', 6000);
-    } finally {
-      if (submitBtn) submitBtn.disabled = !scoringOpen();
-    }
+    const command = { type: 'submit_scorecard', team, scores: { ...d.scores }, comment: d.comment, reason: card ? d.reason.trim() : '' };
+    const { kept } = await queue.add(card ? 'revision' : 'scorecard', command);
+    if (!live.open) toast(t('scorecard_queued'), 'ok');
+    if (!kept) toast(t('queue_not_kept'), 'error');
   }
 
   async function declare(team, reason) {
-    try {
-      await live.send({ type: 'declare_conflict', team, reason }, newId('judge'));
-      toast(t('conflict_declared'));
-      selected = null;
-      renderPanel();
-    } catch (err) {
-      toast(errorText(err), 'error', 6000);
-    }
+    selected = null;
+    renderPanel();
+    const { kept } = await queue.add('conflict', { type: 'declare_conflict', team, reason });
+    if (!live.open) toast(t('conflict_queued'), 'ok');
+    if (!kept) toast(t('queue_not_kept'), 'error');
   }
+
+  const teamName = (team) => (view && view.teams[team] ? loc(view.teams[team].name) : team);
+  queuePanel(queueEl, queue, live, {
+    describe: (item) => t(`queued_${item.kind}`, { team: teamName(item.command.team) }),
+    // A refused scorecard goes back into its team's form, to be changed and saved again.
+    canCorrect: (item) => item.kind !== 'conflict',
+    correct: (item) => {
+      const c = item.command;
+      const card = view && myCard(c.team);
+      drafts.set(c.team, { scores: { ...c.scores }, comment: c.comment, reason: c.reason, base: card ? card.current.revision : 0 });
+      queue.discard(item);
+      if (view && view.teams[c.team]) select(c.team);
+    },
+  });
+  queue.onChange((items, sent) => {
+    if (!sent) return;
+    if (sent.kind === 'conflict') toast(t('conflict_declared'));
+    else toast(t('scorecard_sent', { team: teamName(sent.command.team) }));
+  });
 
   live.on('welcome', (role) => {
     if (role.role === 'judge') me = role.id;
   });
   live.on('status', (status) => {
-    if (status === 'unauthorized') notice(root, 'unauthorized');
+    if (status === 'unauthorized') notice(root, 'unauthorized', queueEl); // What waits stays in view, refused with the reason.
   });
   live.on('view', (v, change) => {
     view = v;

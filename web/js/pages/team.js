@@ -1,15 +1,16 @@
 // The team console (团队控制台), opened from the link the organizers minted (the token in the URL
 // fragment): post an update with a photo from the phone's camera, mark the next milestone, and
-// see the team's own timeline. Posts go through the outbox, so a post made on bad Wi-Fi waits
-// and is sent exactly once when the connection returns.
+// see the team's own timeline. Posts and ticks go through the queue (queue.js), so what is made on
+// bad Wi-Fi waits, survives a reload, and is sent exactly once when the connection returns.
 
 import { h, replace, setText } from '../dom.js';
 import { t, loc, onLang, when } from '../i18n.js';
 import { Live } from '../live.js';
-import { getJSON, takeToken, errorText, syncClock } from '../api.js';
+import { getJSON, takeToken, syncClock } from '../api.js';
 import { clockAt, hms, clockNote, everySecond } from '../clock.js';
 import { milestoneDots } from '../board.js';
-import { Outbox, preparePhoto } from '../outbox.js';
+import { Queue, queuePanel, preparePhoto } from '../queue.js';
+import { tx } from '../idb.js';
 import { langSwitch, statusBanner, title, toast, notice } from '../chrome.js';
 import { postCard } from './phone.js';
 
@@ -24,7 +25,7 @@ export async function start(root, id) {
   const live = new Live(id, token);
   let view = null;
   let teamId = null;
-  let outbox = null;
+  const outbox = new Queue(`team.${id}`, id, token, live);
   let timeline = null;
   let photos = [];
 
@@ -64,7 +65,7 @@ export async function start(root, id) {
   function renderPreviews() {
     replace(previews, photos.map((p, i) =>
       h('figure', { class: 'preview' },
-        h('img', { src: p.data, alt: t('photo_alt') }),
+        h('img', { src: p.url, alt: t('photo_alt') }),
         h('button', { type: 'button', class: 'x', text: '×', tip: 'remove_photo', label: 'remove_photo', on: { click: () => { photos.splice(i, 1); renderPreviews(); } } }))));
   }
 
@@ -85,11 +86,7 @@ export async function start(root, id) {
     renderPreviews();
   });
 
-  function submit() {
-    if (!outbox) {
-      toast(t('reconnecting'), 'error');
-      return;
-    }
+  async function submit() {
     const body = text.value.trim();
     const link = linkInput.value.trim();
     if (!body && !link && !photos.length) {
@@ -98,52 +95,58 @@ export async function start(root, id) {
     }
     const command = { type: 'post_progress', text: body, links: link ? [link] : [] };
     if (percentSet.checked) command.percent = Number(percent.value);
-    const { kept } = outbox.add(command, photos);
-    if (!live.open) toast(t('post_queued'), 'ok');
-    if (!kept) toast(t('photo_too_big'), 'error');
+    const made = photos;
     text.value = '';
     linkInput.value = '';
     photos = [];
     renderPreviews();
+    const { kept } = await outbox.add('post', command, made);
+    if (!live.open) toast(t('post_queued'), 'ok');
+    if (!kept) toast(t('queue_not_kept'), 'error');
   }
 
-  // ---- the outbox ----------------------------------------------------------------------------
-  function renderOutbox() {
-    if (!outbox) return;
-    const items = outbox.items;
-    outboxEl.hidden = items.length === 0;
-    replace(outboxEl,
-      h('h2', {}, h('span', { i18n: 'outbox' }), ' ', h('span', { class: 'count', text: t('outbox_n', { n: items.length }) })),
-      h('ul', {}, items.map((item) => {
-        let state;
-        if (item.error) state = h('span', { class: 'state error', text: t('outbox_failed', { msg: errorText(item.error) }) });
-        else if (outbox.sending === item.id && live.open) state = h('span', { class: 'state', i18n: 'outbox_sending' });
-        else state = h('span', { class: 'state waiting', i18n: 'outbox_waiting' });
-        return h('li', { data: { id: item.id } },
-          h('p', { class: 'user text', text: item.command.text || (item.command.links || []).join(' ') }),
-          item.photos.length ? h('span', { class: 'n-photos', i18n: 'photos_n', vars: { n: item.photos.length } }) : null,
-          h('time', { text: when(item.made) }),
-          state,
-          item.error ? h('button', { type: 'button', class: 'link', i18n: 'outbox_discard', on: { click: () => outbox.discard(item.id) } }) : null);
-      })));
-  }
+  // ---- the queue -----------------------------------------------------------------------------
+  const milestoneName = (ms) => {
+    const m = view && view.milestones.find((x) => x.id === ms);
+    return m ? loc(m.name) : ms;
+  };
+  const renderOutbox = queuePanel(outboxEl, outbox, live, {
+    describe: (item) => (item.kind === 'milestone'
+      ? t('queued_milestone', { name: milestoneName(item.command.milestone) })
+      : item.command.text || (item.command.links || []).join(' ')),
+    // A refused post goes back into the composer, to be changed and posted again.
+    canCorrect: (item) => item.kind === 'post' && item.photos.every((p) => p.blob),
+    correct: (item) => {
+      text.value = item.command.text || '';
+      linkInput.value = (item.command.links || [])[0] || '';
+      photos = item.photos.map((p) => ({ blob: p.blob, type: p.type, url: URL.createObjectURL(p.blob) }));
+      renderPreviews();
+      outbox.discard(item);
+      text.focus();
+    },
+  });
+  outbox.onChange((items, sent) => {
+    if (sent) toast(t(sent.kind === 'milestone' ? 'milestone_sent' : 'post_sent'));
+    if (view && teamId) renderMilestones();
+  });
 
   // ---- milestones ----------------------------------------------------------------------------
   const note = h('input', { type: 'text', ph: 'milestone_note_ph', maxLength: 500, name: 'note' });
   async function reach(milestone) {
-    try {
-      await live.command({ type: 'reach_milestone', milestone, note: note.value.trim() });
-      note.value = '';
-      toast(t('cmd_ok'));
-    } catch (err) {
-      toast(err.offline ? t('offline_note') : errorText(err), 'error');
-    }
+    const command = { type: 'reach_milestone', milestone, note: note.value.trim() };
+    note.value = '';
+    const { kept } = await outbox.add('milestone', command);
+    if (!live.open) toast(t('milestone_queued'), 'ok');
+    if (!kept) toast(t('queue_not_kept'), 'error');
   }
 
   function renderMilestones() {
     const team = view.teams[teamId];
     if (!team) return;
     const reached = new Set(team.progress.reached.map((r) => r.milestone));
+    // A tick that waits to be sent counts as made here, so the next one can be ticked offline too.
+    const ticking = new Set(outbox.waiting.filter((i) => i.kind === 'milestone').map((i) => i.command.milestone));
+    for (const m of ticking) reached.add(m);
     const next = view.milestones.find((m) => !reached.has(m.id));
     const building = view.challenge && view.challenge.phase === 'running';
     replace(milestoneEl,
@@ -151,9 +154,9 @@ export async function start(root, id) {
       milestoneDots(view, team),
       h('ol', { class: 'steps' }, view.milestones.map((m) => {
         const r = team.progress.reached.find((x) => x.milestone === m.id);
-        return h('li', { class: [r ? 'done' : '', m === next ? 'next' : ''] },
+        return h('li', { class: [r ? 'done' : '', ticking.has(m.id) && !r ? 'queued' : '', m === next ? 'next' : ''] },
           h('span', { class: 'data', text: loc(m.name) }),
-          h('span', { class: 'when', text: r ? when(r.at) : m.due_offset_secs != null ? t('due_at', { h: Math.round(m.due_offset_secs / 360) / 10 }) : '' }));
+          h('span', { class: 'when', text: r ? when(r.at) : ticking.has(m.id) ? t('outbox_waiting_short') : m.due_offset_secs != null ? t('due_at', { h: Math.round(m.due_offset_secs / 360) / 10 }) : '' }));
       })),
       next
         ? h('div', { class: 'next-ms' },
@@ -164,11 +167,21 @@ export async function start(root, id) {
   }
 
   // ---- the team's own timeline ---------------------------------------------------------------
+  // The timeline last read is kept with the page's last view, for a reload without network.
+  const timelineKey = () => `timeline.${id}.${teamId}`;
   async function loadTimeline() {
     try {
       timeline = await getJSON(`/api/challenges/${encodeURIComponent(id)}/teams/${encodeURIComponent(teamId)}/timeline`, token);
       renderTimeline();
+      tx('views', 'readwrite', (s) => s.put({ key: timelineKey(), view: timeline, at: Date.now() })).catch(() => {});
     } catch {
+      if (!timeline) {
+        const kept = await tx('views', 'readonly', (s) => s.get(timelineKey())).catch(() => null);
+        if (kept && !timeline) {
+          timeline = kept.view;
+          renderTimeline();
+        }
+      }
       setTimeout(loadTimeline, 5000);
     }
   }
@@ -216,20 +229,14 @@ export async function start(root, id) {
 
   live.on('welcome', (role) => {
     if (role.role !== 'team') return;
-    if (!outbox) {
+    if (!teamId) {
       teamId = role.id;
-      outbox = new Outbox(id, teamId, token, live);
-      outbox.onChange((items, sent) => {
-        renderOutbox();
-        if (sent) toast(t('post_sent'));
-      });
-      renderOutbox();
       loadTimeline();
     }
     outbox.flush();
   });
   live.on('status', (status) => {
-    if (status === 'unauthorized') notice(root, 'unauthorized');
+    if (status === 'unauthorized') notice(root, 'unauthorized', outboxEl); // What waits stays in view, refused with the reason.
     renderOutbox();
   });
   live.on('view', (v, change) => {
