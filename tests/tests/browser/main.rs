@@ -935,7 +935,7 @@ async fn a_judges_scorecard_refused_after_the_fact_is_shown_with_its_reason() {
     judge.click(".judge-queue button.correct").await;
     judge
         .wait(
-            "document.querySelector('.judge-queue').hidden && document.querySelectorAll('.pt.on[data-value=\"6\"]').length === 5",
+            "document.querySelector('.judge-queue').hidden && document.querySelectorAll('.pt[aria-pressed=true][data-value=\"6\"]').length === 5",
             "the refused scorecard back in its form",
         )
         .await;
