@@ -116,16 +116,36 @@ pub async fn current_seq(
     view["seq"].as_u64().context("a view with a seq")
 }
 
-/// Creates `challenge` with `teams` teams over three tracks and `judges` judges assigned to
-/// every track, or, if it exists already (seeded by an earlier run), mints fresh tokens for them.
+/// The tracks of a challenge seeded with `n` of them: the demo's three, or track1…trackN.
+fn tracks(n: usize) -> Vec<(String, String, String)> {
+    if n == TRACKS.len() {
+        return TRACKS
+            .iter()
+            .map(|(id, zh, en)| ((*id).to_owned(), (*zh).to_owned(), (*en).to_owned()))
+            .collect();
+    }
+    (1..=n.max(1))
+        .map(|i| {
+            (
+                format!("track{i}"),
+                format!("赛道 {i}"),
+                format!("Track {i}"),
+            )
+        })
+        .collect()
+}
+
+/// Creates `challenge` with `teams` teams dealt round `tracks` tracks and `judges` judges
+/// assigned to every track, or, if it exists already (seeded by an earlier run), mints fresh
+/// tokens for them.
 pub async fn seed(
     http: &str,
     challenge: &str,
     admin: &str,
-    teams: usize,
-    judges: usize,
+    (teams, judges, tracks): (usize, usize, usize),
 ) -> anyhow::Result<Seeded> {
     let client = http_client(None)?;
+    let tracks = self::tracks(tracks);
     let team_ids: Vec<TeamId> = (1..=teams)
         .map(|i| TeamId::new(format!("t{i}")).expect("a valid id"))
         .collect();
@@ -145,19 +165,19 @@ pub async fn seed(
     let (status, _) = command(&client, http, challenge, admin, &create).await?;
     let fresh = status == 200;
     if fresh {
-        for (id, zh, en) in TRACKS {
+        for (id, zh, en) in &tracks {
             let cmd = Command::AddTrack {
-                id: TrackId::new(id).expect("a valid id"),
+                id: TrackId::new(id.as_str()).expect("a valid id"),
                 name: Localized::new(zh, en),
                 description: Localized::default(),
             };
             must(&client, http, challenge, admin, cmd).await?;
         }
         for (i, id) in team_ids.iter().enumerate() {
-            let (track, _, _) = TRACKS[i % TRACKS.len()];
+            let (track, _, _) = &tracks[i % tracks.len()];
             let cmd = Command::AddTeam {
                 id: id.clone(),
-                track: TrackId::new(track).expect("a valid id"),
+                track: TrackId::new(track.as_str()).expect("a valid id"),
                 name: Localized::new(format!("团队 {}", i + 1), format!("Team {}", i + 1)),
                 description: Localized::new("一个创客项目", "A maker project"),
                 members: vec![],
@@ -178,9 +198,9 @@ pub async fn seed(
                 panel_role: roles[i % roles.len()],
                 affiliation: Localized::default(),
                 assignment: Assignment {
-                    tracks: TRACKS
+                    tracks: tracks
                         .iter()
-                        .map(|(t, _, _)| TrackId::new(*t).expect("a valid id"))
+                        .map(|(t, _, _)| TrackId::new(t.as_str()).expect("a valid id"))
                         .collect(),
                     teams: Default::default(),
                 },
