@@ -73,7 +73,17 @@ async fn must(
     cmd: Command,
 ) -> anyhow::Result<()> {
     let envelope = Envelope::new(command_id("seed"), cmd);
-    let (status, body) = command(client, http, challenge, admin, &envelope).await?;
+    // Seeding a big challenge (200 teams) runs into the server's rate limit per address: wait
+    // and resend (the same command id, so a resend never adds twice).
+    let mut tries = 0;
+    let (status, body) = loop {
+        let (status, body) = command(client, http, challenge, admin, &envelope).await?;
+        tries += 1;
+        if status != 429 || tries > 120 {
+            break (status, body);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
     anyhow::ensure!(
         status == 200,
         "seeding {challenge}: {} answered {status} {body}",
@@ -89,12 +99,20 @@ async fn mint(
     admin: &str,
     subject: Subject,
 ) -> anyhow::Result<String> {
-    let res = client
-        .post(format!("{http}/api/challenges/{challenge}/tokens"))
-        .bearer_auth(admin)
-        .json(&serde_json::json!({ "subject": subject }))
-        .send()
-        .await?;
+    let mut tries = 0;
+    let res = loop {
+        let res = client
+            .post(format!("{http}/api/challenges/{challenge}/tokens"))
+            .bearer_auth(admin)
+            .json(&serde_json::json!({ "subject": subject }))
+            .send()
+            .await?;
+        tries += 1;
+        if res.status().as_u16() != 429 || tries > 120 {
+            break res;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
     anyhow::ensure!(res.status().is_success(), "minting: {}", res.status());
     let body: Value = res.json().await?;
     Ok(body["token"].as_str().context("a token")?.to_owned())
