@@ -11,7 +11,7 @@
 //!    clamped to 0–100. A judge with fewer than two counted scorecards, or whose totals are all
 //!    equal, is only shifted by the difference between their mean and the pooled mean.
 //! 3. A team's jury score is the mean of its counted totals, each weighted by the panel role of
-//!    its judge ([`RankingSettings::role_weights`]), rounded to two decimals (half a cent up).
+//!    its judge ([`crate::rubric::RankingSettings::role_weights`]), rounded to two decimals (half a cent up).
 //!
 //! ## Ranks and ties
 //!
