@@ -12,6 +12,9 @@ import { tx, tokenTag } from './idb.js';
 /** How many posts the ticker keeps (`TICKER_LEN` in the core). */
 export const TICKER_LEN = 30;
 
+/** The part of the view a partial patch changes, for the pages that redraw by part. */
+const WHOLE = { board_rows: 'leaderboard', progress: 'team', ticker_hidden: 'ticker', ticker_removed: 'ticker' };
+
 /** Close codes of the protocol (docs/protocol.md). */
 const CLOSE_UNAUTHORIZED = 4001;
 const CLOSE_PROTOCOL = 4003;
@@ -87,8 +90,21 @@ export function applyDelta(view, delta) {
         view.ticker.unshift(p.post);
         if (view.ticker.length > TICKER_LEN) view.ticker.length = TICKER_LEN;
         break;
-      case 'ticker':
-        view.ticker = p.posts;
+      case 'ticker_hidden': {
+        const post = view.ticker.find((q) => q.id === p.id);
+        if (post) post.hidden = p.reason;
+        break;
+      }
+      case 'ticker_removed': {
+        const i = view.ticker.findIndex((q) => q.id === p.id);
+        if (i >= 0) {
+          view.ticker.splice(i, 1);
+          if (p.last) view.ticker.push(p.last);
+        }
+        break;
+      }
+      case 'progress':
+        if (view.teams[p.team]) view.teams[p.team].progress = p.progress;
         break;
       case 'leaderboard':
         view.leaderboard = p.leaderboard;
@@ -354,10 +370,13 @@ export class Live {
           this.resync();
           return;
         }
-        // Changed rows change the board: pages that redraw on `leaderboard` redraw on them too.
+        // A patch of part of something counts as a change of the whole for the pages that redraw
+        // on it: changed rows as `leaderboard`, a team's progress as `team`, a hidden post as
+        // `ticker`. The view is kept for a reload without network.
         this.keep();
-        const kinds = msg.patches.map((p) => (p.type === 'board_rows' ? 'leaderboard' : p.type));
-        this.emit('view', this.view, { delta: msg, patches: new Set(kinds) });
+        const kinds = new Set(msg.patches.map((p) => p.type));
+        for (const p of msg.patches) if (WHOLE[p.type]) kinds.add(WHOLE[p.type]);
+        this.emit('view', this.view, { delta: msg, patches: kinds });
         break;
       }
       case 'presence':

@@ -14,8 +14,10 @@ use crate::milestone::MilestoneDef;
 use crate::progress::Post;
 use crate::roster::Track;
 use crate::rubric::{RankingSettings, Rubric, Scorecard};
-use crate::state::{RevealEntry, State};
-use crate::view::{BoardView, CheerRow, JudgeView, Projector, Role, TeamView, TokenView};
+use crate::state::{RevealEntry, State, TeamProgress};
+use crate::view::{
+    BoardView, CheerRow, JudgeView, Projector, Role, TeamView, TokenView, TICKER_LEN,
+};
 use crate::SCHEMA_VERSION;
 
 /// One change to a view. Each replaces or inserts a well-defined part, so applying it twice does
@@ -54,6 +56,14 @@ pub enum Patch {
         /// The new value.
         team: TeamView,
     },
+    /// One team's progress (milestones reached, percent done, posts), after a post, a milestone
+    /// or a hidden post: the rest of the team does not change, so it is not sent.
+    Progress {
+        /// The team.
+        team: TeamId,
+        /// The new value.
+        progress: TeamProgress,
+    },
     /// One team removed.
     TeamRemoved {
         /// Its id.
@@ -79,10 +89,23 @@ pub enum Patch {
         /// The post.
         post: Post,
     },
-    /// The whole ticker.
-    Ticker {
-        /// The new value.
-        posts: Vec<Post>,
+    /// A post of the ticker hidden by the organizers, as the organizers see it: the post stays,
+    /// marked hidden with the reason. Nothing when the post is no longer in the ticker.
+    TickerHidden {
+        /// The post's id.
+        id: u64,
+        /// Why it was hidden.
+        reason: String,
+    },
+    /// A post hidden by the organizers, as everyone else sees it: it leaves the ticker, and the
+    /// next older visible post takes the last place.
+    TickerRemoved {
+        /// The post's id.
+        id: u64,
+        /// The post that now ends the ticker, when there is one; added only if the post `id` was
+        /// in the ticker.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last: Option<Post>,
     },
     /// The leaderboard, whole: when the view had none yet, or its shape changed (teams or
     /// tracks added or removed, the freeze, the final result).
@@ -196,14 +219,26 @@ impl Projector<'_> {
         let all_scorecards = || Patch::Scorecards {
             scorecards: self.scorecards(role),
         };
-        let judges = || Patch::Judges {
-            judges: s
-                .judges()
-                .keys()
-                .filter_map(|id| self.judge(id, role))
-                .collect(),
+        // Removing a track or a team changes judges' assignments and conflicts, which only the
+        // organizers and each judge themselves see: everyone else is sent nothing.
+        let judges = || match role {
+            Role::Admin => Some(Patch::Judges {
+                judges: s
+                    .judges()
+                    .keys()
+                    .filter_map(|id| self.judge(id, role))
+                    .collect(),
+            }),
+            Role::Judge(me) => self.judge(me, role).map(|judge| Patch::Judge { judge }),
+            Role::Team(_) | Role::Audience => None,
         };
         let team = |id: &TeamId| self.team(id, role).map(|team| Patch::Team { team });
+        let progress = |id: &TeamId| {
+            s.team(id).map(|_| Patch::Progress {
+                team: id.clone(),
+                progress: s.progress(id).cloned().unwrap_or_default(),
+            })
+        };
         match &event.body {
             EventBody::ChallengeCreated { .. }
             | EventBody::ChallengeUpdated { .. }
@@ -225,13 +260,13 @@ impl Projector<'_> {
                 },
                 board(),
             ]),
-            EventBody::TrackRemoved { .. } => patches.extend([
-                Patch::Tracks {
+            EventBody::TrackRemoved { .. } => {
+                patches.push(Patch::Tracks {
                     tracks: s.tracks().to_vec(),
-                },
-                judges(),
-                board(),
-            ]),
+                });
+                patches.extend(judges());
+                patches.push(board());
+            }
             EventBody::RubricSet { rubric } => patches.extend([
                 Patch::Rubric {
                     rubric: rubric.clone(),
@@ -257,9 +292,9 @@ impl Projector<'_> {
                 ]);
             }
             EventBody::TeamRemoved { id } => {
+                patches.push(Patch::TeamRemoved { id: id.clone() });
+                patches.extend(judges());
                 patches.extend([
-                    Patch::TeamRemoved { id: id.clone() },
-                    judges(),
                     board(),
                     Patch::PeoplesChoice {
                         rows: self.peoples_choice(),
@@ -293,21 +328,19 @@ impl Projector<'_> {
                     });
                 }
             }
-            EventBody::PostHidden { post, .. } => {
-                patches.push(Patch::Ticker {
-                    posts: self.ticker(role),
-                });
+            EventBody::PostHidden { post, reason } => {
+                patches.extend(self.ticker_hidden(*post, reason, role));
                 if let Some(p) = s.post(*post) {
-                    patches.extend(team(&p.team));
+                    patches.extend(progress(&p.team));
                 }
             }
             EventBody::ProgressPosted { team: id, .. } => {
                 if let Some(post) = s.post(event.seq) {
                     patches.push(Patch::Post { post: post.clone() });
                 }
-                patches.extend(team(id));
+                patches.extend(progress(id));
             }
-            EventBody::MilestoneReached { team: id, .. } => patches.extend(team(id)),
+            EventBody::MilestoneReached { team: id, .. } => patches.extend(progress(id)),
             EventBody::ScorecardSubmitted { judge, team, .. } => {
                 patches.push(board());
                 if self.sees_scorecard(role, judge) {
@@ -356,6 +389,33 @@ impl Projector<'_> {
         });
         self.rows.borrow_mut().push((held.clone(), patch.clone()));
         patch
+    }
+}
+
+impl Projector<'_> {
+    /// What hiding `post` changes in the ticker of `role`: the organizers keep the post, marked;
+    /// everyone else loses it and gains the next older post at the end. Nothing when the post was
+    /// not in the ticker (older than its last place).
+    fn ticker_hidden(&self, post: u64, reason: &str, role: &Role) -> Option<Patch> {
+        let ticker = self.ticker(role);
+        if matches!(role, Role::Admin) {
+            return ticker
+                .iter()
+                .any(|p| p.id == post)
+                .then(|| Patch::TickerHidden {
+                    id: post,
+                    reason: reason.to_owned(),
+                });
+        }
+        // The ticker before held the newest posts of the visible ones and this one: it was there
+        // when fewer than a whole ticker of visible posts are newer.
+        let newer = ticker.iter().filter(|p| p.id > post).count();
+        (newer < TICKER_LEN).then(|| Patch::TickerRemoved {
+            id: post,
+            last: (ticker.len() == TICKER_LEN)
+                .then(|| ticker.last().cloned())
+                .flatten(),
+        })
     }
 }
 

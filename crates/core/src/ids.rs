@@ -2,6 +2,7 @@
 //! id is expected, and every id that enters the core has already been checked.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,9 +34,18 @@ pub fn check_id(kind: &'static str, raw: &str) -> Result<(), DomainError> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        ///
+        /// Shared text: the server clones ids into every view of every event, so a clone is a
+        /// reference count, not an allocation.
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        #[serde(try_from = "String")]
+        pub struct $name(Arc<str>);
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
 
         #[cfg(feature = "openapi")]
         impl utoipa::PartialSchema for $name {
@@ -55,7 +65,7 @@ macro_rules! id_type {
             pub fn new(raw: impl Into<String>) -> Result<Self, DomainError> {
                 let raw = raw.into();
                 check_id($kind, &raw)?;
-                Ok(Self(raw))
+                Ok(Self(raw.into()))
             }
 
             /// The id as text.
@@ -80,7 +90,7 @@ macro_rules! id_type {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                id.0.to_string()
             }
         }
 

@@ -11,7 +11,7 @@
 //!    clamped to 0–100. A judge with fewer than two counted scorecards, or whose totals are all
 //!    equal, is only shifted by the difference between their mean and the pooled mean.
 //! 3. A team's jury score is the mean of its counted totals, each weighted by the panel role of
-//!    its judge ([`RankingSettings::role_weights`]), rounded to two decimals (half a cent up).
+//!    its judge ([`crate::rubric::RankingSettings::role_weights`]), rounded to two decimals (half a cent up).
 //!
 //! ## Ranks and ties
 //!
@@ -50,8 +50,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{CriterionId, JudgeId, TeamId, TrackId};
 use crate::roster::PanelRole;
-use crate::rubric::{Publication, RankingSettings, Rubric, Scorecard};
+use crate::rubric::{Publication, Rubric};
 use crate::state::State;
+
+mod tally;
+pub(crate) use tally::Tally;
 
 /// Rounds to two decimals, the precision shown and ranked on.
 pub fn round2(x: f64) -> f64 {
@@ -151,36 +154,27 @@ pub struct Leaderboard {
 }
 
 impl Leaderboard {
-    /// The ranking of `state` now, with every contribution.
+    /// The ranking of `state` now, with every contribution: the state's running tally, ranked.
     pub fn compute(state: &State) -> Leaderboard {
+        Self::rank(state, state.tally().rows())
+    }
+
+    /// The same board counted afresh from the scorecards, without the running tally the state
+    /// keeps: what [`Leaderboard::compute`] must always equal (the property tests check it after
+    /// every event).
+    pub fn compute_from_scratch(state: &State) -> Leaderboard {
+        Self::rank(state, Tally::count(state).rows())
+    }
+
+    /// Normalises (when on) and ranks every track's rows and the overall ones.
+    fn rank<'r>(state: &State, rows: impl Iterator<Item = &'r Row>) -> Leaderboard {
         let Some(rubric) = state.rubric() else {
             return Leaderboard::default();
         };
-        let settings = state.ranking();
-        let mut contributions = contributions(state, rubric, settings);
-        if settings.normalize {
-            normalize(&mut contributions);
+        let mut rows: Vec<Row> = rows.cloned().collect();
+        if state.ranking().normalize {
+            normalize(&mut rows);
         }
-        let rows: Vec<Row> = state
-            .teams()
-            .values()
-            .map(|team| {
-                let judges_assigned = state
-                    .judges()
-                    .values()
-                    .filter(|j| j.eligible(&team.id, &team.track))
-                    .count() as u32;
-                let contributions = contributions.remove(&team.id).unwrap_or_default();
-                row(
-                    state,
-                    rubric,
-                    team.id.clone(),
-                    team.track.clone(),
-                    judges_assigned,
-                    contributions,
-                )
-            })
-            .collect();
         let order = tie_break_order(rubric);
         let tracks = state
             .tracks()
@@ -279,38 +273,6 @@ fn panel_complete(row: &Row) -> bool {
     row.judges_assigned > 0 && row.judges_scored == row.judges_assigned
 }
 
-/// Every scorecard of every team as a contribution, counted or not.
-fn contributions(
-    state: &State,
-    rubric: &Rubric,
-    settings: &RankingSettings,
-) -> BTreeMap<TeamId, Vec<Contribution>> {
-    let mut out: BTreeMap<TeamId, Vec<Contribution>> = BTreeMap::new();
-    for card in state.scorecards().values() {
-        let (Some(team), Some(judge)) = (state.team(&card.team), state.judge(&card.judge)) else {
-            continue;
-        };
-        let excluded = if judge.conflicts.contains(&team.id) {
-            Some(Exclusion::Conflicted)
-        } else if !judge.assignment.covers(&team.id, &team.track) {
-            Some(Exclusion::NotAssigned)
-        } else if !rubric.is_complete(&card.current.scores) {
-            Some(Exclusion::Incomplete)
-        } else {
-            None
-        };
-        out.entry(team.id.clone()).or_default().push(Contribution {
-            judge: judge.id.clone(),
-            panel_role: judge.panel_role,
-            total: round6(rubric.total(&card.current.scores)),
-            normalized: None,
-            weight: settings.weight_of(judge.panel_role),
-            excluded,
-        });
-    }
-    out
-}
-
 fn mean_sd(values: &[f64]) -> (f64, f64) {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
@@ -318,52 +280,58 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Fills `normalized` of every counted contribution (step 2 of the module docs).
-fn normalize(all: &mut BTreeMap<TeamId, Vec<Contribution>>) {
-    let counted = || all.values().flatten().filter(|c| c.excluded.is_none());
-    let pooled: Vec<f64> = counted().map(|c| c.total).collect();
-    if pooled.is_empty() {
+/// Fills `normalized` of every counted contribution (step 2 of the module docs) and scores each
+/// row on the normalised totals.
+fn normalize(rows: &mut [Row]) {
+    let counted = |rows: &[Row]| -> Vec<(JudgeId, f64)> {
+        rows.iter()
+            .flat_map(|r| &r.contributions)
+            .filter(|c| c.excluded.is_none())
+            .map(|c| (c.judge.clone(), c.total))
+            .collect()
+    };
+    let all = counted(rows);
+    if all.is_empty() {
         return;
     }
+    let pooled: Vec<f64> = all.iter().map(|(_, t)| *t).collect();
     let (pooled_mean, pooled_sd) = mean_sd(&pooled);
-    let mut per_judge: BTreeMap<&JudgeId, Vec<f64>> = BTreeMap::new();
-    for c in counted() {
-        per_judge.entry(&c.judge).or_default().push(c.total);
+    let mut per_judge: BTreeMap<JudgeId, Vec<f64>> = BTreeMap::new();
+    for (judge, total) in all {
+        per_judge.entry(judge).or_default().push(total);
     }
     let stats: BTreeMap<JudgeId, (usize, f64, f64)> = per_judge
         .into_iter()
         .map(|(j, totals)| {
             let (mean, sd) = mean_sd(&totals);
-            (j.clone(), (totals.len(), mean, sd))
+            (j, (totals.len(), mean, sd))
         })
         .collect();
-    for c in all.values_mut().flatten().filter(|c| c.excluded.is_none()) {
-        let (n, mean, sd) = stats[&c.judge];
-        let value = if n >= 2 && sd > 1e-9 {
-            pooled_mean + (c.total - mean) / sd * pooled_sd
-        } else {
-            c.total - mean + pooled_mean
-        };
-        c.normalized = Some(round6(value.clamp(0.0, 100.0)));
+    for row in rows.iter_mut() {
+        for c in row
+            .contributions
+            .iter_mut()
+            .filter(|c| c.excluded.is_none())
+        {
+            let (n, mean, sd) = stats[&c.judge];
+            let value = if n >= 2 && sd > 1e-9 {
+                pooled_mean + (c.total - mean) / sd * pooled_sd
+            } else {
+                c.total - mean + pooled_mean
+            };
+            c.normalized = Some(round6(value.clamp(0.0, 100.0)));
+        }
+        row.score = score_of(&row.contributions);
     }
 }
 
-fn row(
-    state: &State,
-    rubric: &Rubric,
-    team: TeamId,
-    track: TrackId,
-    judges_assigned: u32,
-    contributions: Vec<Contribution>,
-) -> Row {
-    let counted: Vec<&Contribution> = contributions
-        .iter()
-        .filter(|c| c.excluded.is_none())
-        .collect();
-    let weights: f64 = counted.iter().map(|c| c.weight).sum();
-    let score = (!counted.is_empty() && weights > 0.0).then(|| {
-        let sum: f64 = counted
-            .iter()
+/// A team's jury score from its contributions: the weighted mean of the counted ones (normalised
+/// when they are), two decimals; `None` with nothing counted.
+fn score_of(contributions: &[Contribution]) -> Option<f64> {
+    let counted = || contributions.iter().filter(|c| c.excluded.is_none());
+    let weights: f64 = counted().map(|c| c.weight).sum();
+    (counted().next().is_some() && weights > 0.0).then(|| {
+        let sum: f64 = counted()
             .map(|c| c.weight * c.normalized.unwrap_or(c.total))
             .sum();
         // The mean is taken back to the totals' six decimals before it is rounded for show: a
@@ -371,38 +339,7 @@ fn row(
         // depending on which totals made it, and rounding that directly would show and rank two
         // teams that are tied on paper apart.
         round2(round6(sum / weights))
-    });
-    let criteria = rubric
-        .criteria
-        .iter()
-        .map(|criterion| {
-            let scores: Vec<f64> = counted
-                .iter()
-                .filter_map(|c| state.scorecard(&c.judge, &team))
-                .filter_map(|card: &Scorecard| card.current.scores.get(&criterion.id))
-                .map(|&s| f64::from(s))
-                .collect();
-            let mean = if scores.is_empty() {
-                0.0
-            } else {
-                round2(scores.iter().sum::<f64>() / scores.len() as f64)
-            };
-            CriterionMean {
-                criterion: criterion.id.clone(),
-                mean,
-            }
-        })
-        .collect();
-    Row {
-        rank: None,
-        team,
-        track,
-        score,
-        judges_scored: counted.len() as u32,
-        judges_assigned,
-        criteria,
-        contributions,
-    }
+    })
 }
 
 /// The order every board keeps: by rank, ties by team id, rows without a rank last by team id.

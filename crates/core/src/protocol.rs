@@ -146,6 +146,45 @@ impl ServerMessage {
     }
 }
 
+/// How many distinct messages of one event [`SharedMessages`] remembers. An event that gives
+/// most views one message (a scorecard: the audience and every team's and most judges' consoles
+/// get the same rows) shares it; one that gives each view its own (a team added: each console its
+/// own contact line) stops looking after a few, so no view pays for comparing with all others.
+const SHARED: usize = 4;
+
+/// One event's delta messages to many views, each distinct message serialised once: the views
+/// that see the same public part of an event get the same delta (same patches, same previous
+/// seq), and share its text. `T` is the caller's cheap-to-clone form of the text.
+#[derive(Debug)]
+pub struct SharedMessages<T> {
+    made: Vec<(Delta, T)>,
+}
+
+impl<T> Default for SharedMessages<T> {
+    fn default() -> Self {
+        Self { made: Vec::new() }
+    }
+}
+
+impl<T: Clone> SharedMessages<T> {
+    /// The text of the `delta` message: one made earlier for an equal delta, or made now by
+    /// `wrap` from the JSON.
+    pub fn text(&mut self, delta: Delta, wrap: impl FnOnce(String) -> T) -> T {
+        if let Some((_, text)) = self.made.iter().find(|(d, _)| *d == delta) {
+            return text.clone();
+        }
+        let message = ServerMessage::Delta(delta);
+        let text = wrap(message.to_json());
+        if self.made.len() < SHARED {
+            let ServerMessage::Delta(delta) = message else {
+                unreachable!("made as a delta above")
+            };
+            self.made.push((delta, text.clone()));
+        }
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

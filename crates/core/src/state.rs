@@ -10,7 +10,7 @@ use crate::challenge::{Challenge, Clock, Pause, Phase};
 use crate::command::Actor;
 use crate::event::{Event, EventBody};
 use crate::ids::{CommandId, JudgeId, TeamId, TokenHash, TrackId};
-use crate::leaderboard::Leaderboard;
+use crate::leaderboard::{Leaderboard, Tally};
 use crate::milestone::{MilestoneDef, Reached};
 use crate::progress::Post;
 use crate::roster::{Judge, Subject, Team, Track};
@@ -114,6 +114,8 @@ pub struct State {
     /// Photos by SHA-256, with how many visible posts show each: a photo that no visible post
     /// shows is served to nobody but the organizers.
     pub(crate) shown_photos: BTreeMap<String, u32>,
+    /// Every team's row before ranking, kept current by [`State::apply`]: derived, never stored.
+    pub(crate) tally: Tally,
 }
 
 impl State {
@@ -300,6 +302,11 @@ impl State {
         self.frozen.as_ref()
     }
 
+    /// Every team's row before ranking, as the state's events left it.
+    pub(crate) fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
     /// Reveal steps so far.
     pub fn revealed(&self) -> &[RevealEntry] {
         &self.revealed
@@ -327,6 +334,9 @@ impl State {
                 });
         }
         self.apply_body(event);
+        let mut tally = std::mem::take(&mut self.tally);
+        tally.follow(self, &event.body);
+        self.tally = tally;
         Ok(())
     }
 

@@ -435,7 +435,22 @@ impl View {
                     self.ticker.insert(0, post.clone());
                     self.ticker.truncate(TICKER_LEN);
                 }
-                Patch::Ticker { posts } => self.ticker = posts.clone(),
+                Patch::TickerHidden { id, reason } => {
+                    if let Some(post) = self.ticker.iter_mut().find(|p| p.id == *id) {
+                        post.hidden = Some(reason.clone());
+                    }
+                }
+                Patch::TickerRemoved { id, last } => {
+                    if let Some(i) = self.ticker.iter().position(|p| p.id == *id) {
+                        self.ticker.remove(i);
+                        self.ticker.extend(last.clone());
+                    }
+                }
+                Patch::Progress { team, progress } => {
+                    if let Some(t) = self.teams.get_mut(team) {
+                        t.progress = progress.clone();
+                    }
+                }
                 Patch::Leaderboard { leaderboard } => self.leaderboard = leaderboard.clone(),
                 Patch::BoardRows {
                     overall,

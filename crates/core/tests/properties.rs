@@ -64,12 +64,17 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
-    /// After every command, with normalisation off, the leaderboard agrees with a naive recount.
+    /// After every command, with normalisation off, the leaderboard agrees with a naive recount;
+    /// and always, the board ranked from the state's running tally is the board counted afresh.
     #[test]
     fn leaderboard_matches_a_naive_recount(steps in steps()) {
         let mut session = Session::new();
         for step in &steps {
             session.play(step, &mut |_| {});
+            prop_assert_eq!(
+                Leaderboard::compute(&session.state),
+                Leaderboard::compute_from_scratch(&session.state)
+            );
             if !session.state.ranking().normalize {
                 check_board_against_recount(&session.state);
             }

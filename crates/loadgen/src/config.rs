@@ -48,9 +48,17 @@ pub struct Config {
     /// Teams in the seeded challenge.
     #[arg(long, default_value_t = 12)]
     pub teams: usize,
-    /// Judges in the seeded challenge (each scores in turn).
+    /// Judges in the seeded challenge (each scores in turn), assigned to every track.
     #[arg(long, default_value_t = 8)]
     pub judges: usize,
+    /// Tracks in the seeded challenge, the teams dealt round them (3: software, hardware and
+    /// design, as in the demo; otherwise track1…trackN).
+    #[arg(long, default_value_t = 3)]
+    pub tracks: usize,
+    /// Connect every team's and every judge's console too, each a socket with its token (the
+    /// server then keeps one view per console); they are not counted as viewers.
+    #[arg(long)]
+    pub consoles: bool,
     /// Every Nth event is a team's progress post instead of a scorecard (0: scorecards only).
     #[arg(long, default_value_t = 0)]
     pub post_every: u64,

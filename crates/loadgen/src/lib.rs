@@ -6,6 +6,7 @@
 //! See `bench/README.md` for the scenarios and the numbers.
 
 pub mod config;
+pub mod consoles;
 pub mod procstat;
 pub mod publish;
 pub mod report;

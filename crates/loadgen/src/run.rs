@@ -64,7 +64,8 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
             .as_deref()
             .context("makerpulse runs need --admin-token or MAKERPULSE_ADMIN_TOKEN")?;
         expect_teams = config.teams;
-        Some(seed::seed(&http, &config.challenge, admin, config.teams, config.judges).await?)
+        let shape = (config.teams, config.judges, config.tracks);
+        Some(seed::seed(&http, &config.challenge, admin, shape).await?)
     } else {
         None
     };
@@ -103,6 +104,21 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
 
     // The join.
     let (control, rx) = watch::channel(0u64);
+    let _consoles = match (&seeded, config.consoles) {
+        (Some(seeded), true) => {
+            let url =
+                config
+                    .target
+                    .viewer_url(&config.urls[0], &config.challenge, &config.pusher_key);
+            let tokens: Vec<String> = (seeded.teams.iter().map(|(_, t)| t.clone()))
+                .chain(seeded.judges.iter().cloned())
+                .collect();
+            let held = crate::consoles::open(&url, &tokens, rx.clone()).await?;
+            eprintln!("[{}] {} consoles connected", config.label, held.len());
+            Some(held)
+        }
+        _ => None,
+    };
     let mut viewers = JoinSet::new();
     for i in 0..config.viewers {
         let base = &config.urls[i % config.urls.len()];

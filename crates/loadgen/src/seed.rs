@@ -73,7 +73,17 @@ async fn must(
     cmd: Command,
 ) -> anyhow::Result<()> {
     let envelope = Envelope::new(command_id("seed"), cmd);
-    let (status, body) = command(client, http, challenge, admin, &envelope).await?;
+    // Seeding a big challenge (200 teams) runs into the server's rate limit per address: wait
+    // and resend (the same command id, so a resend never adds twice).
+    let mut tries = 0;
+    let (status, body) = loop {
+        let (status, body) = command(client, http, challenge, admin, &envelope).await?;
+        tries += 1;
+        if status != 429 || tries > 120 {
+            break (status, body);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
     anyhow::ensure!(
         status == 200,
         "seeding {challenge}: {} answered {status} {body}",
@@ -89,12 +99,20 @@ async fn mint(
     admin: &str,
     subject: Subject,
 ) -> anyhow::Result<String> {
-    let res = client
-        .post(format!("{http}/api/challenges/{challenge}/tokens"))
-        .bearer_auth(admin)
-        .json(&serde_json::json!({ "subject": subject }))
-        .send()
-        .await?;
+    let mut tries = 0;
+    let res = loop {
+        let res = client
+            .post(format!("{http}/api/challenges/{challenge}/tokens"))
+            .bearer_auth(admin)
+            .json(&serde_json::json!({ "subject": subject }))
+            .send()
+            .await?;
+        tries += 1;
+        if res.status().as_u16() != 429 || tries > 120 {
+            break res;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
     anyhow::ensure!(res.status().is_success(), "minting: {}", res.status());
     let body: Value = res.json().await?;
     Ok(body["token"].as_str().context("a token")?.to_owned())
@@ -116,16 +134,36 @@ pub async fn current_seq(
     view["seq"].as_u64().context("a view with a seq")
 }
 
-/// Creates `challenge` with `teams` teams over three tracks and `judges` judges assigned to
-/// every track, or, if it exists already (seeded by an earlier run), mints fresh tokens for them.
+/// The tracks of a challenge seeded with `n` of them: the demo's three, or track1…trackN.
+fn tracks(n: usize) -> Vec<(String, String, String)> {
+    if n == TRACKS.len() {
+        return TRACKS
+            .iter()
+            .map(|(id, zh, en)| ((*id).to_owned(), (*zh).to_owned(), (*en).to_owned()))
+            .collect();
+    }
+    (1..=n.max(1))
+        .map(|i| {
+            (
+                format!("track{i}"),
+                format!("赛道 {i}"),
+                format!("Track {i}"),
+            )
+        })
+        .collect()
+}
+
+/// Creates `challenge` with `teams` teams dealt round `tracks` tracks and `judges` judges
+/// assigned to every track, or, if it exists already (seeded by an earlier run), mints fresh
+/// tokens for them.
 pub async fn seed(
     http: &str,
     challenge: &str,
     admin: &str,
-    teams: usize,
-    judges: usize,
+    (teams, judges, tracks): (usize, usize, usize),
 ) -> anyhow::Result<Seeded> {
     let client = http_client(None)?;
+    let tracks = self::tracks(tracks);
     let team_ids: Vec<TeamId> = (1..=teams)
         .map(|i| TeamId::new(format!("t{i}")).expect("a valid id"))
         .collect();
@@ -145,19 +183,19 @@ pub async fn seed(
     let (status, _) = command(&client, http, challenge, admin, &create).await?;
     let fresh = status == 200;
     if fresh {
-        for (id, zh, en) in TRACKS {
+        for (id, zh, en) in &tracks {
             let cmd = Command::AddTrack {
-                id: TrackId::new(id).expect("a valid id"),
+                id: TrackId::new(id.as_str()).expect("a valid id"),
                 name: Localized::new(zh, en),
                 description: Localized::default(),
             };
             must(&client, http, challenge, admin, cmd).await?;
         }
         for (i, id) in team_ids.iter().enumerate() {
-            let (track, _, _) = TRACKS[i % TRACKS.len()];
+            let (track, _, _) = &tracks[i % tracks.len()];
             let cmd = Command::AddTeam {
                 id: id.clone(),
-                track: TrackId::new(track).expect("a valid id"),
+                track: TrackId::new(track.as_str()).expect("a valid id"),
                 name: Localized::new(format!("团队 {}", i + 1), format!("Team {}", i + 1)),
                 description: Localized::new("一个创客项目", "A maker project"),
                 members: vec![],
@@ -178,9 +216,9 @@ pub async fn seed(
                 panel_role: roles[i % roles.len()],
                 affiliation: Localized::default(),
                 assignment: Assignment {
-                    tracks: TRACKS
+                    tracks: tracks
                         .iter()
-                        .map(|(t, _, _)| TrackId::new(*t).expect("a valid id"))
+                        .map(|(t, _, _)| TrackId::new(t.as_str()).expect("a valid id"))
                         .collect(),
                     teams: Default::default(),
                 },

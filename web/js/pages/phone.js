@@ -385,7 +385,7 @@ export async function start(root, id, teamParam) {
     if (route && change.delta) {
       for (const p of change.delta.patches) {
         if (p.type === 'post' && p.post.team === route && timeline && !timeline.some((x) => x.id === p.post.id)) timeline.push(p.post);
-        if (p.type === 'ticker') loadTimeline(route);
+        if (p.type === 'ticker_hidden' || p.type === 'ticker_removed') loadTimeline(route);
       }
     }
     if (change.snapshot && route) loadTimeline(route);

@@ -251,7 +251,7 @@ export async function start(root, id) {
           timeline.push(p.post);
           renderTimeline();
         }
-        if (p.type === 'ticker') loadTimeline();
+        if (p.type === 'ticker_hidden' || p.type === 'ticker_removed') loadTimeline();
       }
     } else if (timeline) {
       loadTimeline();

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use axum::extract::ws::Utf8Bytes;
-use makerpulse_core::protocol::ServerMessage;
+use makerpulse_core::protocol::{ServerMessage, SharedMessages};
 use makerpulse_core::{Event, EventBody, Projector, Role, State, ViewStream};
 use std::sync::PoisonError;
 use tokio::sync::broadcast;
@@ -127,9 +127,12 @@ impl Hub {
                     channel.floor = event.seq - 1;
                 }
             }
+            // The audience and every team's console (and most judges') get the same message for
+            // most events: serialised once, the bytes shared.
+            let mut shared = SharedMessages::default();
             for channel in streams.views.values_mut() {
                 if let Some(delta) = channel.stream.next(&projector, event) {
-                    let text = Utf8Bytes::from(ServerMessage::Delta(delta).to_json());
+                    let text = shared.text(delta, Utf8Bytes::from);
                     channel.push(Msg {
                         seq: event.seq,
                         text,
