@@ -333,15 +333,18 @@ impl MakerpulseWriter {
         }
         match kind {
             Kind10::Scorecard => {
-                let (client, token) = &self.judges[(i / 10) as usize % self.judges.len()];
+                // Over every judges × teams consecutive values of `i` each (judge, team) pair comes
+                // once, with one point more than in the round before: every revision moves the
+                // board, so every one is a message to every viewer.
+                let n = i as usize;
+                let (client, token) = &self.judges[n % self.judges.len()];
                 let team_count = shared.expect_teams.max(1);
-                let n = (i / 10) as usize;
                 let team = makerpulse_core::TeamId::new(format!(
                     "t{}",
                     1 + (n / self.judges.len()) % team_count
                 ))
                 .expect("a valid id");
-                let points = 1 + ((i / 10) % 10) as u32;
+                let points = 1 + ((n / (self.judges.len() * team_count)) % 10) as u32;
                 let scores = CRITERIA
                     .iter()
                     .map(|id| (CriterionId::new(*id).expect("a valid id"), points))

@@ -39,7 +39,7 @@ pub(super) async fn agree(
     if overlap > 0 {
         let theirs = shared.read_after(overlap - 1, 1).await?;
         let ours = journal.read_after(overlap - 1, 1).await?;
-        if theirs.first().is_none() || theirs.first() != ours.first() {
+        if theirs.is_empty() || theirs.first() != ours.first() {
             return Err(StoreError::Disagree {
                 path: journal.path().to_owned(),
                 seq: overlap,
