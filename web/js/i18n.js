@@ -186,6 +186,7 @@ const M = {
   conflict_reason_ph: ['原因', 'Reason'],
   conflict_declared: ['已声明利益冲突，不再评审该团队。', 'Conflict declared; you no longer score this team.'],
   history: ['修改记录', 'History'],
+  earlier_revisions: ['另有 {n} 次更早的修改，保存在事件日志中', '{n} earlier revisions, kept in the event log'],
   choose_team: ['请选择一个团队开始评分。', 'Choose a team to score.'],
   blind_note: ['评审期间看不到其他评委的评分。', 'Other judges’ scores stay hidden while you score.'],
   missing_scores: ['还有 {n} 项未打分', { one: '{n} criterion still unscored', other: '{n} criteria still unscored' }],

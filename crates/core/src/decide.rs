@@ -37,6 +37,14 @@ pub enum Decision {
     Repeat(Ack),
     /// A cheer for this team: count it; a tally reaches the log later.
     Cheer(TeamId),
+    /// The id may be that of an older command of the actor, no longer remembered whole: the
+    /// log's events from this seq tell (see [`crate::answers`]). Read them, answer with
+    /// [`Decision::Repeat`] if they are this command's, refuse a reused id if they are another
+    /// command's of the same actor with this id, and otherwise decide with [`decide_new`].
+    LookUp {
+        /// The seq of the first event of the command that had a matching fingerprint.
+        first_seq: u64,
+    },
 }
 
 /// The result of [`State::execute`].
@@ -48,6 +56,11 @@ pub enum Outcome {
     Repeat(Ack),
     /// A cheer to count.
     Cheer(TeamId),
+    /// An older command's id, maybe: see [`Decision::LookUp`].
+    LookUp {
+        /// Where in the log to look.
+        first_seq: u64,
+    },
 }
 
 /// Decides `envelope` from `actor` at `now`. Pure: the same inputs always give the same answer.
@@ -67,7 +80,21 @@ pub fn decide(
                 })
             };
         }
+        if let Some(first_seq) = state.answered_earlier(actor, &envelope.id) {
+            return Ok(Decision::LookUp { first_seq });
+        }
     }
+    decide_new(state, actor, envelope, now)
+}
+
+/// Decides `envelope` as a command the state never accepted: for a server that looked up a
+/// [`Decision::LookUp`] in its log and found another command there.
+pub fn decide_new(
+    state: &State,
+    actor: &Actor,
+    envelope: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Decision, DomainError> {
     authorize(actor, &envelope.command)?;
     let ctx = Ctx { state, actor, now };
     ctx.decide(&envelope.command)
@@ -112,11 +139,16 @@ impl State {
             }
             Decision::Repeat(ack) => Ok(Outcome::Repeat(ack)),
             Decision::Cheer(team) => Ok(Outcome::Cheer(team)),
+            Decision::LookUp { first_seq } => Ok(Outcome::LookUp { first_seq }),
         }
     }
 }
 
 /// A short digest of a command's content, to tell a resend from an id reused for something else.
+pub fn command_digest(command: &Command) -> String {
+    digest(command)
+}
+
 fn digest(command: &Command) -> String {
     let json = serde_json::to_string(command).expect("commands always serialise");
     hex_sha256(json.as_bytes())[..16].to_owned()

@@ -9,6 +9,7 @@
 //!
 //! `State::replay(log) == live state`, always; the [`Leaderboard`] is derived, never stored.
 
+pub mod answers;
 pub mod challenge;
 pub mod command;
 pub mod decide;
@@ -35,7 +36,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 
 pub use challenge::{Challenge, Clock, Phase};
 pub use command::{Actor, Command, Envelope};
-pub use decide::{decide, stamp, Decision, Outcome};
+pub use decide::{decide, decide_new, stamp, Decision, Outcome};
 pub use delta::{delta, Delta, Patch, ViewStream};
 pub use error::DomainError;
 pub use event::{Event, EventBody};

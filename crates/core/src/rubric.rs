@@ -198,8 +198,23 @@ pub struct Scorecard {
     pub team: TeamId,
     /// The latest revision.
     pub current: Revision,
-    /// Every revision before the latest, oldest first.
+    /// The revisions before the latest that are held in memory ([`REVISIONS_KEPT`] at most),
+    /// oldest first.
     pub history: Vec<Revision>,
+    /// How many revisions came before those in `history`: they are in the log, and the server
+    /// reads them back when asked (`/scorecards/{team}/{judge}/revisions`). Left out of the JSON
+    /// when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub earlier: u32,
+}
+
+/// The earlier revisions of a scorecard held in memory with it: a judge who revises a card a
+/// hundred times over three days must not make the state, and every message carrying the card,
+/// grow with each revision. The rest are read from the log.
+pub const REVISIONS_KEPT: usize = 4;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

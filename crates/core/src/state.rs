@@ -1,11 +1,12 @@
 //! The state of one challenge: the fold of its events. `apply` is the only way it changes, so
 //! replaying the log always rebuilds exactly the live state.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::answers::Answers;
 use crate::challenge::{Challenge, Clock, Pause, Phase};
 use crate::command::Actor;
 use crate::event::{Event, EventBody};
@@ -52,6 +53,23 @@ pub struct Ack {
     pub last_seq: u64,
     #[serde(skip)]
     pub(crate) digest: String,
+}
+
+impl Ack {
+    /// The answer to a command whose events, `first_seq` to `last_seq`, were found in the log.
+    pub fn from_log(command: &crate::event::CommandRef, first_seq: u64, last_seq: u64) -> Ack {
+        Ack {
+            command_id: command.id.clone(),
+            first_seq,
+            last_seq,
+            digest: command.digest.clone(),
+        }
+    }
+
+    /// Whether `command` is the command this answers (and not another one sent with its id).
+    pub fn is_for(&self, command: &crate::command::Command) -> bool {
+        self.digest == crate::decide::command_digest(command)
+    }
 }
 
 /// The public board as it stood at the freeze, and how many scorecards arrived since per team.
@@ -108,7 +126,7 @@ pub struct State {
     pub(crate) scorecards: BTreeMap<(TeamId, JudgeId), Scorecard>,
     pub(crate) cheers: BTreeMap<TeamId, u64>,
     pub(crate) tokens: BTreeMap<TokenHash, TokenRecord>,
-    pub(crate) commands: HashMap<(Actor, CommandId), Ack>,
+    pub(crate) answers: Answers,
     pub(crate) frozen: Option<FrozenBoard>,
     pub(crate) revealed: Vec<RevealEntry>,
     /// Photos by SHA-256, with how many visible posts show each: a photo that no visible post
@@ -292,9 +310,22 @@ impl State {
         })
     }
 
-    /// The answer already given to a command, if it was accepted before.
+    /// The answer already given to a command, if it is one of the actor's latest
+    /// ([`crate::answers::IDEMPOTENCY_WINDOW`]) accepted commands.
     pub fn answered(&self, actor: &Actor, id: &CommandId) -> Option<&Ack> {
-        self.commands.get(&(actor.clone(), id.clone()))
+        self.answers.recent(actor, id)
+    }
+
+    /// The seq of the first event of an older accepted command of `actor` that may have had this
+    /// id: the log at that seq tells whether it did, and what was answered.
+    pub fn answered_earlier(&self, actor: &Actor, id: &CommandId) -> Option<u64> {
+        self.answers.earlier(actor, id)
+    }
+
+    /// How many accepted commands are remembered whole (the actors' windows), and how many by
+    /// fingerprint only.
+    pub fn remembered_commands(&self) -> (usize, usize) {
+        self.answers.sizes()
     }
 
     /// The frozen public board, during a freeze and after.
@@ -323,15 +354,8 @@ impl State {
         }
         self.seq = event.seq;
         if let Some(command) = &event.command {
-            self.commands
-                .entry((event.actor.clone(), command.id.clone()))
-                .and_modify(|ack| ack.last_seq = event.seq)
-                .or_insert_with(|| Ack {
-                    command_id: command.id.clone(),
-                    first_seq: event.seq,
-                    last_seq: event.seq,
-                    digest: command.digest.clone(),
-                });
+            self.answers
+                .note(&event.actor, &command.id, &command.digest, event.seq);
         }
         self.apply_body(event);
         let mut tally = std::mem::take(&mut self.tally);
@@ -581,6 +605,10 @@ impl State {
                     Some(card) => {
                         let previous = std::mem::replace(&mut card.current, current);
                         card.history.push(previous);
+                        if card.history.len() > crate::rubric::REVISIONS_KEPT {
+                            card.history.remove(0);
+                            card.earlier += 1;
+                        }
                     }
                     None => {
                         self.scorecards.insert(
@@ -590,6 +618,7 @@ impl State {
                                 team: team.clone(),
                                 current,
                                 history: Vec::new(),
+                                earlier: 0,
                             },
                         );
                     }

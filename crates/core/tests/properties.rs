@@ -295,6 +295,9 @@ fn check_rights(p: &Played<'_>) {
         }
         Ok(Decision::Cheer(_)) => assert_eq!(p.actor, &Actor::Audience),
         Ok(Decision::Repeat(_)) => assert!(p.before.answered(p.actor, &p.envelope.id).is_some()),
+        Ok(Decision::LookUp { .. }) => {
+            assert!(p.before.answered_earlier(p.actor, &p.envelope.id).is_some())
+        }
         Err(DomainError::Forbidden { .. }) => assert!(!may_send(p.actor, command)),
         Err(_) => {}
     }

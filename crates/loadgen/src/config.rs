@@ -62,6 +62,11 @@ pub struct Config {
     /// Every Nth event is a team's progress post instead of a scorecard (0: scorecards only).
     #[arg(long, default_value_t = 0)]
     pub post_every: u64,
+    /// The memory soak's mix instead of scorecards alone: of every ten commands four scorecard
+    /// revisions, three posts with a paragraph of text, one milestone tick (a post once every
+    /// team has reached every milestone) and two cheers. Seeds twenty milestones.
+    #[arg(long)]
+    pub mixed: bool,
     /// Events per second, one step per value (comma-separated); none: hold the connections idle
     /// for one step (memory).
     #[arg(long = "rate", value_delimiter = ',')]

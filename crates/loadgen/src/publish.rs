@@ -64,6 +64,37 @@ pub struct MakerpulseWriter {
     judges: Vec<(reqwest::Client, String)>,
     teams: Vec<(reqwest::Client, makerpulse_core::TeamId, String)>,
     next: AtomicU64,
+    /// The memory soak's mix ([`crate::Config::mixed`]).
+    mixed: bool,
+    /// Milestone ticks sent so far (mixed).
+    ticks: AtomicU64,
+}
+
+/// What one command of the mixed soak is, by its place in each ten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind10 {
+    Scorecard,
+    Post,
+    Milestone,
+    Cheer,
+}
+
+fn mixed_kind(i: u64) -> Kind10 {
+    match i % 10 {
+        0 | 2 | 5 | 7 => Kind10::Scorecard,
+        1 | 4 | 8 => Kind10::Post,
+        3 => Kind10::Milestone,
+        _ => Kind10::Cheer,
+    }
+}
+
+/// A paragraph as teams write them, in both languages, about 300 bytes.
+fn post_text(i: u64, sent: u64) -> String {
+    format!(
+        "进展 #{i}：今天完成了原型的外壳和电源板，传感器校准还差两项，明天上午演示。\
+         Progress #{i}: finished the prototype's case and power board; two sensor \
+         calibrations left, demo tomorrow morning. lg-sent-ns={sent}"
+    )
 }
 
 /// What the Pusher writer holds.
@@ -86,7 +117,12 @@ fn writer_ip(i: usize) -> IpAddr {
 
 impl Publisher {
     /// makerpulse writers over a seeded challenge.
-    pub fn makerpulse(http: &str, challenge: &str, seeded: &Seeded) -> anyhow::Result<Self> {
+    pub fn makerpulse(
+        http: &str,
+        challenge: &str,
+        seeded: &Seeded,
+        mixed: bool,
+    ) -> anyhow::Result<Self> {
         let mut judges = Vec::new();
         for (i, token) in seeded.judges.iter().enumerate() {
             judges.push((seed::http_client(Some(writer_ip(i)))?, token.clone()));
@@ -102,6 +138,8 @@ impl Publisher {
             judges,
             teams,
             next: AtomicU64::new(0),
+            mixed,
+            ticks: AtomicU64::new(0),
         }))
     }
 
@@ -201,6 +239,9 @@ impl MakerpulseWriter {
     async fn publish(&self, shared: &Shared, step: &Step, post_every: u64) -> anyhow::Result<()> {
         let i = self.next.fetch_add(1, Ordering::Relaxed);
         let sent = shared.clock.now_ns();
+        if self.mixed {
+            return self.publish_mixed(shared, step, i, sent).await;
+        }
         let post = post_every > 0 && !self.teams.is_empty() && i % post_every == post_every - 1;
         // The send stamp rides in the text too, for anyone reading the log; latency is measured
         // by the seq the answer names, since the audience never sees a judge's comment.
@@ -240,6 +281,19 @@ impl MakerpulseWriter {
             };
             (client, token, command)
         };
+        self.send(shared, step, client, token, command, sent).await
+    }
+
+    /// Sends one command that appends events, and notes their seqs' send time.
+    async fn send(
+        &self,
+        shared: &Shared,
+        step: &Step,
+        client: &reqwest::Client,
+        token: &str,
+        command: Command,
+        sent: u64,
+    ) -> anyhow::Result<()> {
         let envelope = Envelope::new(seed::command_id("w"), command);
         let asked = std::time::Instant::now();
         let (status, body) =
@@ -258,6 +312,95 @@ impl MakerpulseWriter {
         }
         Counters::inc(&step.events);
         Ok(())
+    }
+
+    /// One command of the mixed soak. Scorecards, posts and ticks are events that every viewer
+    /// receives; a cheer is only counted (its tally reaches the log every few seconds, and
+    /// viewers see the tallies as messages that are not the run's own), so it is not an event of
+    /// the step.
+    async fn publish_mixed(
+        &self,
+        shared: &Shared,
+        step: &Step,
+        i: u64,
+        sent: u64,
+    ) -> anyhow::Result<()> {
+        let teams = self.teams.len().max(1) as u64;
+        let mut kind = mixed_kind(i);
+        let mut tick = 0;
+        if kind == Kind10::Milestone {
+            tick = self.ticks.fetch_add(1, Ordering::Relaxed);
+            if tick / teams >= seed::SOAK_MILESTONES as u64 {
+                kind = Kind10::Post;
+            }
+        }
+        match kind {
+            Kind10::Scorecard => {
+                // Over every judges × teams consecutive values of `i` each (judge, team) pair comes
+                // once, with one point more than in the round before: every revision moves the
+                // board, so every one is a message to every viewer.
+                let n = i as usize;
+                let (client, token) = &self.judges[n % self.judges.len()];
+                let team_count = shared.expect_teams.max(1);
+                let team = makerpulse_core::TeamId::new(format!(
+                    "t{}",
+                    1 + (n / self.judges.len()) % team_count
+                ))
+                .expect("a valid id");
+                let points = 1 + ((n / (self.judges.len() * team_count)) % 10) as u32;
+                let scores = CRITERIA
+                    .iter()
+                    .map(|id| (CriterionId::new(*id).expect("a valid id"), points))
+                    .collect();
+                let command = Command::SubmitScorecard {
+                    team,
+                    scores,
+                    comment: format!("第 {i} 次修改 revision {i} lg-sent-ns={sent}"),
+                    reason: "复核 re-checked".to_owned(),
+                };
+                self.send(shared, step, client, token, command, sent).await
+            }
+            Kind10::Post => {
+                let (client, _, token) = &self.teams[(i % teams) as usize];
+                let command = Command::PostProgress {
+                    text: post_text(i, sent),
+                    photos: vec![],
+                    links: vec![],
+                    percent: Some((i % 101) as u8),
+                };
+                self.send(shared, step, client, token, command, sent).await
+            }
+            Kind10::Milestone => {
+                let (client, _, token) = &self.teams[(tick % teams) as usize];
+                let command = Command::ReachMilestone {
+                    milestone: makerpulse_core::MilestoneId::new(format!("m{}", 1 + tick / teams))
+                        .expect("a valid id"),
+                    note: format!("完成 done lg-sent-ns={sent}"),
+                };
+                self.send(shared, step, client, token, command, sent).await
+            }
+            Kind10::Cheer => {
+                let (client, team, _) = &self.teams[(i % teams) as usize];
+                let envelope =
+                    Envelope::new(seed::command_id("c"), Command::Cheer { team: team.clone() });
+                // The audience sends no token.
+                let res = client
+                    .post(format!(
+                        "{}/api/challenges/{}/commands",
+                        self.http, self.challenge
+                    ))
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_string(&envelope)?)
+                    .send()
+                    .await?;
+                let status = res.status().as_u16();
+                let body = res.text().await.unwrap_or_default();
+                // A cheer over the address's budget is refused with 429 and changes nothing;
+                // the soak's rate stays under it, so any other answer is a failure.
+                anyhow::ensure!(status == 200, "cheer answered {status} {body}");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -65,7 +65,7 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
             .context("makerpulse runs need --admin-token or MAKERPULSE_ADMIN_TOKEN")?;
         expect_teams = config.teams;
         let shape = (config.teams, config.judges, config.tracks);
-        Some(seed::seed(&http, &config.challenge, admin, shape).await?)
+        Some(seed::seed(&http, &config.challenge, admin, shape, config.mixed).await?)
     } else {
         None
     };
@@ -170,10 +170,11 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
             config.pusher_secret.clone(),
         );
         let (size, first_url) = (config.payload_bytes, config.urls[0].clone());
+        let mixed = config.mixed;
         let seeded = seeded.clone();
         let made = writers.spawn(async move {
             Ok::<_, anyhow::Error>(match (seeded, target) {
-                (Some(seeded), _) => Publisher::makerpulse(&http, &challenge, &seeded)?,
+                (Some(seeded), _) => Publisher::makerpulse(&http, &challenge, &seeded, mixed)?,
                 (None, Kind::Pusher) => Publisher::pusher(&http, &app_id, &key, &secret, size)?,
                 (None, kind) => {
                     let url = kind.viewer_url(&first_url, &challenge, &key);

@@ -4,10 +4,11 @@
 use std::net::IpAddr;
 
 use anyhow::Context;
+use makerpulse_core::milestone::MilestoneDef;
 use makerpulse_core::roster::{Assignment, PanelRole, Subject};
 use makerpulse_core::rubric::{Publication, RankingSettings};
 use makerpulse_core::{
-    ChallengeId, Command, CommandId, Envelope, JudgeId, Localized, TeamId, TrackId,
+    ChallengeId, Command, CommandId, Envelope, JudgeId, Localized, MilestoneId, TeamId, TrackId,
 };
 use serde_json::Value;
 
@@ -153,14 +154,19 @@ fn tracks(n: usize) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// Milestones of a challenge seeded for the mixed soak: the most a challenge may have, so that
+/// milestone ticks last as long as they can.
+pub const SOAK_MILESTONES: usize = makerpulse_core::milestone::MAX_MILESTONES;
+
 /// Creates `challenge` with `teams` teams dealt round `tracks` tracks and `judges` judges
-/// assigned to every track, or, if it exists already (seeded by an earlier run), mints fresh
-/// tokens for them.
+/// assigned to every track (and, with `many_milestones`, [`SOAK_MILESTONES`] milestones), or, if
+/// it exists already (seeded by an earlier run), mints fresh tokens for them.
 pub async fn seed(
     http: &str,
     challenge: &str,
     admin: &str,
     (teams, judges, tracks): (usize, usize, usize),
+    many_milestones: bool,
 ) -> anyhow::Result<Seeded> {
     let client = http_client(None)?;
     let tracks = self::tracks(tracks);
@@ -236,6 +242,17 @@ pub async fn seed(
             },
         };
         must(&client, http, challenge, admin, cmd).await?;
+        if many_milestones {
+            let milestones = (1..=SOAK_MILESTONES)
+                .map(|i| MilestoneDef {
+                    id: MilestoneId::new(format!("m{i}")).expect("a valid id"),
+                    name: Localized::new(format!("里程碑 {i}"), format!("Milestone {i}")),
+                    due_offset_secs: None,
+                })
+                .collect();
+            let cmd = Command::SetMilestones { milestones };
+            must(&client, http, challenge, admin, cmd).await?;
+        }
     } else {
         anyhow::ensure!(
             status == 409,

@@ -463,6 +463,7 @@ async fn timers(state: AppState) {
             _ = tick.tick() => {
                 for hub in state.all_hubs() {
                     hub.check_clock().await;
+                    hub.report_kept();
                 }
             }
             _ = tally.tick() => {

@@ -137,6 +137,8 @@ pub struct Hub {
     /// Where instances sum who is online, when they do.
     shared_presence: Option<SharedPresence>,
     path: PathBuf,
+    /// Where each event lies in the journal, and when: history reads cost what they return.
+    index: journal::SharedIndex,
     /// The photo files, to check that a post names only uploaded photos.
     photos: Arc<PhotoStore>,
 }
@@ -163,18 +165,23 @@ impl Hub {
         let (opened, state) = {
             let path = path.to_owned();
             tokio::task::spawn_blocking(move || {
-                let opened = Journal::open(&path)?;
-                let state = State::replay(&opened.events)?;
+                // Folded as read: the log is never held in memory whole.
+                let mut state = State::new();
+                let (opened, _) = Journal::open_with(&path, &mut |event| {
+                    state.apply(&event)?;
+                    Ok(())
+                })?;
                 Ok::<_, StoreError>((opened, state))
             })
             .await??
         };
         tracing::info!(challenge = %id, events = state.seq(), "challenge loaded");
-        let journal = Arc::new(JournalLog::new(opened.journal, metrics.clone()));
+        let index = opened.index();
+        let journal = Arc::new(JournalLog::new(opened, metrics.clone()));
         let (shared_log, shared_presence) = match sharing {
             None => (None, None),
             Some(Sharing { log, presence }) => {
-                replica::agree(&*log, &journal, &opened.events).await?;
+                replica::agree(&*log, &journal, state.seq()).await?;
                 (Some(log), presence)
             }
         };
@@ -203,6 +210,7 @@ impl Hub {
             shared_log,
             shared_presence,
             path: path.to_owned(),
+            index,
             photos,
         });
         let weak = Arc::downgrade(&hub);
@@ -335,6 +343,28 @@ impl Hub {
         }
     }
 
+    /// Sets the `kept` gauges of this challenge: what it holds in memory, so that an operator
+    /// sees growth before it hurts.
+    pub fn report_kept(&self) {
+        let (ring_messages, ring_bytes) = lock(&self.streams).ring_sizes();
+        let state = self.state();
+        let (answers, fingerprints) = state.remembered_commands();
+        let revisions: usize = state
+            .scorecards()
+            .values()
+            .map(|c| c.history.len() + 1)
+            .sum();
+        let id = self.id.as_str();
+        let m = &self.metrics;
+        m.kept(id, "events", state.seq());
+        m.kept(id, "posts", state.posts().len() as u64);
+        m.kept(id, "revisions", revisions as u64);
+        m.kept(id, "answers", answers as u64);
+        m.kept(id, "answer_fingerprints", fingerprints as u64);
+        m.kept(id, "ring_messages", ring_messages as u64);
+        m.kept(id, "ring_bytes", ring_bytes as u64);
+    }
+
     /// Waits until the committed seq reaches `seq`, for at most `timeout`.
     async fn committed(&self, seq: u64, timeout: Duration) -> bool {
         let mut rx = self.seq.subscribe();
@@ -352,18 +382,36 @@ impl Hub {
         }
     }
 
-    /// The events up to seq `until` as this instance's journal holds them, read on a blocking
-    /// thread: for replays, the audit log and scrubbing by time.
-    pub async fn history(&self, until: u64) -> Result<Vec<Event>, StoreError> {
-        journal::read_until_blocking(self.path.clone(), until).await
+    /// The events `from..=until` as this instance's journal holds them, read through its index
+    /// on a blocking thread: for the audit log and exports.
+    pub async fn history(&self, from: u64, until: u64) -> Result<Vec<Event>, StoreError> {
+        journal::read_indexed_blocking(self.path.clone(), self.index.clone(), from, until).await
+    }
+
+    /// The last event of each run of events within one second, up to seq `until`, from the
+    /// journal's index (no read): the finest marks for scrubbing a replay by time.
+    pub fn seconds(&self, until: u64) -> Vec<(u64, chrono::DateTime<Utc>)> {
+        let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+        index.seconds(until).collect()
+    }
+
+    /// The command whose first event is at `first_seq`, read back from this instance's
+    /// journal: its actor and its answer; `None` when the journal has no event there or the
+    /// event carries no command. Blocking: the writer calls it for a command id it no longer
+    /// remembers (see [`makerpulse_core::answers`]), which is rare.
+    pub(crate) fn command_in_log(
+        &self,
+        first_seq: u64,
+    ) -> Result<Option<(Actor, makerpulse_core::state::Ack)>, StoreError> {
+        journal::command_at(&self.path, &self.index, first_seq)
     }
 
     /// The state as it was at `seq`, replayed from the journal on a blocking thread; `None` when
     /// the log has not reached `seq` yet.
     pub async fn state_at(&self, seq: u64) -> Result<Option<State>, StoreError> {
-        let path = self.path.clone();
+        let (path, index) = (self.path.clone(), self.index.clone());
         tokio::task::spawn_blocking(move || {
-            let events = journal::read_until(&path, seq)?;
+            let events = journal::read_indexed(&path, &index, 1, seq)?;
             if events.last().map_or(0, |e| e.seq) < seq {
                 return Ok(None);
             }

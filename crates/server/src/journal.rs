@@ -6,9 +6,9 @@
 //! anything else that does not read back is refused rather than half-applied.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
 
 use futures_util::future::BoxFuture;
@@ -16,6 +16,18 @@ use makerpulse_core::{ChallengeId, Event};
 
 use crate::event_log::{Appended, EventLog, StoreError};
 use crate::metrics::Metrics;
+
+mod index;
+
+pub use index::{Index, STRIDE};
+
+/// The index of an open journal, shared by its writer and its readers. A `std` lock: it is
+/// held only to note an append or to copy a few numbers out, never across an `.await` or a read.
+pub type SharedIndex = Arc<RwLock<Index>>;
+
+fn read_index(index: &SharedIndex) -> std::sync::RwLockReadGuard<'_, Index> {
+    index.read().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// An open journal.
 #[derive(Debug)]
@@ -26,6 +38,8 @@ pub struct Journal {
     last_seq: u64,
     /// The length of the file up to its last complete record.
     len: u64,
+    /// Where each event lies.
+    index: SharedIndex,
 }
 
 /// What opening a journal found.
@@ -69,6 +83,26 @@ pub fn list(data_dir: &Path) -> Result<Vec<ChallengeId>, StoreError> {
 impl Journal {
     /// Opens (or creates) the journal at `path`, reads every event back and cuts a torn tail.
     pub fn open(path: &Path) -> Result<Opened, StoreError> {
+        let mut events = Vec::new();
+        let (journal, cut_bytes) = Journal::open_with(path, &mut |event| {
+            events.push(event);
+            Ok(())
+        })?;
+        Ok(Opened {
+            journal,
+            events,
+            cut_bytes,
+        })
+    }
+
+    /// Opens (or creates) the journal at `path` like [`Journal::open`], handing each event to
+    /// `sink` as it is read instead of keeping them all: a server folds a long journal into its
+    /// state without ever holding the whole log in memory (a million events are ~400 MB as
+    /// values, and glibc keeps most of a freed peak). Returns the journal and the bytes cut.
+    pub fn open_with(
+        path: &Path,
+        sink: &mut dyn FnMut(Event) -> Result<(), StoreError>,
+    ) -> Result<(Journal, u64), StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(StoreError::io(format!("creating {}", dir.display())))?;
@@ -80,7 +114,8 @@ impl Journal {
             .create(true)
             .open(path)
             .map_err(io())?;
-        let (events, good_len, total_len) = read_all(&file, path)?;
+        let mut index = Index::default();
+        let (last_seq, good_len, total_len) = read_all(&file, path, Some(&mut index), sink)?;
         let cut_bytes = total_len - good_len;
         if cut_bytes > 0 {
             tracing::warn!(
@@ -92,17 +127,14 @@ impl Journal {
             file.sync_all().map_err(io())?;
         }
         file.seek(SeekFrom::End(0)).map_err(io())?;
-        let last_seq = events.last().map_or(0, |e| e.seq);
-        Ok(Opened {
-            journal: Journal {
-                path: path.to_owned(),
-                file,
-                last_seq,
-                len: good_len,
-            },
-            events,
-            cut_bytes,
-        })
+        let journal = Journal {
+            path: path.to_owned(),
+            file,
+            last_seq,
+            len: good_len,
+            index: Arc::new(RwLock::new(index)),
+        };
+        Ok((journal, cut_bytes))
     }
 
     /// The seq of the last event written.
@@ -115,10 +147,16 @@ impl Journal {
         &self.path
     }
 
+    /// Its index, kept up by every append.
+    pub fn index(&self) -> SharedIndex {
+        self.index.clone()
+    }
+
     /// Appends `events` (which must continue the journal's seq) in one write, then syncs the data
     /// to disk. Only when this returns `Ok` may the commands behind the events be acknowledged.
     pub fn append(&mut self, events: &[Event]) -> Result<(), StoreError> {
         let mut buf = Vec::with_capacity(events.len() * 256);
+        let mut lines = Vec::with_capacity(events.len());
         let mut expected = self.last_seq;
         for event in events {
             expected += 1;
@@ -128,8 +166,15 @@ impl Journal {
                     top: expected - 1,
                 });
             }
+            let start = buf.len() as u64;
             buf.extend_from_slice(event.to_json().as_bytes());
             buf.push(b'\n');
+            lines.push((
+                event.seq,
+                event.at,
+                self.len + start,
+                buf.len() as u64 - start,
+            ));
         }
         let written = self
             .file
@@ -145,6 +190,10 @@ impl Journal {
         }
         self.len += buf.len() as u64;
         self.last_seq = expected;
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        for (seq, at, offset, len) in lines {
+            index.note(seq, at, offset, len);
+        }
         Ok(())
     }
 }
@@ -157,20 +206,116 @@ pub fn read_until(path: &Path, until: u64) -> Result<Vec<Event>, StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(StoreError::io(format!("reading {}", path.display()))(e)),
     };
-    let (mut events, _, _) = read_all(&file, path)?;
-    events.retain(|e| e.seq <= until);
+    let mut events = Vec::new();
+    read_all(&file, path, None, &mut |event| {
+        if event.seq <= until {
+            events.push(event);
+        }
+        Ok(())
+    })?;
     Ok(events)
 }
 
-/// Reads every complete record. Returns the events, the length of the good prefix and the file
+/// Reads the events `from..=to` of the journal at `path` through its index: it seeks to the
+/// stride below `from`, skips the lines before it unparsed, and stops at `to` or at the last
+/// event indexed, so a read costs what it returns, not the length of the journal.
+pub fn read_indexed(
+    path: &Path,
+    index: &SharedIndex,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Event>, StoreError> {
+    let ((offset, mut seq), end, last) = {
+        let index = read_index(index);
+        (index.start_for(from), index.len(), index.last_seq())
+    };
+    let to = to.min(last);
+    let mut events = Vec::new();
+    if from > to {
+        return Ok(events);
+    }
+    let io = || StoreError::io(format!("reading {}", path.display()));
+    let mut file = File::open(path).map_err(io())?;
+    file.seek(SeekFrom::Start(offset)).map_err(io())?;
+    let mut reader = BufReader::new(file).take(end - offset);
+    let mut line = Vec::new();
+    while seq <= to {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(io())? == 0 {
+            break;
+        }
+        if seq >= from {
+            let event = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|text| Event::from_json(text.trim_end()).ok())
+                .filter(|e| e.seq == seq)
+                .ok_or_else(|| {
+                    StoreError::Damaged(format!(
+                        "journal {} does not hold seq {seq} where its index says",
+                        path.display()
+                    ))
+                })?;
+            events.push(event);
+        }
+        seq += 1;
+    }
+    Ok(events)
+}
+
+/// [`read_indexed`] on a blocking thread, for async handlers.
+pub async fn read_indexed_blocking(
+    path: PathBuf,
+    index: SharedIndex,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Event>, StoreError> {
+    tokio::task::spawn_blocking(move || read_indexed(&path, &index, from, to)).await?
+}
+
+/// The command whose first event is at `first_seq`: its actor, and its answer with the seqs of
+/// all its events (they are consecutive). `None` when the journal has no event at that seq or the
+/// event carries no command.
+pub fn command_at(
+    path: &Path,
+    index: &SharedIndex,
+    first_seq: u64,
+) -> Result<Option<(makerpulse_core::Actor, makerpulse_core::state::Ack)>, StoreError> {
+    // A command's events are few (a reveal step, a create with its defaults); 64 is far above.
+    let events = read_indexed(path, index, first_seq, first_seq + 63)?;
+    let Some(first) = events.first().filter(|e| e.seq == first_seq) else {
+        return Ok(None);
+    };
+    let Some(command) = &first.command else {
+        return Ok(None);
+    };
+    let last_seq = events
+        .iter()
+        .take_while(|e| {
+            e.actor == first.actor && e.command.as_ref().map(|c| &c.id) == Some(&command.id)
+        })
+        .last()
+        .map_or(first_seq, |e| e.seq);
+    Ok(Some((
+        first.actor.clone(),
+        makerpulse_core::state::Ack::from_log(command, first_seq, last_seq),
+    )))
+}
+
+/// Reads every complete record, handing each event to `sink`. Returns the last seq, the length
+/// of the good prefix and the file
 /// length. A last line without its newline, or one that does not parse, is a torn write and is
 /// left out; a bad line anywhere else is corruption, and an error.
-fn read_all(file: &File, path: &Path) -> Result<(Vec<Event>, u64, u64), StoreError> {
+fn read_all(
+    file: &File,
+    path: &Path,
+    mut index: Option<&mut Index>,
+    sink: &mut dyn FnMut(Event) -> Result<(), StoreError>,
+) -> Result<(u64, u64, u64), StoreError> {
     let io = || StoreError::io(format!("reading {}", path.display()));
     let total = file.metadata().map_err(io())?.len();
     let mut reader = BufReader::new(file);
     reader.seek(SeekFrom::Start(0)).map_err(io())?;
-    let mut events: Vec<Event> = Vec::new();
+    let mut last_seq = 0u64;
     let mut good = 0u64;
     let mut line = Vec::new();
     let mut line_no = 0u64;
@@ -188,7 +333,7 @@ fn read_all(file: &File, path: &Path) -> Result<(Vec<Event>, u64, u64), StoreErr
             .and_then(|text| Event::from_json(text.trim_end()).ok());
         match parsed {
             Some(event) if complete => {
-                let expected = events.last().map_or(1, |e| e.seq + 1);
+                let expected = last_seq + 1;
                 if event.seq != expected {
                     return Err(StoreError::Damaged(format!(
                         "journal {} line {line_no}: seq {} where {expected} was expected",
@@ -196,7 +341,11 @@ fn read_all(file: &File, path: &Path) -> Result<(Vec<Event>, u64, u64), StoreErr
                         event.seq
                     )));
                 }
-                events.push(event);
+                if let Some(index) = index.as_deref_mut() {
+                    index.note(event.seq, event.at, good, n);
+                }
+                last_seq = event.seq;
+                sink(event)?;
                 good += n;
             }
             _ if at_end => break,
@@ -209,7 +358,7 @@ fn read_all(file: &File, path: &Path) -> Result<(Vec<Event>, u64, u64), StoreErr
             }
         }
     }
-    Ok((events, good, total))
+    Ok((last_seq, good, total))
 }
 
 /// Reads the events of the journal at `path` up to seq `until` on a blocking thread, for async
@@ -227,6 +376,7 @@ pub async fn read_until_blocking(path: PathBuf, until: u64) -> Result<Vec<Event>
 pub struct JournalLog {
     journal: Arc<Mutex<Journal>>,
     path: PathBuf,
+    index: SharedIndex,
     metrics: Arc<Metrics>,
 }
 
@@ -235,6 +385,7 @@ impl JournalLog {
     pub fn new(journal: Journal, metrics: Arc<Metrics>) -> JournalLog {
         JournalLog {
             path: journal.path().to_owned(),
+            index: journal.index(),
             journal: Arc::new(Mutex::new(journal)),
             metrics,
         }
@@ -286,13 +437,9 @@ impl EventLog for JournalLog {
         after: u64,
         count: usize,
     ) -> BoxFuture<'_, Result<Vec<Event>, StoreError>> {
-        let path = self.path.clone();
-        Box::pin(async move {
-            let mut events = read_until_blocking(path, u64::MAX).await?;
-            events.retain(|e| e.seq > after);
-            events.truncate(count);
-            Ok(events)
-        })
+        let (path, index) = (self.path.clone(), self.index.clone());
+        let to = after.saturating_add(count as u64);
+        Box::pin(read_indexed_blocking(path, index, after + 1, to))
     }
 }
 
@@ -396,6 +543,33 @@ mod tests {
         let err = Journal::open(&path).unwrap_err().to_string();
         assert!(err.contains("seq 9"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn indexed_reads_return_exactly_the_range_asked_after_opens_and_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.journal");
+        let evs = events(300);
+        let mut journal = Journal::open(&path).unwrap().journal;
+        journal.append(&evs[..150]).unwrap();
+        let index = journal.index();
+        let read = |from: u64, to: u64| read_indexed(&path, &index, from, to).unwrap();
+        assert_eq!(read(1, 150), evs[..150]);
+        assert_eq!(read(64, 66), evs[63..66]);
+        assert_eq!(read(140, 10_000), evs[139..150], "up to what is indexed");
+        journal.append(&evs[150..]).unwrap();
+        assert_eq!(read(129, 200), evs[128..200]);
+        assert!(read(500, 600).is_empty());
+        drop(journal);
+        let reopened = Journal::open(&path).unwrap().journal;
+        let index = reopened.index();
+        let n = evs.len() as u64;
+        assert_eq!(
+            read_indexed(&path, &index, n, n).unwrap(),
+            evs[evs.len() - 1..]
+        );
+        assert_eq!(read_indexed(&path, &index, 1, n).unwrap(), evs);
+        assert_eq!(read_index(&index).last_seq(), n);
     }
 
     #[test]

@@ -36,6 +36,13 @@ struct CommandLabel {
     outcome: &'static str,
 }
 
+/// What a challenge keeps in memory (see [`Metrics::kept`]).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KeptLabel {
+    challenge: String,
+    what: &'static str,
+}
+
 fn latency() -> Histogram {
     // 50 µs to about 1.6 s.
     Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
@@ -55,6 +62,8 @@ pub struct Metrics {
     redis: Histogram,
     append_retries: Counter<u64, AtomicU64>,
     stream_lag: Histogram,
+    kept: Family<KeptLabel, Gauge>,
+    idempotency_lookups: Counter<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -96,6 +105,20 @@ impl Metrics {
         let redis = latency();
         let append_retries = Counter::default();
         let stream_lag = latency();
+        let kept = Family::<KeptLabel, Gauge>::default();
+        let idempotency_lookups = Counter::default();
+        registry.register(
+            "kept",
+            "What a challenge keeps in memory, by kind: `events` (applied), `posts` (posts held), `revisions` (scorecard revisions held), \
+             `answers` (command answers remembered whole) and `answer_fingerprints` (older \
+             command ids), `ring_messages` and `ring_bytes` (messages kept for resumes)",
+            kept.clone(),
+        );
+        registry.register(
+            "idempotency_lookups",
+            "Command ids looked up in the journal because they were outside their actor's window",
+            idempotency_lookups.clone(),
+        );
         registry.register(
             "connections",
             "Open live connections by role",
@@ -160,7 +183,23 @@ impl Metrics {
             redis,
             append_retries,
             stream_lag,
+            kept,
+            idempotency_lookups,
         }
+    }
+
+    /// Sets what `challenge` keeps of kind `what` (see the `kept` metric's help for the kinds).
+    pub(crate) fn kept(&self, challenge: &str, what: &'static str, n: u64) {
+        self.kept
+            .get_or_create(&KeptLabel {
+                challenge: challenge.to_owned(),
+                what,
+            })
+            .set(n as i64);
+    }
+
+    pub(crate) fn idempotency_lookup(&self) {
+        self.idempotency_lookups.inc();
     }
 
     /// The metrics in the Prometheus text format.

@@ -222,7 +222,8 @@ export async function start(root, id) {
           h('ol', {}, history.map((r) => h('li', {},
             h('strong', { text: t('revision_n', { n: r.revision }) }), ' · ', h('time', { text: when(r.at) }), ' · ',
             h('span', { text: num(rubricTotal(rubric, r.scores), 2) }),
-            r.reason ? h('p', { class: 'user text', text: r.reason }) : null))))
+            r.reason ? h('p', { class: 'user text', text: r.reason }) : null))),
+          card.earlier ? h('p', { class: 'earlier', i18n: 'earlier_revisions', vars: { n: card.earlier } }) : null)
         : null,
       h('details', { class: 'conflict' }, h('summary', { i18n: 'declare_conflict' }),
         conflictReason,

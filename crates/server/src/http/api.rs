@@ -432,10 +432,13 @@ pub struct Since {
     security(("bearer" = [])))]
 async fn log(caller: Caller, ApiQuery(since): ApiQuery<Since>) -> Result<Response, ApiError> {
     caller.require_admin()?;
-    let events = caller.hub.history(u64::MAX).await?;
     let since = seq_param("since", since.since)?.unwrap_or(0);
+    let events = caller
+        .hub
+        .history(since.saturating_add(1), u64::MAX)
+        .await?;
     let mut body = String::new();
-    for event in events.iter().filter(|e| e.seq > since) {
+    for event in &events {
         body.push_str(&event.to_json());
         body.push('\n');
     }

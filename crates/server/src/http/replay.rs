@@ -51,7 +51,7 @@ async fn times(
     ApiQuery(every): ApiQuery<Every>,
 ) -> Result<Json<Vec<Moment>>, ApiError> {
     let until = caller.hub.state().seq();
-    let events = caller.hub.history(until).await?;
+    let seconds = caller.hub.seconds(until);
     let every = match every.every.unwrap_or(60) {
         every @ 1..=86_400 => every as i64,
         _ => {
@@ -61,7 +61,7 @@ async fn times(
             ))
         }
     };
-    Ok(Json(marks(events.iter().map(|e| (e.seq, e.at)), every)))
+    Ok(Json(marks(seconds.into_iter(), every)))
 }
 
 /// The last event of each stretch of `every` seconds.

@@ -66,6 +66,16 @@ pub(super) struct Streams {
     snapshots_at: u64,
 }
 
+impl Streams {
+    /// Messages kept in the rings of every view, and their bytes: for the `kept` metric.
+    pub(super) fn ring_sizes(&self) -> (usize, usize) {
+        self.views.values().fold((0, 0), |(n, bytes), channel| {
+            let b: usize = channel.ring.iter().map(|m| m.text.len()).sum();
+            (n + channel.ring.len(), bytes + b)
+        })
+    }
+}
+
 impl Hub {
     /// Starts following the view of `role` from `since`: the missed messages if the view still
     /// holds them all, a snapshot otherwise.

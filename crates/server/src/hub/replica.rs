@@ -32,15 +32,14 @@ const SEED_CHUNK: usize = 256;
 pub(super) async fn agree(
     shared: &dyn EventLog,
     journal: &JournalLog,
-    events: &[Event],
+    mine: u64,
 ) -> Result<(), StoreError> {
     let top = shared.top().await?;
-    let mine = events.last().map_or(0, |e| e.seq);
     let overlap = top.min(mine);
     if overlap > 0 {
         let theirs = shared.read_after(overlap - 1, 1).await?;
-        let ours = &events[overlap as usize - 1];
-        if theirs.first() != Some(ours) {
+        let ours = journal.read_after(overlap - 1, 1).await?;
+        if theirs.is_empty() || theirs.first() != ours.first() {
             return Err(StoreError::Disagree {
                 path: journal.path().to_owned(),
                 seq: overlap,

@@ -14,7 +14,9 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use chrono::Utc;
-use makerpulse_core::{decide, stamp, Actor, Decision, Envelope, Event, State};
+use makerpulse_core::{
+    decide, decide_new, stamp, Actor, Decision, DomainError, Envelope, Event, State,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::replica::{seed, RESEED_GRACE};
@@ -189,39 +191,79 @@ fn decide_batch(
     let mut events: Vec<Event> = Vec::new();
     let answers = jobs
         .iter()
-        .map(
-            |job| match decide(working, &job.actor, &job.envelope, now) {
-                Err(err) => Err(err.into()),
-                Ok(Decision::Cheer(team)) => {
-                    if count_cheers {
-                        *lock(&hub.cheers).entry(team.clone()).or_default() += 1;
-                    }
-                    Ok(Answer::Cheered(team))
+        .map(|job| match resolve(hub, working, job, now) {
+            Err(err) => Err(err),
+            Ok(Decision::Cheer(team)) => {
+                if count_cheers {
+                    *lock(&hub.cheers).entry(team.clone()).or_default() += 1;
                 }
-                // The first answer may be in this very batch: like the others, it is given after
-                // the append.
-                Ok(Decision::Repeat(ack)) => Ok(Answer::Repeated {
-                    first_seq: ack.first_seq,
-                    last_seq: ack.last_seq,
-                }),
-                Ok(Decision::Append(bodies)) => {
-                    let stamped = stamp(working, &job.actor, &job.envelope, bodies, now);
-                    for event in &stamped {
-                        working
-                            .apply(event)
-                            .expect("stamped events follow the state");
-                    }
-                    let answer = Answer::Applied {
-                        first_seq: stamped.first().map_or(0, |e| e.seq),
-                        last_seq: stamped.last().map_or(0, |e| e.seq),
-                    };
-                    events.extend(stamped);
-                    Ok(answer)
+                Ok(Answer::Cheered(team))
+            }
+            // The first answer may be in this very batch: like the others, it is given after
+            // the append.
+            Ok(Decision::Repeat(ack)) => Ok(Answer::Repeated {
+                first_seq: ack.first_seq,
+                last_seq: ack.last_seq,
+            }),
+            Ok(Decision::LookUp { .. }) => Err(CommandError::Unavailable),
+            Ok(Decision::Append(bodies)) => {
+                let stamped = stamp(working, &job.actor, &job.envelope, bodies, now);
+                for event in &stamped {
+                    working
+                        .apply(event)
+                        .expect("stamped events follow the state");
                 }
-            },
-        )
+                let answer = Answer::Applied {
+                    first_seq: stamped.first().map_or(0, |e| e.seq),
+                    last_seq: stamped.last().map_or(0, |e| e.seq),
+                };
+                events.extend(stamped);
+                Ok(answer)
+            }
+        })
         .collect();
     (events, answers)
+}
+
+/// Decides a job; a command id that may be an older command's (outside the actor's window of
+/// remembered answers) is looked up in the journal, so that a resend however late is answered
+/// with its first answer and never applied twice. If the journal cannot be read the command is
+/// refused as `unavailable` (and may be sent again), never decided as new.
+fn resolve(
+    hub: &Hub,
+    working: &State,
+    job: &Job,
+    now: chrono::DateTime<Utc>,
+) -> Result<Decision, CommandError> {
+    let first_seq = match decide(working, &job.actor, &job.envelope, now)? {
+        Decision::LookUp { first_seq } => first_seq,
+        decision => return Ok(decision),
+    };
+    hub.metrics.idempotency_lookup();
+    let found = match hub.command_in_log(first_seq) {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::error!(challenge = %hub.id, %err, "looking up an old command id failed");
+            return Err(CommandError::Unavailable);
+        }
+    };
+    match found {
+        Some((actor, ack)) if actor == job.actor && ack.command_id == job.envelope.id => {
+            if ack.is_for(&job.envelope.command) {
+                Ok(Decision::Repeat(ack))
+            } else {
+                Err(DomainError::CommandIdReused {
+                    id: job.envelope.id.to_string(),
+                }
+                .into())
+            }
+        }
+        // Another command's fingerprint: this one is new.
+        Some(_) => Ok(decide_new(working, &job.actor, &job.envelope, now)?),
+        // Not in the journal yet (the first send is in this very batch, hundreds of commands
+        // back): refused for now; the resend after this batch finds it.
+        None => Err(CommandError::Unavailable),
+    }
 }
 
 /// Turns every accepted answer of a batch whose append failed into `Unavailable`; refusals stay.

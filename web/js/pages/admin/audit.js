@@ -30,7 +30,10 @@ export function auditTab(ctx) {
     return h('div', { class: 'audit-tab' },
       h('section', { class: 'card' }, h('h2', { i18n: 'scorecards_audit' }),
         view.scorecards.length ? h('table', { class: 'table audit' },
-          h('tbody', {}, view.scorecards.flatMap((card) => [...card.history, card.current].map((r, i, all) =>
+          h('tbody', {}, view.scorecards.flatMap((card) => [card.earlier ? h('tr', { class: 'old earlier' },
+            h('td', { class: 'data', text: teamName(card.team) }),
+            h('td', { class: 'data', text: judgeName(card.judge) }),
+            h('td', { colSpan: 4, i18n: 'earlier_revisions', vars: { n: card.earlier } })) : null].concat([...card.history, card.current].map((r, i, all) =>
             h('tr', { class: i < all.length - 1 ? 'old' : 'current', data: { team: card.team, judge: card.judge, revision: r.revision } },
               h('td', { class: 'data', text: teamName(card.team) }),
               h('td', { class: 'data', text: judgeName(card.judge) }),
