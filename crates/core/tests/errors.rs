@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 /// Every code `DomainError::code` can return. Clients switch on these, so the list is written out
 /// here on purpose: renaming one must fail a test, and so must adding one that no case reaches.
 const ALL_CODES: &[&str] = &[
+    "import_refused",
+    "import_too_large",
     "malformed",
     "unsupported_schema",
     "invalid_id",
@@ -624,7 +626,28 @@ fn identity_cases() -> Vec<Case> {
         assert_eq!(state, reused.state, "a reused id changed the state");
         err
     };
+    let many: Vec<Value> = (0..=makerpulse_core::decide::MAX_IMPORT_ROWS)
+        .map(|i| json!({"id": format!("imp{i}"), "track": "sw", "name": {"en": "Imported"}}))
+        .collect();
     vec![
+        case(
+            "an import whose second team's id is taken, and whose judge names no team",
+            "import_refused",
+            setup.refuse(
+                &a,
+                json!({"type": "import_roster",
+                       "teams": [{"id": "t-new", "track": "sw", "name": {"en": "New"}},
+                                 {"id": "t1", "track": "sw", "name": {"en": "again"}}],
+                       "judges": [{"id": "j-new", "name": {"en": "New"}, "panel_role": "investor",
+                                   "conflicts": ["ghost"]}]}),
+                mins(-10),
+            ),
+        ),
+        case(
+            "an import of more rows than one import holds",
+            "import_too_large",
+            setup.refuse(&a, json!({"type": "import_roster", "teams": many}), mins(-10)),
+        ),
         case(
             "a track id taken",
             "duplicate_id",
@@ -1200,6 +1223,8 @@ fn every_code_is_reached_and_listed() {
 /// `#[non_exhaustive]`; [`every_code_is_reached_and_listed`] is what catches a new variant.
 fn describe(err: &DomainError) -> &'static str {
     match err {
+        DomainError::ImportRefused { .. } => "refused import",
+        DomainError::ImportTooLarge { .. } => "import too large",
         DomainError::Malformed { .. } => "unreadable command",
         DomainError::UnsupportedSchema { .. } => "newer protocol",
         DomainError::InvalidId { .. } => "bad id",
