@@ -40,7 +40,7 @@ export function auditTab(ctx) {
               h('td', { text: t('revision_n', { n: r.revision }) }),
               h('td', { text: when(r.at) }),
               h('td', { class: 'data', text: scoresText(r.scores) }),
-              h('td', {}, r.comment ? h('p', { class: 'user', text: r.comment }) : null, r.reason ? h('p', { class: 'user reason', text: r.reason }) : null)))))) : h('p', { class: 'empty', i18n: 'no_scorecards' })),
+              h('td', {}, r.comment ? h('p', { class: 'user', text: r.comment }) : null, r.reason ? h('p', { class: 'user reason', text: r.reason }) : null))))))) : h('p', { class: 'empty', i18n: 'no_scorecards' })),
       h('section', { class: 'card' }, h('h2', { i18n: 'event_log' }),
         h('button', { type: 'button', i18n: 'load_log', on: { click: loadLog } }),
         logLines ? h('table', { class: 'table log' }, h('tbody', {}, logLines.map((e) => h('tr', {},
