@@ -1996,6 +1996,26 @@ async fn every_team_is_on_the_big_screen_within_one_rotation() {
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
+            // The dots of a row are named: the milestones, in order, under the board.
+            let (_, view) = server
+                .get(&format!("/api/challenges/{id}/view"), None)
+                .await;
+            let names: Vec<String> = view["milestones"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["name"]["en"].as_str().unwrap().to_owned())
+                .collect();
+            assert!(!names.is_empty());
+            assert_eq!(
+                b.js(
+                    "return [...document.querySelectorAll('.ms-legend li .data')].map(e => e.textContent)",
+                    vec![]
+                )
+                .await,
+                json!(names),
+                "the milestone legend"
+            );
             if id == "hundred" {
                 b.shot(&format!("screen-{id}")).await;
                 // A page is a screenful of rows, not a handful: at least 8 on a wall screen.

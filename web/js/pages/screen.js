@@ -38,7 +38,9 @@ export async function start(root, id) {
   const board = new Board({ milestones: true, announce });
   const revealEl = h('section', { class: 'reveal', hidden: true });
   const pageEl = h('span', { class: 'board-page' });
-  const boardPanel = h('section', { class: 'board-panel' }, h('div', { class: 'board-head' }, boardTitle, pageEl, frozenEl), board.el);
+  // What the dots of each row stand for: the milestones, in order, named.
+  const legendEl = h('ol', { class: 'ms-legend', label: 'milestones' });
+  const boardPanel = h('section', { class: 'board-panel' }, h('div', { class: 'board-head' }, boardTitle, pageEl, frozenEl), board.el, legendEl);
   const tickerList = h('ul', { class: 'ticker' });
   const cheersList = h('ol', { class: 'cheers' });
   const phoneUrl = `${location.origin}/phone/${encodeURIComponent(id)}`;
@@ -112,6 +114,7 @@ export async function start(root, id) {
     const final = c && c.phase === 'revealed';
     setText(boardTitle, track ? (final ? `${t('final_result')} · ${loc(track.name)}` : loc(track.name)) : t('board'));
     frozenEl.hidden = !view.leaderboard.frozen;
+    replace(legendEl, view.milestones.map((m) => h('li', {}, h('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } }), h('span', { class: 'data', text: loc(m.name) }))));
     const rows = cur ? rowsOf(view, cur) : [];
     // A large track gets tighter rows (the names keep their size), so a page holds more of it.
     board.el.classList.toggle('dense', rows.length > DENSE_FROM);
