@@ -2,11 +2,19 @@
 // Chinese names, and no formulas — a cell that a spreadsheet would run (=, +, -, @, a tab or a
 // carriage return first) is kept as text with a leading apostrophe, as OWASP recommends.
 
+import { h } from './dom.js';
+
 /** One cell, quoted when it must be. */
 function cell(value) {
   let s = value === null || value === undefined ? '' : String(value);
   if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** A link that saves `rows` as the CSV file `name`; its text is the message `key`. A data: URL
+ * rather than a blob: one, so that nothing outlives the page's redraws. */
+export function csvLink(name, rows, key) {
+  return h('a', { href: `data:text/csv;charset=utf-8,${encodeURIComponent(toCsv(rows))}`, download: name, class: 'button csv-download', i18n: key });
 }
 
 /** The CSV text of `rows` (arrays of cells), the first being the header. */

@@ -3,6 +3,8 @@
 //! they close scoring, freeze the board or begin the reveal, so that a result never stands on a
 //! scorecard someone forgot.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{JudgeId, State, TeamId, TrackId};
@@ -60,7 +62,7 @@ pub struct TeamAwaits {
 /// listed but the teams without a panel.
 pub fn outstanding(state: &State) -> Outstanding {
     let mut out = Outstanding::default();
-    let mut by_judge: Vec<JudgeOwes> = Vec::new();
+    let mut by_judge: BTreeMap<&JudgeId, JudgeOwes> = BTreeMap::new();
     for team in state.teams().values() {
         let mut awaits = TeamAwaits {
             team: team.id.clone(),
@@ -84,17 +86,11 @@ pub fn outstanding(state: &State) -> Outstanding {
                 out.complete += 1;
                 continue;
             }
-            let owes = match by_judge.iter_mut().find(|o| o.judge == judge.id) {
-                Some(owes) => owes,
-                None => {
-                    by_judge.push(JudgeOwes {
-                        judge: judge.id.clone(),
-                        missing: Vec::new(),
-                        incomplete: Vec::new(),
-                    });
-                    by_judge.last_mut().expect("just pushed")
-                }
-            };
+            let owes = by_judge.entry(&judge.id).or_insert_with(|| JudgeOwes {
+                judge: judge.id.clone(),
+                missing: Vec::new(),
+                incomplete: Vec::new(),
+            });
             if card.is_some() {
                 owes.incomplete.push(team.id.clone());
                 awaits.incomplete.push(judge.id.clone());
@@ -109,7 +105,6 @@ pub fn outstanding(state: &State) -> Outstanding {
             out.by_team.push(awaits);
         }
     }
-    by_judge.sort_by(|a, b| a.judge.cmp(&b.judge));
-    out.by_judge = by_judge;
+    out.by_judge = by_judge.into_values().collect();
     out
 }

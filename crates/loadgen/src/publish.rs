@@ -253,35 +253,47 @@ impl MakerpulseWriter {
                 links: vec![],
                 percent: Some((i % 101) as u8),
             };
-            (client, token, command)
+            (client, token.as_str(), command)
         } else {
-            let (client, token) = &self.judges[i as usize % self.judges.len()];
-            let team_count = shared.expect_teams.max(1);
-            let team = makerpulse_core::TeamId::new(format!(
-                "t{}",
-                1 + (i as usize / self.judges.len()) % team_count
-            ))
-            .expect("a valid id");
-            // Each revision of a (judge, team) scorecard gives one point more on every criterion
-            // than the last (10 wraps to 1), so its total, the team's score and the audience's
-            // board change every time: one scorecard, one message.
-            let round = i as usize / (self.judges.len() * team_count);
-            let points = 1 + (round % 10) as u32;
-            let scores = CRITERIA
-                .iter()
-                .map(|id| (CriterionId::new(*id).expect("a valid id"), points))
-                .collect();
-            let command = Command::SubmitScorecard {
-                team,
-                scores,
-                comment: format!("lg-sent-ns={sent}"),
-                // Judges here revise the same scorecards over and over, and a revision needs a
-                // reason (a first submission may carry one too).
-                reason: "load test".to_owned(),
-            };
-            (client, token, command)
+            // Judges here revise the same scorecards over and over, and a revision needs a reason.
+            self.revision(
+                shared,
+                i as usize,
+                format!("lg-sent-ns={sent}"),
+                "load test",
+            )
         };
         self.send(shared, step, client, token, command, sent).await
+    }
+
+    /// The `n`th scorecard of the judges: over every judges × teams consecutive values of `n`
+    /// each (judge, team) pair comes once, with one point more on every criterion than in the
+    /// round before (10 wraps to 1), so every revision moves the team's score and the audience's
+    /// board — one scorecard, one message to every viewer.
+    fn revision(
+        &self,
+        shared: &Shared,
+        n: usize,
+        comment: String,
+        reason: &str,
+    ) -> (&reqwest::Client, &str, Command) {
+        let (client, token) = &self.judges[n % self.judges.len()];
+        let team_count = shared.expect_teams.max(1);
+        let team =
+            makerpulse_core::TeamId::new(format!("t{}", 1 + (n / self.judges.len()) % team_count))
+                .expect("a valid id");
+        let points = 1 + ((n / (self.judges.len() * team_count)) % 10) as u32;
+        let scores = CRITERIA
+            .iter()
+            .map(|id| (CriterionId::new(*id).expect("a valid id"), points))
+            .collect();
+        let command = Command::SubmitScorecard {
+            team,
+            scores,
+            comment,
+            reason: reason.to_owned(),
+        };
+        (client, token.as_str(), command)
     }
 
     /// Sends one command that appends events, and notes their seqs' send time.
@@ -337,28 +349,12 @@ impl MakerpulseWriter {
         }
         match kind {
             Kind10::Scorecard => {
-                // Over every judges × teams consecutive values of `i` each (judge, team) pair comes
-                // once, with one point more than in the round before: every revision moves the
-                // board, so every one is a message to every viewer.
-                let n = i as usize;
-                let (client, token) = &self.judges[n % self.judges.len()];
-                let team_count = shared.expect_teams.max(1);
-                let team = makerpulse_core::TeamId::new(format!(
-                    "t{}",
-                    1 + (n / self.judges.len()) % team_count
-                ))
-                .expect("a valid id");
-                let points = 1 + ((n / (self.judges.len() * team_count)) % 10) as u32;
-                let scores = CRITERIA
-                    .iter()
-                    .map(|id| (CriterionId::new(*id).expect("a valid id"), points))
-                    .collect();
-                let command = Command::SubmitScorecard {
-                    team,
-                    scores,
-                    comment: format!("第 {i} 次修改 revision {i} lg-sent-ns={sent}"),
-                    reason: "复核 re-checked".to_owned(),
-                };
+                let (client, token, command) = self.revision(
+                    shared,
+                    i as usize,
+                    format!("第 {i} 次修改 revision {i} lg-sent-ns={sent}"),
+                    "复核 re-checked",
+                );
                 self.send(shared, step, client, token, command, sent).await
             }
             Kind10::Post => {

@@ -6,7 +6,7 @@ import { h } from '../../dom.js';
 import { t, loc, lang } from '../../i18n.js';
 import { postCommand, newId, errorText } from '../../api.js';
 import { toast } from '../../chrome.js';
-import { parseCsv, toCsv } from '../../csv.js';
+import { parseCsv, csvLink } from '../../csv.js';
 
 const DISCIPLINES = ['software', 'hardware', 'design', 'maker', 'business', 'other'];
 const PANEL_ROLES = ['maker_representative', 'domain_expert', 'enterprise_representative', 'investor'];
@@ -110,11 +110,7 @@ export function importCard(ctx) {
     ctx.rerender();
   }
 
-  const template = (kind) => h('a', {
-    href: `data:text/csv;charset=utf-8,${encodeURIComponent(toCsv(TEMPLATES[kind]))}`,
-    download: `${kind}-template.csv`,
-    i18n: `import_template_${kind}`,
-  });
+  const template = (kind) => csvLink(`${kind}-template.csv`, TEMPLATES[kind], `import_template_${kind}`);
 
   return function render() {
     const ok = read && !read.error && read.items.length && read.items.every((it) => !it.problems.length);

@@ -7,7 +7,7 @@ import { t, loc, num } from '../../i18n.js';
 import { postJSON, errorText } from '../../api.js';
 import { qrSvg } from '../../qr.js';
 import { toast, confirmButton } from '../../chrome.js';
-import { toCsv } from '../../csv.js';
+import { csvLink } from '../../csv.js';
 
 /** Prints the element `area` alone (print CSS hides the rest of the page). */
 function printArea(area) {
@@ -20,13 +20,6 @@ function printArea(area) {
   };
   window.addEventListener('afterprint', done);
   window.print();
-}
-
-/** A link that saves `text` as the file `name`. */
-function download(name, text, key) {
-  // A data: URL rather than a blob: one, so that nothing outlives the page's redraws.
-  const href = `data:text/csv;charset=utf-8,${encodeURIComponent(text)}`;
-  return h('a', { href, download: name, class: 'button csv-download', i18n: key });
 }
 
 /** The sheets of the console `ctx`: `linkSheet()` and `resultSheet()` are cards of the run tab. */
@@ -98,7 +91,7 @@ export function sheets(ctx) {
       h('p', { class: 'muted', i18n: 'links_once' }),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'primary', i18n: 'print', data: { print: 'links' }, on: { click: () => printArea(sheet) } }),
-        download(`${id}-links.csv`, toCsv(rows), 'download_csv'),
+        csvLink(`${id}-links.csv`, rows, 'download_csv'),
         h('button', { type: 'button', i18n: 'close', on: { click: () => { minted = null; ctx.rerender(); } } })),
       sheet);
   }
@@ -143,7 +136,7 @@ export function sheets(ctx) {
     return h('section', { class: 'card result-sheet-card' }, h('h2', { i18n: 'result_sheet' }),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'primary', i18n: 'print', data: { print: 'results' }, on: { click: () => printArea(printable) } }),
-        download(`${id}-results.csv`, toCsv(rows), 'download_csv')),
+        csvLink(`${id}-results.csv`, rows, 'download_csv')),
       printable);
   }
 
