@@ -66,6 +66,7 @@ const TABLE: &[(&str, &str)] = &[
     ("freeze", "nnnnnnnYn"),
     ("reveal_next", "nnnnnnnYn"),
     ("hide_post", "nnnnnnnYn"),
+    ("undo_milestone", "nnnnnnnYn"),
     ("end_building", "nnnnnnnYn"),
     ("post_progress", "nnYYnnnnn"),
     ("reach_milestone", "nnYYnnnnn"),
@@ -113,6 +114,9 @@ fn command(op: &str) -> Option<Value> {
         }
         "pause_clock" => json!({"type": op, "reason": "a break"}),
         "hide_post" => json!({"type": op, "post": 999999}),
+        "undo_milestone" => {
+            json!({"type": op, "team": "t1", "milestone": "delivery", "reason": "by mistake"})
+        }
         "post_progress" => json!({"type": op, "text": "progress"}),
         "reach_milestone" => json!({"type": op, "milestone": "idea"}),
         "submit_scorecard for team A" => {

@@ -216,6 +216,21 @@ async fn the_openapi_document_describes_every_endpoint() {
     ] {
         assert!(schemas.contains_key(schema), "{schema} missing");
     }
+    // The organizers' undo of a milestone, its event and the tickers' announcements follow the
+    // protocol there too.
+    for (schema, word) in [
+        ("Command", "undo_milestone"),
+        ("Event", "milestone_undone"),
+        ("Delta", "announced"),
+        ("Delta", "withdrawn"),
+        ("View", "announcements"),
+    ] {
+        let text = serde_json::to_string(&doc["components"]["schemas"]).unwrap();
+        assert!(
+            schemas.contains_key(schema) && text.contains(&format!("\"{word}\"")),
+            "{word} missing from the OpenAPI document"
+        );
+    }
     server.stop().await;
 }
 

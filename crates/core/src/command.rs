@@ -323,6 +323,16 @@ pub enum Command {
         #[serde(default)]
         reason: String,
     },
+    /// Takes back a team's milestone tick made by mistake, with every later one (milestones are
+    /// reached in order).
+    UndoMilestone {
+        /// The team.
+        team: TeamId,
+        /// The first milestone taken back.
+        milestone: MilestoneId,
+        /// Why: required, for the audit trail and the team.
+        reason: String,
+    },
     // ---- teams ----------------------------------------------------------------------------------
     /// Posts on the team's own timeline.
     PostProgress {
@@ -423,6 +433,7 @@ impl Command {
             Command::Freeze => "freeze",
             Command::RevealNext => "reveal_next",
             Command::HidePost { .. } => "hide_post",
+            Command::UndoMilestone { .. } => "undo_milestone",
             Command::PostProgress { .. } => "post_progress",
             Command::ReachMilestone { .. } => "reach_milestone",
             Command::SubmitScorecard { .. } => "submit_scorecard",

@@ -190,6 +190,7 @@ fn authorize(actor: &Actor, command: &Command) -> Result<(), DomainError> {
         Command::Freeze => admin,
         Command::RevealNext => admin,
         Command::HidePost { .. } => admin,
+        Command::UndoMilestone { .. } => admin,
         Command::PostProgress { .. } => team,
         Command::ReachMilestone { .. } => team,
         Command::SubmitScorecard { .. } => judge,
@@ -327,6 +328,11 @@ impl Ctx<'_> {
             Command::RevealNext => self.reveal_next(challenge),
             // work.rs
             Command::HidePost { post, reason } => self.hide_post(*post, reason),
+            Command::UndoMilestone {
+                team,
+                milestone,
+                reason,
+            } => self.undo_milestone(team, milestone, reason),
             Command::PostProgress {
                 text,
                 photos,

@@ -10,7 +10,7 @@ use crate::challenge::Challenge;
 use crate::event::{Event, EventBody};
 use crate::ids::{JudgeId, TeamId};
 use crate::leaderboard::Row;
-use crate::milestone::MilestoneDef;
+use crate::milestone::{Announcement, MilestoneDef, Withdrawal};
 use crate::progress::Post;
 use crate::roster::Track;
 use crate::rubric::{RankingSettings, Rubric, Scorecard};
@@ -106,6 +106,20 @@ pub enum Patch {
         /// in the ticker.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         last: Option<Post>,
+    },
+    /// A milestone reached: its announcement goes to the front of the announcements, which keep
+    /// their length.
+    Announced {
+        /// The announcement.
+        announcement: Announcement,
+    },
+    /// Milestones taken back by the organizers: the announcements named stay, marked withdrawn.
+    /// Sent only when one of them is still among the announcements.
+    Withdrawn {
+        /// The seqs of the announcements withdrawn.
+        seqs: Vec<u64>,
+        /// The undo, with its reason where the view may read it.
+        withdrawal: Withdrawal,
     },
     /// The leaderboard, whole: when the view had none yet, or its shape changed (teams or
     /// tracks added or removed, the freeze, the final result).
@@ -340,7 +354,36 @@ impl Projector<'_> {
                 }
                 patches.extend(progress(id));
             }
-            EventBody::MilestoneReached { team: id, .. } => patches.extend(progress(id)),
+            EventBody::MilestoneReached { team: id, .. } => {
+                patches.extend(progress(id));
+                if let Some(a) = s.announcements().first().filter(|a| a.seq == event.seq) {
+                    patches.push(Patch::Announced {
+                        announcement: a.clone(),
+                    });
+                }
+            }
+            EventBody::MilestoneUndone { team: id, .. } => {
+                patches.extend(progress(id));
+                let undone =
+                    |a: &&Announcement| a.withdrawn.as_ref().is_some_and(|w| w.seq == event.seq);
+                let seqs: Vec<u64> = s
+                    .announcements()
+                    .iter()
+                    .filter(undone)
+                    .map(|a| a.seq)
+                    .collect();
+                if let Some(w) = s
+                    .announcements()
+                    .iter()
+                    .find(undone)
+                    .and_then(|a| a.withdrawn.as_ref())
+                {
+                    patches.push(Patch::Withdrawn {
+                        seqs,
+                        withdrawal: self.withdrawal(w, id, role),
+                    });
+                }
+            }
             EventBody::ScorecardSubmitted { judge, team, .. } => {
                 patches.push(board());
                 if self.sees_scorecard(role, judge) {

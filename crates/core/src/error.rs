@@ -228,6 +228,14 @@ pub enum DomainError {
         /// The milestone.
         milestone: String,
     },
+    /// Undoing a milestone the team has not reached.
+    #[error("team {team} has not reached milestone {milestone}: there is nothing to undo")]
+    MilestoneNotReached {
+        /// The team.
+        team: String,
+        /// The milestone.
+        milestone: String,
+    },
     /// A milestone reached before the ones before it.
     #[error("reach milestone {next} first")]
     MilestoneOutOfOrder {
@@ -321,6 +329,7 @@ impl DomainError {
             DomainError::EmptyScorecard => "empty_scorecard",
             DomainError::MilestoneAlreadyReached { .. } => "milestone_already_reached",
             DomainError::MilestoneOutOfOrder { .. } => "milestone_out_of_order",
+            DomainError::MilestoneNotReached { .. } => "milestone_not_reached",
             DomainError::AlreadyPaused => "already_paused",
             DomainError::NotPaused => "not_paused",
             DomainError::ClockNotExpired => "clock_not_expired",
@@ -408,6 +417,9 @@ impl DomainError {
                 format!("里程碑 {milestone} 已经完成")
             }
             DomainError::MilestoneOutOfOrder { next } => format!("请先完成里程碑 {next}"),
+            DomainError::MilestoneNotReached { team, milestone } => {
+                format!("团队 {team} 尚未完成里程碑 {milestone}，无可撤销")
+            }
             DomainError::AlreadyPaused => "计时已经暂停".into(),
             DomainError::NotPaused => "计时没有暂停".into(),
             DomainError::ClockNotExpired => "计时尚未结束".into(),

@@ -265,6 +265,15 @@ pub enum EventBody {
         /// Building time used when it was reached.
         elapsed_secs: u64,
     },
+    /// An organizer took back a team's milestone, and every later one it had reached.
+    MilestoneUndone {
+        /// The team.
+        team: TeamId,
+        /// The first milestone taken back.
+        milestone: MilestoneId,
+        /// Why.
+        reason: String,
+    },
     /// A judge submitted or revised a scorecard.
     ScorecardSubmitted {
         /// The judge.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::MilestoneId;
+use crate::ids::{MilestoneId, TeamId};
 use crate::text::Localized;
 
 /// The most milestones a challenge may define.
@@ -56,4 +56,37 @@ pub struct Reached {
     /// What the team said about it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+}
+
+/// How many of the newest milestone announcements the state and every view keep.
+pub const ANNOUNCEMENTS_KEPT: usize = 30;
+
+/// A milestone reached, as the tickers announce it ("GreenBot reached Prototype"), newest first.
+/// An organizer's undo does not remove it: it stays, marked withdrawn, so the hall that saw it
+/// sees it taken back.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    /// The seq of the event that reached it; names the announcement.
+    pub seq: u64,
+    /// The team.
+    pub team: TeamId,
+    /// The milestone.
+    pub milestone: MilestoneId,
+    /// When, in wall time.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Set once an organizer took the tick back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<Withdrawal>,
+}
+
+/// An organizer's undo of a milestone tick, as an announcement carries it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    /// The seq of the undo.
+    pub seq: u64,
+    /// Why: in the organizers' view and the team's own only, like a hidden post's reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

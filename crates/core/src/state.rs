@@ -12,7 +12,7 @@ use crate::command::Actor;
 use crate::event::{Event, EventBody};
 use crate::ids::{CommandId, JudgeId, TeamId, TokenHash, TrackId};
 use crate::leaderboard::{Leaderboard, Tally};
-use crate::milestone::{MilestoneDef, Reached};
+use crate::milestone::{Announcement, MilestoneDef, Reached, Withdrawal, ANNOUNCEMENTS_KEPT};
 use crate::progress::Post;
 use crate::roster::{Judge, Subject, Team, Track};
 use crate::rubric::{RankingSettings, Revision, Rubric, Scorecard};
@@ -123,6 +123,8 @@ pub struct State {
     pub(crate) progress: BTreeMap<TeamId, TeamProgress>,
     pub(crate) judges: BTreeMap<JudgeId, Judge>,
     pub(crate) posts: Vec<Post>,
+    /// The newest milestone announcements, newest first, at most [`ANNOUNCEMENTS_KEPT`].
+    pub(crate) announcements: Vec<Announcement>,
     pub(crate) scorecards: BTreeMap<(TeamId, JudgeId), Scorecard>,
     pub(crate) cheers: BTreeMap<TeamId, u64>,
     pub(crate) tokens: BTreeMap<TokenHash, TokenRecord>,
@@ -275,6 +277,11 @@ impl State {
             .binary_search_by_key(&id, |p| p.id)
             .ok()
             .map(|i| &self.posts[i])
+    }
+
+    /// The newest milestone announcements, newest first, withdrawn ones marked with the reason.
+    pub fn announcements(&self) -> &[Announcement] {
+        &self.announcements
     }
 
     /// Scorecards by (team, judge).
@@ -583,6 +590,44 @@ impl State {
                         on_time: due.map(|due| *elapsed_secs <= due),
                         note: note.clone(),
                     });
+                self.announcements.insert(
+                    0,
+                    Announcement {
+                        seq: event.seq,
+                        team: team.clone(),
+                        milestone: milestone.clone(),
+                        at,
+                        withdrawn: None,
+                    },
+                );
+                self.announcements.truncate(ANNOUNCEMENTS_KEPT);
+            }
+            EventBody::MilestoneUndone {
+                team,
+                milestone,
+                reason,
+            } => {
+                let Some(progress) = self.progress.get_mut(team) else {
+                    return;
+                };
+                let Some(i) = progress
+                    .reached
+                    .iter()
+                    .position(|r| &r.milestone == milestone)
+                else {
+                    return;
+                };
+                let taken_back: Vec<_> = progress.reached.drain(i..).map(|r| r.milestone).collect();
+                // Only the announcements still standing: one withdrawn before and ticked again
+                // since has a newer announcement, which this undo withdraws instead.
+                for a in self.announcements.iter_mut().filter(|a| {
+                    &a.team == team && a.withdrawn.is_none() && taken_back.contains(&a.milestone)
+                }) {
+                    a.withdrawn = Some(Withdrawal {
+                        seq: event.seq,
+                        reason: Some(reason.clone()),
+                    });
+                }
             }
             EventBody::ScorecardSubmitted {
                 judge,

@@ -23,7 +23,7 @@ use crate::command::Actor;
 use crate::delta::{Delta, Patch};
 use crate::ids::{JudgeId, TeamId, TrackId};
 use crate::leaderboard::{board_order, Leaderboard, Row};
-use crate::milestone::MilestoneDef;
+use crate::milestone::{Announcement, MilestoneDef, Withdrawal, ANNOUNCEMENTS_KEPT};
 use crate::progress::Post;
 use crate::roster::{Assignment, Member, PanelRole, Subject, Track};
 use crate::rubric::{RankingSettings, Rubric, Scorecard};
@@ -166,6 +166,10 @@ pub struct View {
     pub judges: BTreeMap<JudgeId, JudgeView>,
     /// The newest posts, newest first.
     pub ticker: Vec<Post>,
+    /// The newest milestones reached, newest first, for the tickers beside the posts; one taken
+    /// back by the organizers stays, marked withdrawn.
+    #[serde(default)]
+    pub announcements: Vec<Announcement>,
     /// The jury's leaderboard.
     pub leaderboard: BoardView,
     /// The people's choice from cheers, apart from the jury's board.
@@ -240,6 +244,7 @@ impl<'a> Projector<'a> {
                 .filter_map(|id| self.judge(id, role).map(|j| (id.clone(), j)))
                 .collect(),
             ticker: self.ticker(role),
+            announcements: self.announcements(role),
             leaderboard: self.board(role),
             peoples_choice: self.peoples_choice(),
             reveal: s.revealed().to_vec(),
@@ -285,6 +290,34 @@ impl<'a> Projector<'a> {
             .take(TICKER_LEN)
             .cloned()
             .collect()
+    }
+
+    /// The milestone announcements as `role` sees them: why one was withdrawn is told to the
+    /// organizers and to the team itself only.
+    pub(crate) fn announcements(&self, role: &Role) -> Vec<Announcement> {
+        self.state
+            .announcements()
+            .iter()
+            .map(|a| Announcement {
+                withdrawn: a
+                    .withdrawn
+                    .as_ref()
+                    .map(|w| self.withdrawal(w, &a.team, role)),
+                ..a.clone()
+            })
+            .collect()
+    }
+
+    pub(crate) fn withdrawal(&self, w: &Withdrawal, team: &TeamId, role: &Role) -> Withdrawal {
+        let told = match role {
+            Role::Admin => true,
+            Role::Team(id) => id == team,
+            Role::Audience | Role::Judge(_) => false,
+        };
+        Withdrawal {
+            seq: w.seq,
+            reason: w.reason.clone().filter(|_| told),
+        }
     }
 
     /// The leaderboard as `role` sees it.
@@ -444,6 +477,19 @@ impl View {
                     if let Some(i) = self.ticker.iter().position(|p| p.id == *id) {
                         self.ticker.remove(i);
                         self.ticker.extend(last.clone());
+                    }
+                }
+                Patch::Announced { announcement } => {
+                    self.announcements.insert(0, announcement.clone());
+                    self.announcements.truncate(ANNOUNCEMENTS_KEPT);
+                }
+                Patch::Withdrawn { seqs, withdrawal } => {
+                    for a in self
+                        .announcements
+                        .iter_mut()
+                        .filter(|a| seqs.contains(&a.seq))
+                    {
+                        a.withdrawn = Some(withdrawal.clone());
                     }
                 }
                 Patch::Progress { team, progress } => {

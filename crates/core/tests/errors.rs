@@ -45,6 +45,7 @@ const ALL_CODES: &[&str] = &[
     "empty_scorecard",
     "milestone_already_reached",
     "milestone_out_of_order",
+    "milestone_not_reached",
     "already_paused",
     "not_paused",
     "clock_not_expired",
@@ -1088,6 +1089,33 @@ fn work_cases() -> Vec<Case> {
             ),
         ),
         case(
+            "undoing a milestone the team has not reached",
+            "milestone_not_reached",
+            reached.refuse(
+                &a,
+                json!({"type": "undo_milestone", "team": "t1", "milestone": "plan", "reason": "mistake"}),
+                mins(11),
+            ),
+        ),
+        case(
+            "undoing a milestone without a reason",
+            "empty_text",
+            reached.refuse(
+                &a,
+                json!({"type": "undo_milestone", "team": "t1", "milestone": "idea", "reason": "  "}),
+                mins(11),
+            ),
+        ),
+        case(
+            "undoing a milestone with a reason past the limit",
+            "text_too_long",
+            reached.refuse(
+                &a,
+                json!({"type": "undo_milestone", "team": "t1", "milestone": "idea", "reason": "x".repeat(501)}),
+                mins(11),
+            ),
+        ),
+        case(
             "scoring before scoring opens",
             "scoring_closed",
             score(&running, "j1", "t1", full_scores(5)),
@@ -1253,6 +1281,7 @@ fn describe(err: &DomainError) -> &'static str {
         DomainError::EmptyScorecard => "empty scorecard",
         DomainError::MilestoneAlreadyReached { .. } => "milestone reached",
         DomainError::MilestoneOutOfOrder { .. } => "milestone skipped",
+        DomainError::MilestoneNotReached { .. } => "undoing a milestone not reached",
         DomainError::AlreadyPaused => "paused",
         DomainError::NotPaused => "not paused",
         DomainError::ClockNotExpired => "clock running",

@@ -268,7 +268,8 @@ fn may_send(actor: &Actor, command: &Command) -> bool {
         | Command::CloseScoring
         | Command::Freeze
         | Command::RevealNext
-        | Command::HidePost { .. } => admin,
+        | Command::HidePost { .. }
+        | Command::UndoMilestone { .. } => admin,
         Command::EndBuilding => admin || matches!(actor, Actor::System),
         Command::PostProgress { .. } | Command::ReachMilestone { .. } => {
             matches!(actor, Actor::Team(_))
@@ -457,6 +458,7 @@ fn sessions_cover_the_whole_challenge() {
         ("progress_posted", 50),
         ("post_hidden", 5),
         ("milestone_reached", 30),
+        ("milestone_undone", 5),
         ("clock_paused", 10),
         ("scorecard_submitted", 50),
         ("conflict_declared", 5),

@@ -204,6 +204,98 @@ fn build(show: &mut Show) {
     show.at(19, 0);
     assert_eq!(show.reach("sw01", "plan"), (18 * 3600, Some(true)));
 
+    // hw01 ticks plan by mistake; an organizer takes it back with a reason. The hall keeps the
+    // announcement, marked withdrawn; only the organizers and hw01 read why.
+    show.at(19, 10);
+    show.reach("hw01", "plan");
+    let ticked = show.state.seq();
+    assert_eq!(
+        show.refused(
+            &Actor::Team(team("hw01")),
+            Command::UndoMilestone {
+                team: team("hw01"),
+                milestone: MilestoneId::new("plan").unwrap(),
+                reason: "mine".into(),
+            }
+        ),
+        DomainError::Forbidden {
+            action: "undo_milestone",
+            role: "team",
+        }
+    );
+    show.at(19, 20);
+    let undo = |milestone: &str| Command::UndoMilestone {
+        team: team("hw01"),
+        milestone: MilestoneId::new(milestone).unwrap(),
+        reason: "方案未评审 / plan not reviewed yet".into(),
+    };
+    let undone = show.admin(undo("plan"))[0].seq;
+    let reached: Vec<_> = show
+        .state
+        .progress(&team("hw01"))
+        .unwrap()
+        .reached
+        .iter()
+        .map(|r| r.milestone.as_str().to_owned())
+        .collect();
+    assert_eq!(reached, ["idea"]);
+    let withdrawn = |role: &Role| {
+        let view = show.view(role);
+        let a = view
+            .announcements
+            .iter()
+            .find(|a| a.seq == ticked)
+            .cloned()
+            .expect("still announced");
+        assert_eq!(a.team, team("hw01"));
+        a.withdrawn.expect("marked withdrawn")
+    };
+    assert_eq!(withdrawn(&Role::Audience).seq, undone);
+    assert_eq!(withdrawn(&Role::Audience).reason, None);
+    assert_eq!(withdrawn(&Role::Team(team("sw01"))).reason, None);
+    assert_eq!(
+        withdrawn(&Role::Team(team("hw01"))).reason.as_deref(),
+        Some("方案未评审 / plan not reviewed yet")
+    );
+    assert!(withdrawn(&Role::Admin).reason.is_some());
+    assert_eq!(
+        show.refused(&Actor::Admin, undo("plan")),
+        DomainError::MilestoneNotReached {
+            team: "hw01".into(),
+            milestone: "plan".into()
+        }
+    );
+    // Ticked again, it is announced again; the withdrawn announcement stays as it was.
+    show.at(19, 30);
+    show.reach("hw01", "plan");
+    let audience = show.view(&Role::Audience);
+    assert_eq!(audience.announcements[0].team, team("hw01"));
+    assert_eq!(audience.announcements[0].withdrawn, None);
+    assert_eq!(
+        audience
+            .announcements
+            .iter()
+            .filter(|a| a.withdrawn.is_some())
+            .count(),
+        1
+    );
+    // Taking back idea takes back plan with it: milestones are reached in order.
+    show.at(19, 40);
+    show.admin(undo("idea"));
+    assert!(show
+        .state
+        .progress(&team("hw01"))
+        .unwrap()
+        .reached
+        .is_empty());
+    let audience = show.view(&Role::Audience);
+    assert!(audience
+        .announcements
+        .iter()
+        .filter(|a| a.team == team("hw01"))
+        .all(|a| a.withdrawn.is_some()));
+    show.reach("hw01", "idea");
+
     show.at(20, 0);
     show.run(
         &Actor::Team(team("sw01")),

@@ -106,6 +106,47 @@ impl Ctx<'_> {
         })
     }
 
+    /// Milestones are reached in order, so taking one back takes back the later ones too; the
+    /// team then ticks them again in order (while building).
+    pub(super) fn undo_milestone(
+        &self,
+        team: &TeamId,
+        milestone: &MilestoneId,
+        reason: &str,
+    ) -> Result<Decision, DomainError> {
+        let team = self.team(team)?;
+        if !self.state.milestones().iter().any(|m| &m.id == milestone) {
+            return Err(unknown("milestone", milestone));
+        }
+        // Milestones count for no score, so a mistaken tick may be taken back whenever it is
+        // found, the result final or not.
+        self.phase_in(
+            "undo_milestone",
+            &[
+                Phase::Running,
+                Phase::Judging,
+                Phase::Frozen,
+                Phase::Revealed,
+            ],
+            "after the start",
+        )?;
+        let reached = self
+            .state
+            .progress(&team.id)
+            .is_some_and(|p| p.reached.iter().any(|r| &r.milestone == milestone));
+        if !reached {
+            return Err(DomainError::MilestoneNotReached {
+                team: team.id.to_string(),
+                milestone: milestone.to_string(),
+            });
+        }
+        one(EventBody::MilestoneUndone {
+            team: team.id.clone(),
+            milestone: milestone.clone(),
+            reason: text::required("reason", reason, MAX_REASON)?,
+        })
+    }
+
     pub(super) fn submit_scorecard(
         &self,
         challenge: &Challenge,

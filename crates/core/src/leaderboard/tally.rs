@@ -72,6 +72,7 @@ impl Tally {
             | EventBody::ProgressPosted { .. }
             | EventBody::PostHidden { .. }
             | EventBody::MilestoneReached { .. }
+            | EventBody::MilestoneUndone { .. }
             | EventBody::CheersTallied { .. } => {}
         }
     }

@@ -86,6 +86,13 @@ pub(crate) enum Spec {
         b: usize,
     },
     HidePost(usize),
+    /// An organizer takes back a team's milestone: `None`, its last one; `Some(i)`, the i-th,
+    /// reached or not; `reason`, whether a reason is given.
+    UndoMilestone {
+        team: usize,
+        milestone: Option<usize>,
+        reason: bool,
+    },
     PostProgress {
         team: usize,
         text: usize,
@@ -158,6 +165,8 @@ fn spec() -> impl Strategy<Value = Spec> {
         3 => (0u8..13, any::<usize>(), any::<usize>())
             .prop_map(|(kind, a, b)| Spec::Admin { kind, a, b }),
         2 => any::<usize>().prop_map(Spec::HidePost),
+        2 => (0usize..7, prop::option::weighted(0.3, 0usize..6), prop::bool::weighted(0.9))
+            .prop_map(|(team, milestone, reason)| Spec::UndoMilestone { team, milestone, reason }),
         12 => (
             0usize..7,
             0usize..5,
@@ -317,6 +326,25 @@ impl Session {
                 admin(Command::HidePost {
                     post,
                     reason: "off topic".into(),
+                })
+            }
+            Spec::UndoMilestone {
+                team: t,
+                milestone,
+                reason,
+            } => {
+                let last = s
+                    .progress(&team(*t))
+                    .map_or(0, |p| p.reached.len())
+                    .saturating_sub(1);
+                let milestone = s.milestones().get(milestone.unwrap_or(last)).map_or_else(
+                    || MilestoneId::new("moon-landing").unwrap(),
+                    |m| m.id.clone(),
+                );
+                admin(Command::UndoMilestone {
+                    team: team(*t),
+                    milestone,
+                    reason: if *reason { "ticked by mistake" } else { " " }.into(),
                 })
             }
             Spec::PostProgress {
