@@ -3,7 +3,7 @@
 // embed, the replay and the admin console.
 
 import { h, setText, replace, reducedMotion } from './dom.js';
-import { t, loc, num } from './i18n.js';
+import { t, loc, num, lang } from './i18n.js';
 
 /** Milestone dots of a team: one per milestone, filled when reached, marked when late. */
 export function milestoneDots(view, team) {
@@ -19,6 +19,42 @@ export function milestoneDots(view, team) {
       return h('span', { class: cls, title: loc(m.name) });
     }),
   );
+}
+
+/**
+ * A milestone announcement in words: "GreenBot reached Prototype · 原型" — the sentence in the
+ * current language, the milestone's name in the other one after a dot, so the hall reads it in both.
+ */
+export function milestoneNews(view, a) {
+  const team = view.teams[a.team];
+  const m = view.milestones.find((x) => x.id === a.milestone);
+  const name = m ? loc(m.name) : a.milestone;
+  const other = m ? (lang() === 'zh' ? m.name.en : m.name.zh) : '';
+  const line = t('milestone_news', { team: team ? loc(team.name) : a.team, name });
+  return other && other !== name ? `${line} · ${other}` : line;
+}
+
+/** What a withdrawn announcement adds: "withdrawn", with the reason where the view carries it. */
+export function withdrawnText(a) {
+  if (!a.withdrawn) return '';
+  return a.withdrawn.reason ? t('milestone_withdrawn_reason', { reason: a.withdrawn.reason }) : t('milestone_withdrawn');
+}
+
+/**
+ * The newest `n` entries of the tickers: posts and milestone announcements together, newest first
+ * (a post's id and an announcement's seq are both the seq of their event), each `{post}` or `{news}`.
+ */
+export function tickerEntries(view, n) {
+  const posts = view.ticker;
+  const news = view.announcements || [];
+  const out = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < n && (i < posts.length || j < news.length)) {
+    if (j >= news.length || (i < posts.length && posts[i].id > news[j].seq)) out.push({ post: posts[i++] });
+    else out.push({ news: news[j++] });
+  }
+  return out;
 }
 
 /**

@@ -13,7 +13,10 @@ import { tx, tokenTag } from './idb.js';
 export const TICKER_LEN = 30;
 
 /** The part of the view a partial patch changes, for the pages that redraw by part. */
-const WHOLE = { board_rows: 'leaderboard', progress: 'team', ticker_hidden: 'ticker', ticker_removed: 'ticker' };
+const WHOLE = { board_rows: 'leaderboard', progress: 'team', ticker_hidden: 'ticker', ticker_removed: 'ticker', announced: 'ticker', withdrawn: 'ticker' };
+
+/** How many milestone announcements a view keeps (`ANNOUNCEMENTS_KEPT` in the core). */
+export const ANNOUNCEMENTS_KEPT = 30;
 
 /** Close codes of the protocol (docs/protocol.md). */
 const CLOSE_UNAUTHORIZED = 4001;
@@ -103,6 +106,14 @@ export function applyDelta(view, delta) {
         }
         break;
       }
+      case 'announced':
+        view.announcements = view.announcements || [];
+        view.announcements.unshift(p.announcement);
+        if (view.announcements.length > ANNOUNCEMENTS_KEPT) view.announcements.length = ANNOUNCEMENTS_KEPT;
+        break;
+      case 'withdrawn':
+        for (const a of view.announcements || []) if (p.seqs.includes(a.seq)) a.withdrawn = p.withdrawal;
+        break;
       case 'progress':
         if (view.teams[p.team]) view.teams[p.team].progress = p.progress;
         break;

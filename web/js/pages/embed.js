@@ -4,9 +4,12 @@
 // visitor's system decides).
 
 import { h, replace, setText } from '../dom.js';
+
+/** How many of the newest milestone announcements the embed shows under its board. */
+const NEWS_SHOWN = 3;
 import { t, loc, onLang } from '../i18n.js';
 import { Live } from '../live.js';
-import { Board, rowsOf } from '../board.js';
+import { Board, rowsOf, milestoneNews, withdrawnText } from '../board.js';
 import { langSwitch, statusBanner, title, announce } from '../chrome.js';
 import { forceTheme } from '../theme.js';
 
@@ -19,10 +22,13 @@ export async function start(root, id) {
   const titleEl = h('h1', { class: 'embed-title data' });
   const sub = h('span', { class: 'sub' });
   const frozen = h('span', { class: 'frozen-tag', i18n: 'phase_frozen', hidden: true });
+  // The newest milestones reached, as the big screen and the phone announce them.
+  const news = h('ul', { class: 'embed-news', label: 'milestones' });
   replace(root, h('main', { class: 'embed' },
     statusBanner(live),
     h('header', { class: 'embed-head' }, h('div', {}, titleEl, ' ', frozen, h('br'), sub), langSwitch()),
     board.el,
+    news,
     h('footer', {}, h('a', { href: `/phone/${encodeURIComponent(id)}`, target: '_blank', rel: 'noopener', i18n: 'embed_powered' }))));
   let view = null;
   const render = () => {
@@ -33,6 +39,11 @@ export async function start(root, id) {
     setText(sub, tr ? loc(tr.name) : t('overall'));
     frozen.hidden = !view.leaderboard.frozen;
     board.update(view, rowsOf(view, track));
+    const shown = (view.announcements || []).filter((a) => !track || (view.teams[a.team] && view.teams[a.team].track === track)).slice(0, NEWS_SHOWN);
+    news.hidden = !shown.length;
+    replace(news, shown.map((a) => h('li', { class: ['milestone-news', a.withdrawn ? 'withdrawn' : ''], data: { news: a.seq, team: a.team, milestone: a.milestone } },
+      h('span', { class: 'news-line', text: milestoneNews(view, a) }),
+      a.withdrawn ? h('span', { class: 'withdrawn-note', text: ` · ${withdrawnText(a)}` }) : null)));
   };
   live.on('view', (v) => {
     view = v;

@@ -7,7 +7,7 @@ import { t, loc, num, onLang, when } from '../i18n.js';
 import { Live } from '../live.js';
 import { getJSON, syncClock, photoUrl, errorText } from '../api.js';
 import { clockAt, hms, clockNote, everySecond } from '../clock.js';
-import { Board, rowsOf, milestoneDots, scoreText } from '../board.js';
+import { Board, rowsOf, milestoneDots, scoreText, tickerEntries, milestoneNews, withdrawnText } from '../board.js';
 import { langSwitch, statusBanner, title, toast, announce } from '../chrome.js';
 import { tabList, tabPanel } from '../tabs.js';
 
@@ -24,6 +24,14 @@ export function postCard(view, p, { teamLink } = {}) {
     p.links.length ? h('ul', { class: 'links' }, p.links.map((l) => h('li', {}, safeLink(l)))) : null,
     p.percent != null ? h('div', { class: 'post-pct', i18n: 'percent_done', vars: { p: p.percent } }) : null,
     p.hidden ? h('div', { class: 'hidden-note', i18n: 'hidden_post' }) : null);
+}
+
+/** A milestone announcement as a card of the feed: who reached what, when, and whether it was withdrawn. */
+export function newsCard(view, a, { teamLink } = {}) {
+  const line = h('strong', { class: 'news-line', text: milestoneNews(view, a) });
+  return h('article', { class: ['post-card', 'milestone-news', a.withdrawn ? 'withdrawn' : ''], data: { news: a.seq, team: a.team, milestone: a.milestone } },
+    h('header', {}, teamLink ? h('a', { href: teamLink, class: 'team-link' }, line) : line, h('time', { text: when(a.at) })),
+    a.withdrawn ? h('p', { class: 'withdrawn-note', text: withdrawnText(a) }) : null);
 }
 
 /** What the live region says of a revealed place: the team, its place and its score. */
@@ -126,7 +134,10 @@ export async function start(root, id, teamParam) {
     board.update(view, rowsOf(view, track));
     renderRevealPanel();
     if (all || patches.has('post') || patches.has('ticker') || patches.has('team')) {
-      replace(feed, view.ticker.length ? view.ticker.map((p) => postCard(view, p, { teamLink: teamHref(p.team) })) : h('p', { class: 'empty', i18n: 'no_posts' }));
+      const entries = tickerEntries(view, view.ticker.length + (view.announcements || []).length);
+      replace(feed, entries.length
+        ? entries.map((e) => (e.post ? postCard(view, e.post, { teamLink: teamHref(e.post.team) }) : newsCard(view, e.news, { teamLink: teamHref(e.news.team) })))
+        : h('p', { class: 'empty', i18n: 'no_posts' }));
     }
     if (all || patches.has('peoples_choice') || patches.has('team') || patches.has('team_removed')) renderCheers();
   }

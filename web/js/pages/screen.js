@@ -10,7 +10,7 @@ import { t, loc, num, onLang, clockTime, lang } from '../i18n.js';
 import { Live } from '../live.js';
 import { syncClock, photoUrl } from '../api.js';
 import { clockAt, hms, clockNote, everySecond } from '../clock.js';
-import { Board, rowsOf } from '../board.js';
+import { Board, rowsOf, tickerEntries, milestoneNews, withdrawnText } from '../board.js';
 import { qrSvg } from '../qr.js';
 import { langSwitch, statusBanner, title, announce } from '../chrome.js';
 import { themeSwitch } from '../theme.js';
@@ -202,42 +202,67 @@ export async function start(root, id) {
     );
   }
 
+  // Posts and milestone announcements share the ticker, newest first; each keeps its element,
+  // keyed `p<seq>` or `m<seq>`, so nothing already shown is rebuilt or reloaded.
   const tickerItems = new Map();
   let tickerReady = false;
   function renderTicker() {
-    const posts = view.ticker.slice(0, TICKER_SHOWN);
-    const keep = new Set(posts.map((p) => p.id));
-    for (const [pid, el] of tickerItems) {
-      if (!keep.has(pid)) {
+    const entries = tickerEntries(view, TICKER_SHOWN);
+    const keyOf = (e) => (e.post ? `p${e.post.id}` : `m${e.news.seq}`);
+    const keep = new Set(entries.map(keyOf));
+    for (const [k, el] of tickerItems) {
+      if (!keep.has(k)) {
         el.remove();
-        tickerItems.delete(pid);
+        tickerItems.delete(k);
       }
     }
-    posts.forEach((p, i) => {
-      let el = tickerItems.get(p.id);
-      const team = view.teams[p.team];
+    entries.forEach((e, i) => {
+      const k = keyOf(e);
+      let el = tickerItems.get(k);
       if (!el) {
-        el = h('li', { class: ['post', tickerReady ? 'new' : ''], data: { post: p.id } });
-        tickerItems.set(p.id, el);
+        el = e.post
+          ? h('li', { class: ['post', tickerReady ? 'new' : ''], data: { post: e.post.id } })
+          : h('li', { class: ['post', 'milestone-news', tickerReady ? 'new' : ''], data: { news: e.news.seq, team: e.news.team, milestone: e.news.milestone } });
+        tickerItems.set(k, el);
       }
-      // A post never changes: its card is built once (again only for another language), so
-      // its photo is not reloaded on every update.
-      const key = `${lang()}:${team ? loc(team.name) : ''}`;
-      if (el.dataset.built !== key) {
-        el.dataset.built = key;
-        replace(
-        el,
-        p.photos.length ? h('img', { class: 'thumb', src: photoUrl(id, p.photos[0].sha256), alt: t('photo_alt'), loading: 'lazy' }) : null,
-        h('div', { class: 'post-body' },
-          h('div', { class: 'post-head' }, h('strong', { class: 'data', text: team ? loc(team.name) : p.team }), h('time', { text: clockTime(p.at) })),
-          h('p', { class: 'user text', text: p.text })),
-        );
-      }
+      if (e.post) buildPost(el, e.post);
+      else buildNews(el, e.news);
       if (tickerList.children[i] !== el) tickerList.insertBefore(el, tickerList.children[i] || null);
     });
     tickerReady = true;
-    if (!posts.length) replace(tickerList, h('li', { class: 'empty', i18n: 'no_posts' }));
-    else for (const el of [...tickerList.children]) if (!el.dataset.post) el.remove();
+    if (!entries.length) replace(tickerList, h('li', { class: 'empty', i18n: 'no_posts' }));
+    else for (const el of [...tickerList.children]) if (!el.dataset.post && !el.dataset.news) el.remove();
+  }
+
+  function buildPost(el, p) {
+    const team = view.teams[p.team];
+    // A post never changes: its card is built once (again only for another language), so
+    // its photo is not reloaded on every update.
+    const key = `${lang()}:${team ? loc(team.name) : ''}`;
+    if (el.dataset.built === key) return;
+    el.dataset.built = key;
+    replace(
+      el,
+      p.photos.length ? h('img', { class: 'thumb', src: photoUrl(id, p.photos[0].sha256), alt: t('photo_alt'), loading: 'lazy' }) : null,
+      h('div', { class: 'post-body' },
+        h('div', { class: 'post-head' }, h('strong', { class: 'data', text: team ? loc(team.name) : p.team }), h('time', { text: clockTime(p.at) })),
+        h('p', { class: 'user text', text: p.text })),
+    );
+  }
+
+  // An announcement changes once, when an organizer withdraws it: then it is rebuilt, marked.
+  function buildNews(el, a) {
+    const line = milestoneNews(view, a);
+    const key = `${lang()}:${line}:${a.withdrawn ? a.withdrawn.seq : ''}`;
+    if (el.dataset.built === key) return;
+    el.dataset.built = key;
+    el.classList.toggle('withdrawn', !!a.withdrawn);
+    replace(
+      el,
+      h('div', { class: 'post-body' },
+        h('div', { class: 'post-head' }, h('strong', { class: 'news-line', text: line }), h('time', { text: clockTime(a.at) })),
+        a.withdrawn ? h('p', { class: 'withdrawn-note', text: withdrawnText(a) }) : null),
+    );
   }
 
   function renderCheers() {

@@ -149,9 +149,16 @@ export async function start(root, id) {
     for (const m of ticking) reached.add(m);
     const next = view.milestones.find((m) => !reached.has(m.id));
     const building = view.challenge && view.challenge.phase === 'running';
+    // A tick the organizers took back is told here, with their reason, until it is ticked again.
+    const undone = new Map();
+    for (const a of view.announcements || []) {
+      if (a.team === teamId && a.withdrawn && !reached.has(a.milestone) && !undone.has(a.milestone)) undone.set(a.milestone, a);
+    }
     replace(milestoneEl,
       h('h2', { i18n: 'milestones' }),
       milestoneDots(view, team),
+      [...undone.values()].map((a) => h('p', { class: 'notice-line undone', role: 'status', data: { milestone: a.milestone },
+        text: t('team_milestone_undone', { name: milestoneName(a.milestone), reason: a.withdrawn.reason || '' }) })),
       h('ol', { class: 'steps' }, view.milestones.map((m) => {
         const r = team.progress.reached.find((x) => x.milestone === m.id);
         return h('li', { class: [r ? 'done' : '', ticking.has(m.id) && !r ? 'queued' : '', m === next ? 'next' : ''] },
@@ -252,6 +259,9 @@ export async function start(root, id) {
           renderTimeline();
         }
         if (p.type === 'ticker_hidden' || p.type === 'ticker_removed') loadTimeline();
+        if (p.type === 'withdrawn' && (v.announcements || []).some((a) => a.team === teamId && p.seqs.includes(a.seq))) {
+          toast(t('team_milestone_undone', { name: milestoneName(v.announcements.find((a) => p.seqs.includes(a.seq)).milestone), reason: p.withdrawal.reason || '' }), 'error', 8000);
+        }
       }
     } else if (timeline) {
       loadTimeline();

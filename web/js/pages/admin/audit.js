@@ -26,6 +26,10 @@ export function auditTab(ctx) {
     const rubric = view.rubric;
     const judgeName = (jid) => (view.judges[jid] ? loc(view.judges[jid].name) : jid);
     const teamName = (tid) => (view.teams[tid] ? loc(view.teams[tid].name) : tid);
+    const milestoneName = (ms) => {
+      const m = view.milestones.find((x) => x.id === ms);
+      return m ? loc(m.name) : ms;
+    };
     const scoresText = (scores) => (rubric ? rubric.criteria.map((c) => `${loc(c.name)} ${scores[c.id] ?? '–'}`).join(' · ') : '');
     return h('div', { class: 'audit-tab' },
       h('section', { class: 'card' }, h('h2', { i18n: 'scorecards_audit' }),
@@ -49,6 +53,7 @@ export function auditTab(ctx) {
           h('td', { class: 'data', text: e.actor.id ? `${e.actor.role}:${e.actor.id}` : e.actor.role }),
           // Reasons (a pause, a hidden post, scoring reopened during the freeze) are the audit.
           h('td', {}, h('span', has(`ev_${e.body.type}`) ? { i18n: `ev_${e.body.type}`, data: { type: e.body.type } } : { class: 'data', text: e.body.type }),
+            e.body.milestone ? h('span', { class: 'data', text: ` · ${teamName(e.body.team)} · ${milestoneName(e.body.milestone)}` }) : null,
             e.body.reason ? h('span', { class: 'data', text: ` · ${e.body.reason}` }) : null))))) : null));
   }
 

@@ -10,6 +10,54 @@ import { DISCIPLINES, input, field, pair, select } from './forms.js';
 export function teamsTab(ctx) {
   const { send, rerender, linkCell } = ctx;
   let editingTeam = null;
+  // The tick being taken back, `{team, milestone}`: its form asks for the reason.
+  let undoing = null;
+
+  /** A team's ticked milestones, each with a button that opens the undo form. */
+  function ticked(view, tm) {
+    return h('span', { class: 'ticked' }, tm.progress.reached.map((r) => {
+      const m = view.milestones.find((x) => x.id === r.milestone);
+      const name = m ? loc(m.name) : r.milestone;
+      return h('span', { class: 'ms-chip', data: { milestone: r.milestone } },
+        h('span', { class: 'data', text: name }),
+        h('button', { type: 'button', class: 'link undo-ms', i18n: 'undo_milestone', attrs: { 'aria-label': t('undo_milestone_tip', { team: loc(tm.name), name }) },
+          on: { click: () => { undoing = { team: tm.id, milestone: r.milestone }; rerender(); } } }));
+    }));
+  }
+
+  /** The form that takes a tick back: which one, the later ones that go with it, the reason. */
+  function undoForm(view) {
+    const tm = view.teams[undoing.team];
+    const at = tm ? tm.progress.reached.findIndex((r) => r.milestone === undoing.milestone) : -1;
+    if (at < 0) {
+      undoing = null;
+      return null;
+    }
+    const name = (ms) => {
+      const m = view.milestones.find((x) => x.id === ms);
+      return m ? loc(m.name) : ms;
+    };
+    const later = tm.progress.reached.slice(at + 1).map((r) => name(r.milestone));
+    const reason = h('textarea', { ph: 'undo_reason_ph', maxLength: 500, rows: 2, required: true, name: 'reason' });
+    return h('form', { class: 'card undo-form', data: { team: tm.id, milestone: undoing.milestone }, on: { submit: async (ev) => {
+      ev.preventDefault();
+      const text = reason.value.trim();
+      if (!text) {
+        reason.focus();
+        return;
+      }
+      if (await send({ type: 'undo_milestone', team: tm.id, milestone: undoing.milestone, reason: text }, 'milestone_undone_ok')) {
+        undoing = null;
+        rerender();
+      }
+    } } },
+    h('h2', { text: t('undo_milestone_title', { team: loc(tm.name), name: name(undoing.milestone) }) }),
+    later.length ? h('p', { class: 'muted', text: t('undo_milestone_later', { names: later.join('、') }) }) : null,
+    reason,
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'danger', i18n: 'undo_confirm' }),
+      h('button', { type: 'button', i18n: 'cancel', on: { click: () => { undoing = null; rerender(); } } })));
+  }
   function teamForm(team) {
     const { view } = ctx;
     const setup = view.challenge && view.challenge.phase === 'setup';
@@ -61,11 +109,13 @@ export function teamsTab(ctx) {
               h('td', {}, h('strong', { class: 'data', text: loc(tm.name) }), h('br'), h('code', { class: 'data', text: tm.id })),
               h('td', { class: 'data', text: tr ? loc(tr.name) : tm.track }),
               h('td', { text: t('percent_done', { p: tm.progress.percent ?? 0 }) }),
+              h('td', {}, ticked(view, tm)),
               h('td', {}, linkCell({ role: 'team', id: tm.id })),
               h('td', { class: 'actions' },
                 h('button', { type: 'button', i18n: 'edit', on: { click: () => { editingTeam = tm.id; rerender(); } } }),
                 setup ? confirmButton('remove', () => send({ type: 'remove_team', id: tm.id })) : null));
           }))) : h('p', { class: 'empty', i18n: 'no_teams' })),
+      undoing ? undoForm(view) : null,
       editingTeam && view.teams[editingTeam] ? teamForm(view.teams[editingTeam]) : teamForm(null),
       ['setup', 'running'].includes(view.challenge?.phase) ? ctx.importCard() : null);
   }
