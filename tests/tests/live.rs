@@ -609,3 +609,136 @@ async fn the_ndjson_feed_and_the_socket_agree_event_for_event() {
     assert_eq!(from_feed, from_socket);
     server.stop().await;
 }
+
+/// A milestone ticked by mistake: neither the team nor a judge may take it back; the organizers
+/// may, with a reason. Every audience socket sees the dot go and the announcement marked
+/// withdrawn without the reason; the team's own socket reads the reason; the log keeps it; a
+/// socket joining afterwards gets the same view from its snapshot.
+#[tokio::test]
+async fn an_organizer_undoes_a_milestone_and_every_screen_sees_it_withdrawn() {
+    use makerpulse_core::MilestoneId;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let mut audience = server.live("c", None, None).await;
+    let mut team = server.live("c", Some(tokens.team("t1")), None).await;
+    audience.next_update().await.unwrap();
+    team.next_update().await.unwrap();
+    let idea = || MilestoneId::new("idea").unwrap();
+    let (status, ack) = server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            Command::ReachMilestone {
+                milestone: idea(),
+                note: String::new(),
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let ticked = ack["last_seq"].as_u64().unwrap();
+    let dots = |view: &makerpulse_core::View| {
+        view.teams[&TeamId::new("t1").unwrap()]
+            .progress
+            .reached
+            .len()
+    };
+    audience
+        .wait_for(WAIT, |v| {
+            dots(v) == 1 && v.announcements.first().is_some_and(|a| a.seq == ticked)
+        })
+        .await
+        .unwrap();
+
+    let undo = |reason: &str| Command::UndoMilestone {
+        team: TeamId::new("t1").unwrap(),
+        milestone: idea(),
+        reason: reason.into(),
+    };
+    let reason = "误点 / ticked by mistake";
+    for token in [tokens.team("t1"), tokens.team("t2"), tokens.judge("j1")] {
+        let (status, body) = server.command("c", Some(token), undo(reason)).await;
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(body["error"]["code"], "forbidden");
+    }
+    let (status, body) = server.command("c", Some(ADMIN), undo("  ")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("empty_text")),
+        "{body}"
+    );
+    let (status, body) = server
+        .command("c", Some(ADMIN), undo(&"x".repeat(501)))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("text_too_long")),
+        "{body}"
+    );
+    let (_, view) = server.get("/api/challenges/c/view", None).await;
+    assert_eq!(
+        view["teams"]["t1"]["progress"]["reached"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let (status, ack) = server.command("c", Some(ADMIN), undo(reason)).await;
+    assert_eq!(status, 200, "{ack}");
+    let undone = ack["last_seq"].as_u64().unwrap();
+    let withdrawn = |v: &makerpulse_core::View| {
+        v.announcements
+            .iter()
+            .find(|a| a.seq == ticked)
+            .and_then(|a| a.withdrawn.clone())
+            .filter(|_| v.seq >= undone)
+    };
+    audience
+        .wait_for(WAIT, |v| withdrawn(v).is_some())
+        .await
+        .unwrap();
+    let seen = audience.view.as_ref().unwrap();
+    assert_eq!(dots(seen), 0, "the dot is gone");
+    assert_eq!(
+        withdrawn(seen).unwrap().reason,
+        None,
+        "the audience is not told why"
+    );
+    team.wait_for(WAIT, |v| withdrawn(v).is_some())
+        .await
+        .unwrap();
+    assert_eq!(
+        withdrawn(team.view.as_ref().unwrap())
+            .unwrap()
+            .reason
+            .as_deref(),
+        Some(reason)
+    );
+
+    // A second undo finds nothing to take back.
+    let (status, body) = server.command("c", Some(ADMIN), undo(reason)).await;
+    assert_eq!(body["error"]["code"], "milestone_not_reached", "{status} {body}");
+    // A late joiner and the HTTP view agree with the stream; the log keeps the reason.
+    let mut late = server.live("c", None, None).await;
+    late.next_update().await.unwrap();
+    assert_eq!(late.view.as_ref(), audience.view.as_ref());
+    let (_, view) = server.get("/api/challenges/c/view", None).await;
+    assert!(!view.to_string().contains("ticked by mistake"), "{view}");
+    let res = reqwest::Client::new()
+        .get(format!(
+            "{}/api/challenges/c/log?since={}",
+            server.http(),
+            undone - 1
+        ))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    let log = res.text().await.unwrap();
+    assert!(
+        log.contains("\"milestone_undone\"") && log.contains("ticked by mistake"),
+        "{log}"
+    );
+    server.stop().await;
+}

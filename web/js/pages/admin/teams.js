@@ -38,7 +38,7 @@ export function teamsTab(ctx) {
       return m ? loc(m.name) : ms;
     };
     const later = tm.progress.reached.slice(at + 1).map((r) => name(r.milestone));
-    const reason = h('textarea', { ph: 'undo_reason_ph', maxLength: 500, rows: 2, required: true, name: 'reason' });
+    const reason = h('textarea', { ph: 'undo_reason_ph', label: 'undo_reason_ph', maxLength: 500, rows: 2, required: true, name: 'reason' });
     return h('form', { class: 'card undo-form', data: { team: tm.id, milestone: undoing.milestone }, on: { submit: async (ev) => {
       ev.preventDefault();
       const text = reason.value.trim();
