@@ -718,7 +718,10 @@ async fn an_organizer_undoes_a_milestone_and_every_screen_sees_it_withdrawn() {
 
     // A second undo finds nothing to take back.
     let (status, body) = server.command("c", Some(ADMIN), undo(reason)).await;
-    assert_eq!(body["error"]["code"], "milestone_not_reached", "{status} {body}");
+    assert_eq!(
+        body["error"]["code"], "milestone_not_reached",
+        "{status} {body}"
+    );
     // A late joiner and the HTTP view agree with the stream; the log keeps the reason.
     let mut late = server.live("c", None, None).await;
     late.next_update().await.unwrap();

@@ -2181,3 +2181,183 @@ async fn a_milestone_is_announced_everywhere_and_an_organizer_takes_it_back() {
     }
     server.stop().await;
 }
+
+/// Scores every team of `id` (made by [`big_challenge`]) with one judge, a different score per
+/// team of a track, then ends building, freezes and closes scoring: ready for the reveal.
+async fn scored_and_frozen(server: &TestServer, id: &str, sizes: &[usize]) {
+    use makerpulse_core::roster::{Assignment, PanelRole};
+    use makerpulse_core::JudgeId;
+    let admin = Some(ADMIN);
+    let accepted = |(status, body): (u16, Value)| assert_eq!(status, 200, "{body}");
+    accepted(
+        server
+            .command(
+                id,
+                admin,
+                Command::AddJudge {
+                    id: JudgeId::new("j").unwrap(),
+                    name: Localized::new("评委", "Judge"),
+                    panel_role: PanelRole::DomainExpert,
+                    affiliation: Localized::default(),
+                    assignment: Assignment {
+                        tracks: (0..sizes.len())
+                            .map(|t| TrackId::new(format!("tr{t}")).unwrap())
+                            .collect(),
+                        teams: Default::default(),
+                    },
+                    conflicts: Default::default(),
+                },
+            )
+            .await,
+    );
+    let judge = server
+        .mint(id, Subject::Judge(JudgeId::new("j").unwrap()))
+        .await;
+    accepted(
+        server
+            .command(
+                id,
+                admin,
+                Command::OpenScoring {
+                    reason: String::new(),
+                },
+            )
+            .await,
+    );
+    for (t, &n) in sizes.iter().enumerate() {
+        for i in 0..n {
+            let team = format!("tr{t}-t{i}");
+            // 40 teams need more than the 10 steps of the 1–10 scale: ties share a place.
+            accepted(
+                server
+                    .command(id, Some(&judge), scorecard(&team, (i % 10) as u32 + 1))
+                    .await,
+            );
+        }
+    }
+    for command in [Command::EndBuilding, Command::Freeze, Command::CloseScoring] {
+        accepted(server.command(id, admin, command).await);
+    }
+}
+
+/// The reveal, step by step, at real size: after every step the big screen's moment, the track
+/// its header marks, the phone's reveal and the embed's all show the team the server just
+/// revealed, in its place; first place is a step of its own; after the last step every screen
+/// shows the final result.
+#[tokio::test]
+async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let http = server.http();
+    let driver = Driver::start().await;
+    for (id, sizes) in [("thirty", vec![10, 10, 10])] {
+        let teams = big_challenge(&server, id, &sizes).await;
+        scored_and_frozen(&server, id, &sizes).await;
+        let screen = driver.browser(DESKTOP.0, DESKTOP.1).await;
+        let phone = driver.browser(PHONE.0, PHONE.1).await;
+        let embed = driver.browser(480, 720).await;
+        screen.goto(&format!("{http}/screen/{id}")).await;
+        phone.goto(&format!("{http}/phone/{id}")).await;
+        embed.goto(&format!("{http}/embed/{id}")).await;
+        for (b, what) in [(&screen, "screen"), (&phone, "phone"), (&embed, "embed")] {
+            b.wait(
+                "window.makerpulse?.live?.view?.challenge?.phase === 'frozen'",
+                what,
+            )
+            .await;
+        }
+        for step in 1..=teams.len() {
+            let (status, body) = server.command(id, Some(ADMIN), Command::RevealNext).await;
+            assert_eq!(status, 200, "{body}");
+            let (_, view) = server
+                .get(&format!("/api/challenges/{id}/view"), None)
+                .await;
+            let last = view["reveal"].as_array().unwrap().last().unwrap().clone();
+            let (team, track) = (
+                last["team"].as_str().unwrap(),
+                last["track"].as_str().unwrap(),
+            );
+            let rank = last["rank"]
+                .as_u64()
+                .map_or(String::new(), |r| r.to_string());
+            let track_name = view["tracks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["id"] == track)
+                .unwrap()["name"]
+                .clone();
+            let seq = view["seq"].as_u64().unwrap();
+            let at = format!("{id}, step {step} ({team}, place {rank:?})");
+            let shown = |css: &str| {
+                format!(
+                    "window.makerpulse.live.view.seq >= {seq} && (() => {{ const e = document.querySelector('{css}'); \
+                       return e && !e.closest('[hidden]') ? [e.dataset.team, e.dataset.rank] : null; }})()"
+                )
+            };
+            let expected = json!([team, rank]);
+            assert_eq!(
+                screen
+                    .wait(&shown(".reveal-moment"), &format!("the big screen at {at}"))
+                    .await,
+                expected,
+                "the big screen at {at}"
+            );
+            let marked = screen
+                .wait(
+                    "document.querySelector('.tracks-nav [aria-current=true]')?.textContent",
+                    &format!("the header at {at}"),
+                )
+                .await;
+            assert!(
+                marked == track_name["en"] || marked == track_name["zh"],
+                "the header marks {marked} at {at}, not {track_name}"
+            );
+            if step < teams.len() {
+                for (b, what) in [(&phone, "the phone"), (&embed, "the embed")] {
+                    assert_eq!(
+                        b.wait(&shown(".reveal .just"), &format!("{what} at {at}"))
+                            .await,
+                        expected,
+                        "{what} at {at}"
+                    );
+                    // No frozen board beside the places revealed: it ranked as at the freeze.
+                    assert_eq!(
+                        b.js(
+                            "return !!document.querySelector('.board:not([hidden]) .row')",
+                            vec![]
+                        )
+                        .await,
+                        json!(false),
+                        "{what} shows the frozen board during the reveal at {at}"
+                    );
+                }
+            } else {
+                // First place, the last step: the result is final; the big screen keeps the moment,
+                // the phone and the embed show the final board with the winner first in its track.
+                assert_eq!(rank, "1", "the last step reveals a first place");
+                for (b, what) in [(&phone, "the phone"), (&embed, "the embed")] {
+                    b.wait(
+                        &format!("window.makerpulse.live.view.seq >= {seq} && document.querySelector('.reveal').hidden && document.querySelector('.board .row[data-team=\"{team}\"]')"),
+                        &format!("{what}'s final board"),
+                    )
+                    .await;
+                }
+            }
+            if step == 1 || step == teams.len() {
+                for b in [&screen, &phone, &embed] {
+                    b.shot(&format!("reveal-{id}-step{step}")).await;
+                }
+            }
+        }
+        for (b, what) in [(&screen, "screen"), (&phone, "phone"), (&embed, "embed")] {
+            assert_same_view(b, &server, id, None, what).await;
+            b.assert_clean(what).await;
+        }
+        for b in [screen, phone, embed] {
+            b.close().await;
+        }
+    }
+    server.stop().await;
+}

@@ -205,7 +205,7 @@ export async function start(root, id, teamParam) {
     const team = view.teams[last.team];
     replace(reveal,
       h('h2', {}, h('span', { i18n: 'reveal_title' }), ' · ', h('span', { class: 'data', text: tr ? loc(tr.name) : '' })),
-      h('p', { class: 'just' },
+      h('p', { class: 'just', data: { team: last.team, rank: last.rank ?? '' } },
         h('strong', { class: 'data', text: team ? loc(team.name) : last.team }), ' ',
         h('span', { text: last.rank == null ? t('reveal_unranked') : t('reveal_rank', { rank: last.rank }) }),
         last.score == null ? null : h('span', { class: 'score', text: ` ${num(last.score, 2)}` })),

@@ -148,19 +148,22 @@ export async function start(root, id) {
   // it as the moment for MOMENT_MS before it shows the final board.
   const MOMENT_MS = 20000;
   let momentUntil = 0;
+  let lastPhase = null;
   let momentTimer = null;
   function renderReveal() {
     const c = view.challenge;
     const last = view.reveal[view.reveal.length - 1];
     // A place revealed while the screen is open is said once; the ones before it are not.
-    if (last && lastReveal !== null && last.seq !== lastReveal) {
-      announce(revealText(view, last));
-      if (c && c.phase === 'revealed') {
-        momentUntil = Date.now() + MOMENT_MS;
-        clearTimeout(momentTimer);
-        momentTimer = setTimeout(renderAll, MOMENT_MS + 50);
-      }
+    if (last && lastReveal !== null && last.seq !== lastReveal) announce(revealText(view, last));
+    // The result turning final while the screen watches starts the moment, whether the last
+    // place came in the same message or in the one before (the server sends one per event).
+    const phase = c ? c.phase : null;
+    if (last && phase === 'revealed' && lastPhase !== null && lastPhase !== 'revealed') {
+      momentUntil = Date.now() + MOMENT_MS;
+      clearTimeout(momentTimer);
+      momentTimer = setTimeout(renderAll, MOMENT_MS + 50);
     }
+    lastPhase = phase;
     lastReveal = last ? last.seq : 0;
     const revealing = !!last && !!revealTrack();
     revealEl.hidden = !revealing;
@@ -291,9 +294,9 @@ export async function start(root, id) {
 
   function renderAll() {
     if (!view) return;
+    renderReveal();
     renderHead();
     renderBoard();
-    renderReveal();
     renderTicker();
     renderCheers();
     renderClock();
@@ -303,9 +306,12 @@ export async function start(root, id) {
     view = v;
     const p = change.patches;
     const all = p.has('*');
-    if (all || p.has('challenge') || p.has('tracks')) renderHead();
-    if (all || p.has('leaderboard') || p.has('team') || p.has('tracks') || p.has('milestones') || p.has('challenge') || p.has('team_removed')) renderBoard();
+    // The reveal first: it decides which track the header and the board show (the one being
+    // revealed, and the winner's for the moment after the last step).
     if (all || p.has('revealed') || p.has('challenge')) renderReveal();
+    // The header marks the track being revealed: a step into the next track moves it too.
+    if (all || p.has('challenge') || p.has('tracks') || p.has('revealed')) renderHead();
+    if (all || p.has('leaderboard') || p.has('team') || p.has('tracks') || p.has('milestones') || p.has('challenge') || p.has('team_removed')) renderBoard();
     if (all || p.has('post') || p.has('ticker') || p.has('team')) renderTicker();
     if (all || p.has('peoples_choice') || p.has('team')) renderCheers();
     if (all || p.has('challenge')) renderClock();
