@@ -1590,94 +1590,122 @@ async fn a_cheer_lands_on_the_team_under_the_finger_while_the_ranking_moves() {
     let _turn = TURN.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    server.seed("c").await;
-    let cheer = |team: &'static str| Command::Cheer {
-        team: TeamId::new(team).unwrap(),
-    };
-    let cheers_for = |team: &'static str, n: usize| {
-        let server = &server;
-        async move {
-            for _ in 0..n {
-                let (status, answer) = server.command("c", None, cheer(team)).await;
-                assert_eq!(status, 200, "{answer}");
-            }
-        }
-    };
-    cheers_for("t1", 30).await;
-    cheers_for("t2", 20).await;
-    cheers_for("t3", 10).await;
-
     let driver = Driver::start().await;
-    let phone = driver.browser(PHONE.0, PHONE.1).await;
-    phone.goto(&format!("{}/phone/c", server.http())).await;
-    phone.click(".tabs button[data-tab=\"cheers\"]").await;
-    phone
-        .wait(
-            "[...document.querySelectorAll('.cheer-list li')].map(li => li.dataset.team).join() === 't1,t2,t3,t4'",
-            "the people's choice in order",
-        )
-        .await;
-    // Where t3's button is: the person's thumb stays there.
-    let at = phone
-        .js(
-            "const r = document.querySelector('.cheer-list li[data-team=\"t3\"] button.cheer').getBoundingClientRect(); \
-             return [r.x + r.width / 2, r.y + r.height / 2];",
-            vec![],
-        )
-        .await;
-    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
-    // Six taps a second apart at that spot; meanwhile the hall cheers t4 past t3 and t2, and the
-    // tallies (every 2 s) reach the phone between the taps.
-    for _ in 0..6 {
-        cheers_for("t4", 5).await;
-        let tap = MouseActions::new("finger".into())
-            .then(PointerAction::MoveTo {
-                duration: None,
-                x,
-                y,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::Up {
-                button: MOUSE_BUTTON_LEFT,
-            });
-        phone.client.perform_actions(tap).await.expect("tap");
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-    }
-    // Every tap counted for t3 (10 + 6), none for anyone else; t4 got only the hall's 30.
-    let counts = |view: &Value| {
-        ["t1", "t2", "t3", "t4"].map(|team| {
-            view["peoples_choice"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|r| r["team"] == team)
-                .map_or(0, |r| r["cheers"].as_u64().unwrap())
-        })
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, view) = server.get("/api/challenges/c/view", None).await;
-        let now = counts(&view);
-        if now == [30, 20, 16, 30] {
-            break;
+    // At 4, 30 and 100 teams: four of them (a, b, c, d) are cheered, the rest never are.
+    for (id, sizes) in [
+        ("four", vec![2, 2]),
+        ("thirty", vec![10, 10, 10]),
+        ("hundred", vec![40, 30, 30]),
+    ] {
+        let teams = big_challenge(&server, id, &sizes).await;
+        let [a, b, c, d] = ["tr0-t0", "tr0-t1", "tr1-t0", "tr1-t1"];
+        let cheers_for = |team: &'static str, n: usize| {
+            let server = &server;
+            async move {
+                for _ in 0..n {
+                    let (status, answer) = server
+                        .command(
+                            id,
+                            None,
+                            Command::Cheer {
+                                team: TeamId::new(team).unwrap(),
+                            },
+                        )
+                        .await;
+                    assert_eq!(status, 200, "{answer}");
+                }
+            }
+        };
+        cheers_for(a, 30).await;
+        cheers_for(b, 20).await;
+        cheers_for(c, 10).await;
+
+        let phone = driver.browser(PHONE.0, PHONE.1).await;
+        phone.goto(&format!("{}/phone/{id}", server.http())).await;
+        phone.click(".tabs button[data-tab=\"cheers\"]").await;
+        let first = |n: usize| {
+            format!("[...document.querySelectorAll('.cheer-list li')].slice(0, {n}).map(li => li.dataset.team).join()")
+        };
+        phone
+            .wait(
+                &format!(
+                    "document.querySelectorAll('.cheer-list li').length === {} && {} === '{a},{b},{c}'",
+                    teams.len(),
+                    first(3)
+                ),
+                &format!("{id}: the people's choice in order"),
+            )
+            .await;
+        // Where c's button is: the person's thumb stays there.
+        let at = phone
+            .js(
+                &format!(
+                    "const r = document.querySelector('.cheer-list li[data-team=\"{c}\"] button.cheer').getBoundingClientRect(); \
+                     return [r.x + r.width / 2, r.y + r.height / 2];"
+                ),
+                vec![],
+            )
+            .await;
+        let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+        // Six taps a second apart at that spot; meanwhile the hall cheers d past c and b, and
+        // the tallies (every 2 s) reach the phone between the taps.
+        for _ in 0..6 {
+            cheers_for(d, 5).await;
+            let tap = MouseActions::new("finger".into())
+                .then(PointerAction::MoveTo {
+                    duration: None,
+                    x,
+                    y,
+                })
+                .then(PointerAction::Down {
+                    button: MOUSE_BUTTON_LEFT,
+                })
+                .then(PointerAction::Up {
+                    button: MOUSE_BUTTON_LEFT,
+                });
+            phone.client.perform_actions(tap).await.expect("tap");
+            tokio::time::sleep(Duration::from_millis(1000)).await;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the taps went elsewhere: t1, t2, t3, t4 = {now:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Every tap counted for c (10 + 6), none for anyone else; d got only the hall's 30.
+        let counts = |view: &Value| {
+            let rows = view["peoples_choice"].as_array().unwrap();
+            let of = |team: &str| {
+                rows.iter()
+                    .find(|r| r["team"] == team)
+                    .map_or(0, |r| r["cheers"].as_u64().unwrap())
+            };
+            let others: u64 = rows
+                .iter()
+                .map(|r| r["cheers"].as_u64().unwrap())
+                .sum::<u64>()
+                - [a, b, c, d].iter().map(|t| of(t)).sum::<u64>();
+            [of(a), of(b), of(c), of(d), others]
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, view) = server
+                .get(&format!("/api/challenges/{id}/view"), None)
+                .await;
+            let now = counts(&view);
+            if now == [30, 20, 16, 30, 0] {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{id}: the taps went elsewhere: a, b, c, d, the others = {now:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        // Once the person stops, the list catches up with the ranking.
+        phone
+            .wait(
+                &format!("{} === '{a},{d},{b},{c}'", first(4)),
+                &format!("{id}: the people's choice in its new order"),
+            )
+            .await;
+        phone.assert_clean("phone cheers").await;
+        phone.close().await;
     }
-    // Once the person stops, the list catches up with the ranking.
-    phone
-        .wait(
-            "[...document.querySelectorAll('.cheer-list li')].map(li => li.dataset.team).join() === 't1,t4,t2,t3'",
-            "the people's choice in its new order",
-        )
-        .await;
-    phone.assert_clean("phone cheers").await;
-    phone.close().await;
     server.stop().await;
 }
 
@@ -2240,7 +2268,7 @@ async fn scored_and_frozen(server: &TestServer, id: &str, sizes: &[usize]) {
     }
 }
 
-/// The reveal, step by step, at real size: after every step the big screen's moment, the track
+/// The reveal, step by step, at 4, 30 and 100 teams: after every step the big screen's moment, the track
 /// its header marks, the phone's reveal and the embed's all show the team the server just
 /// revealed, in its place; first place is a step of its own; after the last step every screen
 /// shows the final result.
@@ -2251,7 +2279,11 @@ async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal
     let server = TestServer::start(dir.path()).await;
     let http = server.http();
     let driver = Driver::start().await;
-    for (id, sizes) in [("thirty", vec![10, 10, 10])] {
+    for (id, sizes) in [
+        ("four", vec![2, 2]),
+        ("thirty", vec![10, 10, 10]),
+        ("hundred", vec![40, 30, 30]),
+    ] {
         let teams = big_challenge(&server, id, &sizes).await;
         scored_and_frozen(&server, id, &sizes).await;
         let screen = driver.browser(DESKTOP.0, DESKTOP.1).await;
