@@ -2075,137 +2075,176 @@ async fn every_team_is_on_the_big_screen_within_one_rotation() {
     server.stop().await;
 }
 
-/// A milestone is a moment: ticked, it is announced in the ticker of the big screen, the phone
-/// and the embed, in both languages; the organizer takes it back from the admin console with a
-/// reason; the dot goes and the announcement is struck out on every screen, and the audit log
-/// names the undo in words with its reason.
+/// A milestone is a moment, at 4, 30 and 100 teams: ticked, it is announced in the ticker of the
+/// big screen, the phone and the embed, in both languages; the organizer takes it back from the
+/// admin console with a reason; the dot goes and the announcement is struck out on every screen,
+/// the team's console says why, and the audit log names the undo in words with its reason.
 #[tokio::test]
 async fn a_milestone_is_announced_everywhere_and_an_organizer_takes_it_back() {
     let _turn = TURN.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let http = server.http();
-    let seeded = server.seed("c").await;
     let driver = Driver::start().await;
-    let screen = driver.browser(DESKTOP.0, DESKTOP.1).await;
-    let phone = driver.browser(PHONE.0, PHONE.1).await;
-    let embed = driver.browser(480, 640).await;
-    screen.goto(&format!("{http}/screen/c?track=a")).await;
-    phone.goto(&format!("{http}/phone/c")).await;
-    embed.goto(&format!("{http}/embed/c")).await;
-    for (b, what) in [(&screen, "screen"), (&phone, "phone"), (&embed, "embed")] {
-        b.wait("window.makerpulse?.live?.view", what).await;
-    }
-    ok(
-        &server,
-        seeded.team("t1"),
-        Command::ReachMilestone {
-            milestone: makerpulse_core::MilestoneId::new("idea").unwrap(),
-            note: String::new(),
-        },
-    )
-    .await;
-    // Announced on every screen, the milestone named in both languages.
-    let news = |scope: &str| {
-        format!(
-            "[...document.querySelectorAll('{scope} .milestone-news[data-team=\"t1\"][data-milestone=\"idea\"]')]\
-               .map(e => e.textContent).find(t => t.includes('Idea') && t.includes('创意提出') && t.includes('t1'))"
-        )
-    };
-    screen
-        .wait(&news(".ticker"), "the big screen's announcement")
-        .await;
-    phone
-        .wait(&news(".feed, main"), "the phone's announcement")
-        .await;
-    embed
-        .wait(&news(".embed-news"), "the embed's announcement")
-        .await;
-    let dot = "document.querySelectorAll('.board .row[data-team=\"t1\"] .dot.on').length";
-    assert_eq!(
-        screen.wait(dot, "t1's dot on the big screen").await,
-        json!(1)
-    );
-    screen.shot("screen-milestone").await;
-    phone.shot("phone-milestone").await;
-
-    // The organizer takes it back: the undo button of the ticked milestone, a reason, confirmed.
-    let admin = driver.browser(DESKTOP.0, DESKTOP.1).await;
-    admin.goto(&format!("{http}/admin?c=c#token={ADMIN}")).await;
-    admin.click(".admin-tabs .tab[data-tab=\"teams\"]").await;
-    admin
-        .click("tr[data-team=\"t1\"] .ms-chip[data-milestone=\"idea\"] .undo-ms")
-        .await;
-    // Without a reason nothing is sent.
-    admin.click(".undo-form button[type=submit]").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, view) = server.get("/api/challenges/c/view", None).await;
-    assert_eq!(
-        view["teams"]["t1"]["progress"]["reached"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1,
-        "an undo without a reason is not sent"
-    );
-    let reason = "误点 / ticked by mistake";
-    admin.type_into(".undo-form textarea", reason).await;
-    admin.shot("admin-undo-milestone").await;
-    admin.click(".undo-form button[type=submit]").await;
-    admin
-        .wait(
-            "!document.querySelector('.undo-form') && !document.querySelector('tr[data-team=\"t1\"] .ms-chip')",
-            "the tick gone from the console",
-        )
-        .await;
-
-    // The dot goes and the announcement is struck out everywhere; the public is not told why.
-    screen
-        .wait(&format!("{dot} === 0"), "t1's dot gone from the big screen")
-        .await;
-    let withdrawn = |scope: &str| {
-        format!("document.querySelector('{scope} .milestone-news.withdrawn[data-team=\"t1\"]')?.textContent")
-    };
-    for (b, scope, what) in [
-        (&screen, ".ticker", "the big screen"),
-        (&phone, "main", "the phone"),
-        (&embed, ".embed-news", "the embed"),
+    for (id, sizes) in [
+        ("four", vec![2, 2]),
+        ("thirty", vec![10, 10, 10]),
+        ("hundred", vec![40, 30, 30]),
     ] {
-        let text = b.wait(&withdrawn(scope), what).await;
-        assert!(
-            !text.as_str().unwrap().contains("mistake"),
-            "{what}: {text}"
+        big_challenge(&server, id, &sizes).await;
+        let team = "tr0-t0";
+        let token = server
+            .mint(id, Subject::Team(TeamId::new(team).unwrap()))
+            .await;
+        let screen = driver.browser(DESKTOP.0, DESKTOP.1).await;
+        let phone = driver.browser(PHONE.0, PHONE.1).await;
+        let embed = driver.browser(480, 640).await;
+        let console = driver.browser(PHONE.0, PHONE.1).await;
+        screen.goto(&format!("{http}/screen/{id}?track=tr0")).await;
+        phone.goto(&format!("{http}/phone/{id}")).await;
+        embed.goto(&format!("{http}/embed/{id}")).await;
+        console
+            .goto(&format!("{http}/team/{id}#token={token}"))
+            .await;
+        for (b, what) in [
+            (&screen, "screen"),
+            (&phone, "phone"),
+            (&embed, "embed"),
+            (&console, "team console"),
+        ] {
+            b.wait("window.makerpulse?.live?.view", what).await;
+        }
+        let (status, body) = server
+            .command(
+                id,
+                Some(&token),
+                Command::ReachMilestone {
+                    milestone: makerpulse_core::MilestoneId::new("idea").unwrap(),
+                    note: String::new(),
+                },
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        // Announced on every screen: the team, and the milestone named in both languages.
+        let news = |scope: &str| {
+            format!(
+                "[...document.querySelectorAll('{scope} .milestone-news[data-team=\"{team}\"][data-milestone=\"idea\"]')]\
+                   .map(e => e.textContent).find(t => t.includes('Idea') && t.includes('创意提出') && t.includes('0-0'))"
+            )
+        };
+        screen
+            .wait(&news(".ticker"), "the big screen's announcement")
+            .await;
+        phone.wait(&news("main"), "the phone's announcement").await;
+        embed
+            .wait(&news(".embed-news"), "the embed's announcement")
+            .await;
+        let dot = format!(
+            "document.querySelectorAll('.board .row[data-team=\"{team}\"] .dot.on').length"
         );
-        assert_same_view(b, &server, "c", None, what).await;
-    }
-    screen.shot("screen-milestone-withdrawn").await;
+        assert_eq!(
+            screen.wait(&dot, "the team's dot on the big screen").await,
+            json!(1)
+        );
+        screen.shot(&format!("screen-milestone-{id}")).await;
+        phone.shot(&format!("phone-milestone-{id}")).await;
 
-    // The audit log names the undo in words, with the team, the milestone and the reason.
-    admin.click(".admin-tabs .tab[data-tab=\"audit\"]").await;
-    admin.click("button[data-i18n=\"load_log\"]").await;
-    let line = admin
-        .wait(
-            "document.querySelector('.table.log [data-type=\"milestone_undone\"]')?.parentElement.textContent",
-            "the undo in the audit log",
-        )
-        .await;
-    let line = line.as_str().unwrap();
-    assert!(
-        (line.contains("Milestone taken back") || line.contains("撤销里程碑"))
-            && line.contains(reason)
-            && line.contains("t1"),
-        "{line}"
-    );
-    for (b, what) in [
-        (&screen, "screen"),
-        (&phone, "phone"),
-        (&embed, "embed"),
-        (&admin, "admin"),
-    ] {
-        b.assert_clean(what).await;
-    }
-    for b in [screen, phone, embed, admin] {
-        b.close().await;
+        // The organizer takes it back: the undo button of the ticked milestone, a reason, confirmed.
+        let admin = driver.browser(DESKTOP.0, DESKTOP.1).await;
+        admin
+            .goto(&format!("{http}/admin?c={id}#token={ADMIN}"))
+            .await;
+        admin.click(".admin-tabs .tab[data-tab=\"teams\"]").await;
+        admin
+            .click(&format!(
+                "tr[data-team=\"{team}\"] .ms-chip[data-milestone=\"idea\"] .undo-ms"
+            ))
+            .await;
+        // Without a reason nothing is sent.
+        admin.click(".undo-form button[type=submit]").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (_, view) = server
+            .get(&format!("/api/challenges/{id}/view"), None)
+            .await;
+        assert_eq!(
+            view["teams"][team]["progress"]["reached"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1,
+            "an undo without a reason is not sent"
+        );
+        let reason = "误点 / ticked by mistake";
+        admin.type_into(".undo-form textarea", reason).await;
+        admin.shot(&format!("admin-undo-milestone-{id}")).await;
+        admin.click(".undo-form button[type=submit]").await;
+        admin
+            .wait(
+                &format!("!document.querySelector('.undo-form') && !document.querySelector('tr[data-team=\"{team}\"] .ms-chip')"),
+                "the tick gone from the console",
+            )
+            .await;
+
+        // The dot goes and the announcement is struck out everywhere; the public is not told
+        // why, the team is.
+        screen
+            .wait(&format!("{dot} === 0"), "the dot gone from the big screen")
+            .await;
+        let withdrawn = |scope: &str| {
+            format!("document.querySelector('{scope} .milestone-news.withdrawn[data-team=\"{team}\"]')?.textContent")
+        };
+        for (b, scope, what) in [
+            (&screen, ".ticker", "the big screen"),
+            (&phone, "main", "the phone"),
+            (&embed, ".embed-news", "the embed"),
+        ] {
+            let text = b.wait(&withdrawn(scope), what).await;
+            assert!(
+                !text.as_str().unwrap().contains("mistake"),
+                "{what}: {text}"
+            );
+            assert_same_view(b, &server, id, None, what).await;
+        }
+        let told = console
+            .wait(
+                "document.querySelector('.notice-line.undone')?.textContent",
+                "the team console told",
+            )
+            .await;
+        assert!(told.as_str().unwrap().contains(reason), "{told}");
+        screen
+            .shot(&format!("screen-milestone-withdrawn-{id}"))
+            .await;
+        console.shot(&format!("team-milestone-undone-{id}")).await;
+
+        // The audit log names the undo in words, with the team, the milestone and the reason.
+        admin.click(".admin-tabs .tab[data-tab=\"audit\"]").await;
+        admin.click("button[data-i18n=\"load_log\"]").await;
+        let line = admin
+            .wait(
+                "document.querySelector('.table.log [data-type=\"milestone_undone\"]')?.parentElement.textContent",
+                "the undo in the audit log",
+            )
+            .await;
+        let line = line.as_str().unwrap();
+        assert!(
+            (line.contains("Milestone taken back") || line.contains("撤销里程碑"))
+                && line.contains(reason)
+                && line.contains("0-0"),
+            "{line}"
+        );
+        for (b, what) in [
+            (&screen, "screen"),
+            (&phone, "phone"),
+            (&embed, "embed"),
+            (&console, "team console"),
+            (&admin, "admin"),
+        ] {
+            b.assert_clean(what).await;
+        }
+        for b in [screen, phone, embed, console, admin] {
+            b.close().await;
+        }
     }
     server.stop().await;
 }
