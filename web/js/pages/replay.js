@@ -6,9 +6,9 @@ import { h, replace, setText } from '../dom.js';
 import { t, loc, num, onLang, when } from '../i18n.js';
 import { getJSON } from '../api.js';
 import { clockAt, hms, clockNote } from '../clock.js';
-import { Board, rowsOf } from '../board.js';
+import { Board, rowsOf, tickerEntries } from '../board.js';
 import { langSwitch, title } from '../chrome.js';
-import { postCard } from './phone.js';
+import { postCard, newsCard } from './phone.js';
 
 export async function start(root, id) {
   const base = `/api/challenges/${encodeURIComponent(id)}`;
@@ -159,7 +159,9 @@ export async function start(root, id) {
       h('span', { class: 'rank', text: String(r.rank) }),
       h('span', { class: 'name data', text: view.teams[r.team] ? loc(view.teams[r.team].name) : r.team }),
       h('span', { class: 'count', text: t('cheers_n', { n: r.cheers }) }))));
-    replace(postsEl, view.ticker.length ? view.ticker.slice(0, 10).map((p) => postCard(view, p)) : h('p', { class: 'empty', i18n: 'no_posts' }));
+    // Posts and the milestones reached, as the tickers showed them then.
+    const entries = tickerEntries(view, 10);
+    replace(postsEl, entries.length ? entries.map((e) => (e.post ? postCard(view, e.post) : newsCard(view, e.news))) : h('p', { class: 'empty', i18n: 'no_posts' }));
   }
 
   function stop() {
