@@ -2307,10 +2307,10 @@ async fn scored_and_frozen(server: &TestServer, id: &str, sizes: &[usize]) {
     }
 }
 
-/// The reveal, step by step, at 4, 30 and 100 teams: after every step the big screen's moment, the track
-/// its header marks, the phone's reveal and the embed's all show the team the server just
-/// revealed, in its place; first place is a step of its own; after the last step every screen
-/// shows the final result.
+/// The reveal, step by step, at 4, 30 and 100 teams and on big screens of four shapes: after every
+/// step the big screen's moment (in view), the track its header marks, the phone's reveal and the
+/// embed's all show the team the server just revealed, in its place; first place is a step of its
+/// own; after the last step every screen shows the final result.
 #[tokio::test]
 async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal() {
     let _turn = TURN.lock().await;
@@ -2325,13 +2325,22 @@ async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal
     ] {
         let teams = big_challenge(&server, id, &sizes).await;
         scored_and_frozen(&server, id, &sizes).await;
-        let screen = driver.browser(DESKTOP.0, DESKTOP.1).await;
+        // Big screens of four shapes: a hall's 1080p and 4K, a portrait totem, a phone.
+        let mut screens = Vec::new();
+        for (w, h) in [(1920, 1080), (3840, 2160), (1080, 1920), (390, 844)] {
+            let b = driver.browser(w, h).await;
+            b.goto(&format!("{http}/screen/{id}")).await;
+            screens.push((b, format!("the big screen at {w}×{h}")));
+        }
         let phone = driver.browser(PHONE.0, PHONE.1).await;
         let embed = driver.browser(480, 720).await;
-        screen.goto(&format!("{http}/screen/{id}")).await;
         phone.goto(&format!("{http}/phone/{id}")).await;
         embed.goto(&format!("{http}/embed/{id}")).await;
-        for (b, what) in [(&screen, "screen"), (&phone, "phone"), (&embed, "embed")] {
+        for (b, what) in screens
+            .iter()
+            .map(|(b, what)| (b, what.as_str()))
+            .chain([(&phone, "phone"), (&embed, "embed")])
+        {
             b.wait(
                 "window.makerpulse?.live?.view?.challenge?.phase === 'frozen'",
                 what,
@@ -2368,23 +2377,37 @@ async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal
                 )
             };
             let expected = json!([team, rank]);
-            assert_eq!(
-                screen
-                    .wait(&shown(".reveal-moment"), &format!("the big screen at {at}"))
-                    .await,
-                expected,
-                "the big screen at {at}"
-            );
-            let marked = screen
-                .wait(
-                    "document.querySelector('.tracks-nav [aria-current=true]')?.textContent",
-                    &format!("the header at {at}"),
-                )
-                .await;
-            assert!(
-                marked == track_name["en"] || marked == track_name["zh"],
-                "the header marks {marked} at {at}, not {track_name}"
-            );
+            for (screen, what) in &screens {
+                assert_eq!(
+                    screen
+                        .wait(&shown(".reveal-moment"), &format!("{what} at {at}"))
+                        .await,
+                    expected,
+                    "{what} at {at}"
+                );
+                // The team just revealed is in view: the hall reads its name.
+                assert_eq!(
+                    screen
+                        .js(
+                            "const r = document.querySelector('.reveal-moment .moment-name').getBoundingClientRect(); \
+                             return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight + 1 && r.left >= 0 && r.right <= innerWidth + 1;",
+                            vec![],
+                        )
+                        .await,
+                    json!(true),
+                    "{what}: the team revealed at {at} is off the screen"
+                );
+                let marked = screen
+                    .wait(
+                        "document.querySelector('.tracks-nav [aria-current=true]')?.textContent",
+                        &format!("the header of {what} at {at}"),
+                    )
+                    .await;
+                assert!(
+                    marked == track_name["en"] || marked == track_name["zh"],
+                    "{what}: the header marks {marked} at {at}, not {track_name}"
+                );
+            }
             if step < teams.len() {
                 for (b, what) in [(&phone, "the phone"), (&embed, "the embed")] {
                     assert_eq!(
@@ -2417,16 +2440,20 @@ async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal
                 }
             }
             if step == 1 || step == teams.len() {
-                for b in [&screen, &phone, &embed] {
+                for b in screens.iter().map(|(b, _)| b).chain([&phone, &embed]) {
                     b.shot(&format!("reveal-{id}-step{step}")).await;
                 }
             }
         }
-        for (b, what) in [(&screen, "screen"), (&phone, "phone"), (&embed, "embed")] {
+        for (b, what) in screens
+            .iter()
+            .map(|(b, what)| (b, what.as_str()))
+            .chain([(&phone, "phone"), (&embed, "embed")])
+        {
             assert_same_view(b, &server, id, None, what).await;
             b.assert_clean(what).await;
         }
-        for b in [screen, phone, embed] {
+        for b in screens.into_iter().map(|(b, _)| b).chain([phone, embed]) {
             b.close().await;
         }
     }
