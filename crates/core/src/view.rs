@@ -7,7 +7,8 @@
 //!   breakdown ([`Leaderboard::published`]); during a freeze the board stops at the freeze and
 //!   only the number of scorecards received since is shown; individual scorecards only once the
 //!   result is final; no contact details, conflicts or tokens;
-//! - team: the public view plus its own contact line;
+//! - team: the public view plus its own contact line, and why the organizers took back one of its
+//!   milestones;
 //! - judge: the public view plus its own assignment, conflicts and scorecards; never another
 //!   judge's scorecard until the result is final, whatever the phase;
 //! - admin: everything, live, with every scorecard and its revisions.
