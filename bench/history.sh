@@ -3,9 +3,12 @@
 # journal of EVENTS events of a 72-hour challenge with makerpulse-journal (the mixed soak's
 # stream: scorecard revisions, posts with text, milestone ticks, cheer tallies), starts the
 # release server on it and measures
-#   - restart to ready: from the process start until the challenge answers /view,
-#   - RSS once loaded (the memory a challenge of that length keeps),
-#   - /view?at=SEQ at REQUESTS random seqs, /times, /log?since=top-1000: p50, p99, max.
+#   - the first start (no checkpoint yet: the whole journal folded, checkpoints saved along it)
+#     and a restart (from the latest checkpoint): from the process start until the challenge
+#     answers /view, and RSS once loaded (the memory a challenge of that length keeps),
+#   - the checkpoints on disk (files, MiB) and how long each took to save,
+#   - /view?at=SEQ at REQUESTS random seqs, /times, /log?since=top-1000: p50, p99, max, and RSS
+#     after them.
 #
 #   bench/history.sh [EVENTS] [REQUESTS]      (defaults: 1000000 200)
 #
@@ -20,34 +23,44 @@ log "writing a journal of $events events"
 "$BIN/makerpulse-journal" --events "$events" --out "$data/challenges/bench.journal"
 ls -l "$data/challenges/bench.journal" >&2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-started=$(date +%s.%N)
-MAKERPULSE_DATA_DIR=$data MAKERPULSE_BIND=127.0.0.1:$port MAKERPULSE_METRICS_BIND=off \
-  RUST_LOG=warn "$BIN/makerpulse" serve >/dev/null &
-server=$!
-PIDS+=("$server")
-python3 - "$port" "$started" "$server" "$requests" <<'PY'
+serverlog=$(mktemp)
+# serve PHASE: starts the release server on the journal, measures until it is ready, and (in the
+# phase `restart`) the reads; the server of the phase `first` is stopped once ready.
+serve() {
+  local phase=$1
+  local started
+  started=$(date +%s.%N)
+  MAKERPULSE_DATA_DIR=$data MAKERPULSE_BIND=127.0.0.1:$port MAKERPULSE_METRICS_BIND=off \
+    RUST_LOG=${RUST_LOG:-warn,makerpulse_server::hub=info} "$BIN/makerpulse" serve 2>>"$serverlog" >/dev/null &
+  local server=$!
+  PIDS+=("$server")
+  python3 - "$port" "$started" "$server" "$requests" "$phase" <<'PY'
 import http.client, json, random, sys, time
-port, started, pid, n = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+port, started, pid, n, phase = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
 token = __import__("os").environ["MAKERPULSE_ADMIN_TOKEN"]
 def get(path):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     t = time.perf_counter()
     c.request("GET", path, headers={"Authorization": "Bearer " + token})
     r = c.getresponse(); body = r.read()
     return r.status, body, time.perf_counter() - t
-deadline = time.time() + 300
+deadline = time.time() + 900
 while True:
     try:
         status, body, _ = get("/api/challenges/bench/view")
         if status == 200: break
     except OSError:
         pass
-    if time.time() > deadline: sys.exit("the server was not ready in 300 s")
+    if time.time() > deadline: sys.exit("the server was not ready in 900 s")
     time.sleep(0.05)
 ready = time.time() - started
 top = json.loads(body)["seq"]
-rss = int([l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1])
-print(f"events {top}; restart to ready {ready:.2f} s; RSS once loaded {rss / 1024:.1f} MiB")
+def rss():
+    return int([l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]) / 1024
+load = open("/proc/loadavg").read().split()[0]
+print(f"[{phase}] events {top}; start to ready {ready:.2f} s (load {load}); RSS once loaded {rss():.1f} MiB")
+if phase == "first":
+    sys.exit(0)
 def stats(name, paths):
     times = []
     for p in paths:
@@ -56,12 +69,27 @@ def stats(name, paths):
         times.append(took * 1000)
     times.sort()
     q = lambda f: times[min(len(times) - 1, int(f * len(times)))]
-    print(f"{name:<22} n={len(times):<4} p50 {q(0.5):8.1f} ms  p99 {q(0.99):8.1f} ms  max {times[-1]:8.1f} ms")
+    load = open("/proc/loadavg").read().split()[0]
+    print(f"{name:<22} n={len(times):<4} p50 {q(0.5):8.1f} ms  p99 {q(0.99):8.1f} ms  max {times[-1]:8.1f} ms  (load {load})")
 random.seed(7)
 stats("/view?at=random", [f"/api/challenges/bench/view?at={random.randint(1, top)}" for _ in range(n)])
+print(f"RSS after the history reads {rss():.1f} MiB")
 stats("/times", ["/api/challenges/bench/times"] * 20)
 stats("/log?since=top-1000", [f"/api/challenges/bench/log?since={top - 1000}"] * 20)
-rss = int([l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1])
-print(f"RSS after the reads {rss / 1024:.1f} MiB")
+print(f"RSS after the reads {rss():.1f} MiB")
 PY
+  if [ "$phase" = first ]; then
+    # Stopped gracefully once its checkpoints are written (they are, before it answers).
+    kill "$server"; wait "$server" 2>/dev/null || true
+  fi
+}
+log "first start: no checkpoint yet, the whole journal is folded and checkpoints saved along it"
+serve first
+ckpts="$data/challenges/bench.checkpoints"
+echo "checkpoints: $(ls "$ckpts" | wc -l) files, $(du -sm "$ckpts" | cut -f1) MiB on disk; journal $(du -sm "$data/challenges/bench.journal" | cut -f1) MiB"
+ls -l "$ckpts" >&2
+log "restart: from the latest checkpoint"
+serve restart
+grep -h "checkpoint saved" "$serverlog" | sed 's/\x1b\[[0-9;]*m//g' | tail -20 >&2 || true
+rm -f "$serverlog"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

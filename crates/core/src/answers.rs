@@ -11,6 +11,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use serde::{Deserialize, Serialize};
+
 use crate::command::Actor;
 use crate::ids::CommandId;
 use crate::state::Ack;
@@ -28,7 +30,10 @@ struct Recent {
 }
 
 /// Every accepted command, as remembered: the recent ones whole, the others by fingerprint.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Serialised through [`Saved`], which keeps each actor's order and the digests that an [`Ack`]
+/// leaves out of its own (public) form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Saved", into = "Saved")]
 pub(crate) struct Answers {
     recent: HashMap<Actor, Recent>,
     /// Fingerprint of (actor, id) of each command that left its actor's window, to the seq of its
@@ -81,6 +86,66 @@ impl Answers {
     pub(crate) fn sizes(&self) -> (usize, usize) {
         let recent = self.recent.values().map(|r| r.acks.len()).sum();
         (recent, self.earlier.len())
+    }
+}
+
+/// [`Answers`] as saved: each actor's remembered commands oldest first, as (id, first seq,
+/// last seq, digest), and the fingerprints.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    recent: Vec<(Actor, Vec<SavedAck>)>,
+    earlier: Vec<(u64, u64)>,
+}
+
+/// An [`Ack`] as saved: id, first seq, last seq, digest.
+type SavedAck = (CommandId, u64, u64, String);
+
+impl From<Answers> for Saved {
+    fn from(answers: Answers) -> Saved {
+        let recent = answers
+            .recent
+            .into_iter()
+            .map(|(actor, mut recent)| {
+                let acks = recent
+                    .order
+                    .iter()
+                    .filter_map(|id| recent.acks.remove(id))
+                    .map(|a| (a.command_id, a.first_seq, a.last_seq, a.digest))
+                    .collect();
+                (actor, acks)
+            })
+            .collect();
+        Saved {
+            recent,
+            earlier: answers.earlier.into_iter().collect(),
+        }
+    }
+}
+
+impl From<Saved> for Answers {
+    fn from(saved: Saved) -> Answers {
+        let recent = saved
+            .recent
+            .into_iter()
+            .map(|(actor, acks)| {
+                let mut recent = Recent::default();
+                for (command_id, first_seq, last_seq, digest) in acks {
+                    recent.order.push_back(command_id.clone());
+                    let ack = Ack {
+                        command_id: command_id.clone(),
+                        first_seq,
+                        last_seq,
+                        digest,
+                    };
+                    recent.acks.insert(command_id, ack);
+                }
+                (actor, recent)
+            })
+            .collect();
+        Answers {
+            recent,
+            earlier: saved.earlier.into_iter().collect(),
+        }
     }
 }
 

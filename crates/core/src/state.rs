@@ -111,7 +111,13 @@ pub struct SeqError {
 }
 
 /// The state of one challenge.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// It serialises whole (for the server's checkpoints), command digests included; the derived
+/// tally is left out and counted again when a state is read back, so a state read back equals the
+/// one saved. `remote = "Self"` makes the derives inherent functions, wrapped by the trait
+/// impls below, which add that recount.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct State {
     pub(crate) seq: u64,
     pub(crate) challenge: Option<Challenge>,
@@ -135,7 +141,22 @@ pub struct State {
     /// shows is served to nobody but the organizers.
     pub(crate) shown_photos: BTreeMap<String, u32>,
     /// Every team's row before ranking, kept current by [`State::apply`]: derived, never stored.
+    #[serde(skip)]
     pub(crate) tally: Tally,
+}
+
+impl Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        State::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        let mut state = State::deserialize(deserializer)?;
+        state.tally = Tally::count(&state);
+        Ok(state)
+    }
 }
 
 impl State {

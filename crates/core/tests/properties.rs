@@ -59,6 +59,30 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// A state saved whole (the server's checkpoints, in CBOR) reads back equal to the one saved,
+    /// remembered answers and the recounted tally included, and the log's rest folded onto a
+    /// state read back from any seq ends at the live state.
+    #[test]
+    fn a_saved_state_reads_back_and_folds_on(steps in steps(), cut in any::<Index>()) {
+        let session = play_all(&steps, &mut |_| {});
+        let saved = |state: &State| {
+            let mut bytes = Vec::new();
+            ciborium::into_writer(state, &mut bytes).unwrap();
+            ciborium::from_reader::<State, _>(&bytes[..]).unwrap()
+        };
+        prop_assert_eq!(&saved(&session.state), &session.state);
+        let at = cut.index(session.log.len() + 1);
+        let mut state = saved(&State::replay(&session.log[..at]).unwrap());
+        for event in &session.log[at..] {
+            state.apply(event).unwrap();
+        }
+        prop_assert_eq!(&state, &session.state);
+    }
+}
+
 // ---- (b) the leaderboard against a recount by hand ----------------------------------------------
 
 proptest! {

@@ -97,6 +97,10 @@ pub struct Settings {
         default_missing_value = "on", action = clap::ArgAction::Set,
         value_parser = clap::builder::BoolishValueParser::new())]
     pub access_log: bool,
+    /// Events between two checkpoints of a challenge's state saved beside its journal, from
+    /// which a restart and a read of the past fold on (`journal/checkpoint.rs`); 0 for none.
+    #[arg(long, env = "MAKERPULSE_CHECKPOINT_EVERY", default_value_t = journal::checkpoint::EVERY)]
+    pub checkpoint_every: u64,
 }
 
 impl Settings {
@@ -114,6 +118,7 @@ impl Settings {
             trusted_proxies: TrustedProxies::default(),
             auth_failures_allowed: AUTH_FAILURES_ALLOWED,
             access_log: false,
+            checkpoint_every: journal::checkpoint::EVERY,
         }
     }
 }
@@ -132,6 +137,7 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("auth_failures_allowed", &self.auth_failures_allowed)
             .field("access_log", &self.access_log)
+            .field("checkpoint_every", &self.checkpoint_every)
             .finish()
     }
 }
@@ -341,6 +347,7 @@ impl AppState {
             self.metrics.clone(),
             self.photos.clone(),
             sharing,
+            self.config.settings.checkpoint_every,
         )
         .await?;
         if let Some(redis) = &self.redis {

@@ -28,11 +28,12 @@ use makerpulse_core::{
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::event_log::{EventLog, StoreError};
-use crate::journal::{self, Journal, JournalLog};
+use crate::journal::{self, JournalLog};
 use crate::metrics::Metrics;
 use crate::photo_store::{PhotoError, PhotoStore};
 
 mod fanout;
+mod history;
 mod presence;
 mod replica;
 mod writer;
@@ -141,6 +142,12 @@ pub struct Hub {
     index: journal::SharedIndex,
     /// The photo files, to check that a post names only uploaded photos.
     photos: Arc<PhotoStore>,
+    /// Room for the history reads folding at once (`hub/history.rs`).
+    history: tokio::sync::Semaphore,
+    /// Whether a checkpoint is being saved.
+    checkpointing: AtomicBool,
+    /// Events between two checkpoints; 0 for none.
+    checkpoint_every: u64,
 }
 
 /// How instances share a challenge: the log they all append to, and where they sum presence.
@@ -154,26 +161,21 @@ pub struct Sharing {
 impl Hub {
     /// Opens the journal at `path`, replays it and starts the writer; with `sharing`, joins the
     /// challenge's shared log (seeding it from the journal when it is behind) and starts the
-    /// tailer that mirrors it into the journal.
+    /// tailer that mirrors it into the journal. A checkpoint of the state is saved every
+    /// `checkpoint_every` events (none with 0).
     pub async fn open(
         id: ChallengeId,
         path: &Path,
         metrics: Arc<Metrics>,
         photos: Arc<PhotoStore>,
         sharing: Option<Sharing>,
+        checkpoint_every: u64,
     ) -> Result<Arc<Hub>, StoreError> {
         let (opened, state) = {
             let path = path.to_owned();
-            tokio::task::spawn_blocking(move || {
-                // Folded as read: the log is never held in memory whole.
-                let mut state = State::new();
-                let (opened, _) = Journal::open_with(&path, &mut |event| {
-                    state.apply(&event)?;
-                    Ok(())
-                })?;
-                Ok::<_, StoreError>((opened, state))
-            })
-            .await??
+            // Folded as read, from the latest checkpoint: the log is never held in memory whole.
+            tokio::task::spawn_blocking(move || history::open_folded(&path, checkpoint_every))
+                .await??
         };
         tracing::info!(challenge = %id, events = state.seq(), "challenge loaded");
         let index = opened.index();
@@ -212,6 +214,9 @@ impl Hub {
             path: path.to_owned(),
             index,
             photos,
+            history: tokio::sync::Semaphore::new(history::HISTORY_READS),
+            checkpointing: AtomicBool::new(false),
+            checkpoint_every,
         });
         let weak = Arc::downgrade(&hub);
         match &hub.shared_log {
@@ -404,19 +409,5 @@ impl Hub {
         first_seq: u64,
     ) -> Result<Option<(Actor, makerpulse_core::state::Ack)>, StoreError> {
         journal::command_at(&self.path, &self.index, first_seq)
-    }
-
-    /// The state as it was at `seq`, replayed from the journal on a blocking thread; `None` when
-    /// the log has not reached `seq` yet.
-    pub async fn state_at(&self, seq: u64) -> Result<Option<State>, StoreError> {
-        let (path, index) = (self.path.clone(), self.index.clone());
-        tokio::task::spawn_blocking(move || {
-            let events = journal::read_indexed(&path, &index, 1, seq)?;
-            if events.last().map_or(0, |e| e.seq) < seq {
-                return Ok(None);
-            }
-            Ok(Some(State::replay(&events)?))
-        })
-        .await?
     }
 }

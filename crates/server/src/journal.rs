@@ -17,8 +17,10 @@ use makerpulse_core::{ChallengeId, Event};
 use crate::event_log::{Appended, EventLog, StoreError};
 use crate::metrics::Metrics;
 
+pub mod checkpoint;
 mod index;
 
+pub use checkpoint::Mark;
 pub use index::{Index, STRIDE};
 
 /// The index of an open journal, shared by its writer and its readers. A `std` lock: it is
@@ -84,10 +86,11 @@ impl Journal {
     /// Opens (or creates) the journal at `path`, reads every event back and cuts a torn tail.
     pub fn open(path: &Path) -> Result<Opened, StoreError> {
         let mut events = Vec::new();
-        let (journal, cut_bytes) = Journal::open_with(path, &mut |event| {
+        let (journal, cut_bytes) = Journal::open_with(path, &[], None, &mut |event, _| {
             events.push(event);
             Ok(())
-        })?;
+        })?
+        .expect("no checkpoint to match");
         Ok(Opened {
             journal,
             events,
@@ -96,13 +99,21 @@ impl Journal {
     }
 
     /// Opens (or creates) the journal at `path` like [`Journal::open`], handing each event to
-    /// `sink` as it is read instead of keeping them all: a server folds a long journal into its
-    /// state without ever holding the whole log in memory (a million events are ~400 MB as
-    /// values, and glibc keeps most of a freed peak). Returns the journal and the bytes cut.
+    /// `sink` as it is read (with the index up to it) instead of keeping them all: a server folds
+    /// a long journal into its state without ever holding the whole log in memory (a million
+    /// events are ~400 MB as values, and glibc keeps most of a freed peak).
+    ///
+    /// The checkpoints `claimed` are checked against the bytes as read; those that match are in
+    /// the index. With `from`, a checkpoint whose state the caller holds already, the events it
+    /// covers are neither parsed whole nor handed to `sink`, only indexed: returns `None` when
+    /// the journal does not hold exactly the bytes `from` covers (nothing is cut then; read it
+    /// again without `from`). Otherwise returns the journal and the bytes cut.
     pub fn open_with(
         path: &Path,
-        sink: &mut dyn FnMut(Event) -> Result<(), StoreError>,
-    ) -> Result<(Journal, u64), StoreError> {
+        claimed: &[Mark],
+        from: Option<&Mark>,
+        sink: &mut dyn FnMut(Event, &Index) -> Result<(), StoreError>,
+    ) -> Result<Option<(Journal, u64)>, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(StoreError::io(format!("creating {}", dir.display())))?;
@@ -115,7 +126,13 @@ impl Journal {
             .open(path)
             .map_err(io())?;
         let mut index = Index::default();
-        let (last_seq, good_len, total_len) = read_all(&file, path, Some(&mut index), sink)?;
+        let (last_seq, good_len, total_len) =
+            read_all(&file, path, &mut index, claimed, from, sink)?;
+        if let Some(from) = from {
+            if index.checkpoints_to(from.seq).first() != Some(from) {
+                return Ok(None);
+            }
+        }
         let cut_bytes = total_len - good_len;
         if cut_bytes > 0 {
             tracing::warn!(
@@ -134,7 +151,7 @@ impl Journal {
             len: good_len,
             index: Arc::new(RwLock::new(index)),
         };
-        Ok((journal, cut_bytes))
+        Ok(Some((journal, cut_bytes)))
     }
 
     /// The seq of the last event written.
@@ -166,15 +183,10 @@ impl Journal {
                     top: expected - 1,
                 });
             }
-            let start = buf.len() as u64;
+            let start = buf.len();
             buf.extend_from_slice(event.to_json().as_bytes());
             buf.push(b'\n');
-            lines.push((
-                event.seq,
-                event.at,
-                self.len + start,
-                buf.len() as u64 - start,
-            ));
+            lines.push((event.seq, event.at, start, buf.len()));
         }
         let written = self
             .file
@@ -188,11 +200,12 @@ impl Journal {
                 self.path.display()
             ))(err));
         }
+        let base = self.len;
         self.len += buf.len() as u64;
         self.last_seq = expected;
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
-        for (seq, at, offset, len) in lines {
-            index.note(seq, at, offset, len);
+        for (seq, at, start, end) in lines {
+            index.note(seq, at, base + start as u64, &buf[start..end]);
         }
         Ok(())
     }
@@ -207,12 +220,19 @@ pub fn read_until(path: &Path, until: u64) -> Result<Vec<Event>, StoreError> {
         Err(e) => return Err(StoreError::io(format!("reading {}", path.display()))(e)),
     };
     let mut events = Vec::new();
-    read_all(&file, path, None, &mut |event| {
-        if event.seq <= until {
-            events.push(event);
-        }
-        Ok(())
-    })?;
+    read_all(
+        &file,
+        path,
+        &mut Index::default(),
+        &[],
+        None,
+        &mut |event, _| {
+            if event.seq <= until {
+                events.push(event);
+            }
+            Ok(())
+        },
+    )?;
     Ok(events)
 }
 
@@ -225,14 +245,29 @@ pub fn read_indexed(
     from: u64,
     to: u64,
 ) -> Result<Vec<Event>, StoreError> {
+    let mut events = Vec::new();
+    read_indexed_with(path, index, from, to, &mut |event| {
+        events.push(event);
+        Ok(())
+    })?;
+    Ok(events)
+}
+
+/// [`read_indexed`], handing each event to `sink` as it is read instead of keeping them.
+pub fn read_indexed_with(
+    path: &Path,
+    index: &SharedIndex,
+    from: u64,
+    to: u64,
+    sink: &mut dyn FnMut(Event) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let ((offset, mut seq), end, last) = {
         let index = read_index(index);
         (index.start_for(from), index.len(), index.last_seq())
     };
     let to = to.min(last);
-    let mut events = Vec::new();
     if from > to {
-        return Ok(events);
+        return Ok(());
     }
     let io = || StoreError::io(format!("reading {}", path.display()));
     let mut file = File::open(path).map_err(io())?;
@@ -255,11 +290,11 @@ pub fn read_indexed(
                         path.display()
                     ))
                 })?;
-            events.push(event);
+            sink(event)?;
         }
         seq += 1;
     }
-    Ok(events)
+    Ok(())
 }
 
 /// [`read_indexed`] on a blocking thread, for async handlers.
@@ -301,20 +336,36 @@ pub fn command_at(
     )))
 }
 
-/// Reads every complete record, handing each event to `sink`. Returns the last seq, the length
-/// of the good prefix and the file
-/// length. A last line without its newline, or one that does not parse, is a torn write and is
-/// left out; a bad line anywhere else is corruption, and an error.
+/// The head of an event's line: all the index needs of the lines a checkpoint covers, read
+/// without building the event.
+#[derive(serde::Deserialize)]
+struct Head {
+    seq: u64,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Reads every complete record into `index`, handing each event to `sink`, and notes in the index
+/// the checkpoints `claimed` whose bytes the journal holds. The lines that `from` covers are read
+/// for their head only and not handed to `sink` (the caller checks that `from` was found good).
+/// Returns the last seq, the length of the good prefix and the file length. A last line without
+/// its newline, or one that does not parse, is a torn write and is left out; a bad line anywhere
+/// else is corruption, and an error.
 fn read_all(
     file: &File,
     path: &Path,
-    mut index: Option<&mut Index>,
-    sink: &mut dyn FnMut(Event) -> Result<(), StoreError>,
+    index: &mut Index,
+    claimed: &[Mark],
+    from: Option<&Mark>,
+    sink: &mut dyn FnMut(Event, &Index) -> Result<(), StoreError>,
 ) -> Result<(u64, u64, u64), StoreError> {
     let io = || StoreError::io(format!("reading {}", path.display()));
     let total = file.metadata().map_err(io())?.len();
-    let mut reader = BufReader::new(file);
+    let mut reader = BufReader::with_capacity(1 << 16, file);
     reader.seek(SeekFrom::Start(0)).map_err(io())?;
+    let skip_to = from.map_or(0, |m| m.len);
+    let mut claimed: Vec<&Mark> = claimed.iter().filter(|m| m.len <= total).collect();
+    claimed.sort_by_key(|m| m.len);
+    let mut claimed = claimed.into_iter().peekable();
     let mut last_seq = 0u64;
     let mut good = 0u64;
     let mut line = Vec::new();
@@ -328,25 +379,34 @@ fn read_all(
         line_no += 1;
         let complete = line.last() == Some(&b'\n');
         let at_end = good + n == total;
-        let parsed = std::str::from_utf8(&line)
-            .ok()
-            .and_then(|text| Event::from_json(text.trim_end()).ok());
-        match parsed {
-            Some(event) if complete => {
+        let text = std::str::from_utf8(&line).ok().map(str::trim_end);
+        let (head, event) = if good + n <= skip_to {
+            let head = text.and_then(|t| serde_json::from_str::<Head>(t).ok());
+            (head.map(|h| (h.seq, h.at)), None)
+        } else {
+            let event = text.and_then(|t| Event::from_json(t).ok());
+            (event.as_ref().map(|e| (e.seq, e.at)), event)
+        };
+        match head {
+            Some((seq, at)) if complete => {
                 let expected = last_seq + 1;
-                if event.seq != expected {
+                if seq != expected {
                     return Err(StoreError::Damaged(format!(
-                        "journal {} line {line_no}: seq {} where {expected} was expected",
+                        "journal {} line {line_no}: seq {seq} where {expected} was expected",
                         path.display(),
-                        event.seq
                     )));
                 }
-                if let Some(index) = index.as_deref_mut() {
-                    index.note(event.seq, event.at, good, n);
-                }
-                last_seq = event.seq;
-                sink(event)?;
+                index.note(seq, at, good, &line);
+                last_seq = seq;
                 good += n;
+                while let Some(mark) = claimed.next_if(|m| m.len <= good) {
+                    if *mark == index.mark() {
+                        index.checkpointed(Some(*mark), &[]);
+                    }
+                }
+                if let Some(event) = event {
+                    sink(event, index)?;
+                }
             }
             _ if at_end => break,
             _ => {

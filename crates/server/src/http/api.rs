@@ -338,17 +338,19 @@ async fn view(caller: Caller, ApiQuery(at): ApiQuery<AtSeq>) -> Result<Json<View
     match seq_param("at", at.at)? {
         None => Ok(Json(snapshot(&caller.hub.state(), &role))),
         Some(seq) => {
-            let mut past = caller
+            let past = caller
                 .hub
-                .state_at(seq)
+                .at(seq, move |mut past, now| {
+                    // Hiding a post hides it in the past too, for everyone but the organizers,
+                    // who replay the log as it was.
+                    if role != Role::Admin {
+                        past.hide_as_in(now);
+                    }
+                    snapshot(&past, &role)
+                })
                 .await?
                 .ok_or(ApiError::NotFound("seq"))?;
-            // Hiding a post hides it in the past too, for everyone but the organizers, who
-            // replay the log as it was.
-            if role != Role::Admin {
-                past.hide_as_in(&caller.hub.state());
-            }
-            Ok(Json(snapshot(&past, &role)))
+            Ok(Json(past))
         }
     }
 }

@@ -79,19 +79,20 @@ async fn get_snapshot(
     let body = match asked {
         Some(asked) if asked > seq => return Err(ApiError::NotFound("seq")),
         Some(asked) if asked < seq => {
-            let mut past = caller
+            let role = role.clone();
+            let past = caller
                 .hub
-                .state_at(asked)
+                .at(asked, move |mut past, now| {
+                    // As `/view?at=`: hiding a post hides it in the past too, but for the
+                    // organizers.
+                    if role != Role::Admin {
+                        past.hide_as_in(now);
+                    }
+                    serde_json::to_vec(&snapshot(&past, &role))
+                })
                 .await?
                 .ok_or(ApiError::NotFound("seq"))?;
-            // As `/view?at=`: hiding a post hides it in the past too, but for the organizers.
-            if role != Role::Admin {
-                past.hide_as_in(&caller.hub.state());
-            }
-            Bytes::from(
-                serde_json::to_vec(&snapshot(&past, &role))
-                    .map_err(|e| ApiError::Internal(Box::new(e)))?,
-            )
+            Bytes::from(past.map_err(|e| ApiError::Internal(Box::new(e)))?)
         }
         _ => view_of(text.into()),
     };

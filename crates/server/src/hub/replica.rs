@@ -167,6 +167,7 @@ pub(super) async fn tailer(hub: Weak<Hub>, shared: Arc<dyn EventLog>, mirror: Ar
                 .stream_lag((now - event.at).to_std().unwrap_or_default());
         }
         hub.publish(&fresh);
+        Hub::checkpoint_if_due(&hub);
         last = newest;
     }
 }

@@ -63,6 +63,7 @@ pub(super) async fn writer(
         for (job, answer) in jobs.into_iter().zip(answers) {
             let _ = job.reply.send(answer);
         }
+        Hub::checkpoint_if_due(&hub);
     }
 }
 

@@ -5,16 +5,20 @@
 //! Built while the journal is read at open and kept up by every append; never written to disk,
 //! so the journal's format is unchanged. It holds the offset of every [`STRIDE`]th event (an
 //! eighth of a byte per event) and the last event of each second that saw events (at most 259,200
-//! marks over 72 hours).
+//! marks over 72 hours). It also hashes the file as it grows, so that a checkpoint can be
+//! checked against the bytes it claims to be the fold of, and lists the checkpoints found good.
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::checkpoint::Mark;
 
 /// One offset per this many events: a read from any seq skips at most `STRIDE - 1` lines, which
 /// it does without parsing them.
 pub const STRIDE: u64 = 64;
 
 /// The index of one journal.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Index {
     /// The byte offset of the line of seq `1 + k × STRIDE`, for each k.
     offsets: Vec<u64>,
@@ -24,12 +28,19 @@ pub struct Index {
     last_seq: u64,
     /// The length of the file up to the end of that event's line.
     len: u64,
+    /// SHA-256 of the file's first `len` bytes, so far.
+    hasher: Sha256,
+    /// The checkpoints that are the fold of this journal's bytes, in seq order.
+    checkpoints: Vec<Mark>,
 }
 
 impl Index {
-    /// Notes the event `seq` at `at`, whose line starts at byte `offset` and is `line_len` bytes
-    /// long (newline included). Events are noted in order.
-    pub fn note(&mut self, seq: u64, at: DateTime<Utc>, offset: u64, line_len: u64) {
+    /// Notes the event `seq` at `at`, whose `line` (newline included) starts at byte `offset`.
+    /// Events are noted in order.
+    pub fn note(&mut self, seq: u64, at: DateTime<Utc>, offset: u64, line: &[u8]) {
+        let line_len = line.len() as u64;
+        debug_assert_eq!(offset, self.len);
+        self.hasher.update(line);
         if (seq - 1).is_multiple_of(STRIDE) {
             self.offsets.push(offset);
         }
@@ -78,6 +89,40 @@ impl Index {
             .take_while(move |&(seq, _)| seq <= until)
     }
 
+    /// What a checkpoint of the state at the last event indexed covers.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            seq: self.last_seq,
+            len: self.len,
+            digest: self.hasher.clone().finalize().into(),
+        }
+    }
+
+    /// The latest good checkpoint at or before `seq`, and those before it, latest first.
+    pub fn checkpoints_to(&self, seq: u64) -> Vec<Mark> {
+        self.checkpoints
+            .iter()
+            .rev()
+            .filter(|m| m.seq <= seq)
+            .copied()
+            .collect()
+    }
+
+    /// The seq of the latest good checkpoint; 0 when there is none.
+    pub fn last_checkpoint(&self) -> u64 {
+        self.checkpoints.last().map_or(0, |m| m.seq)
+    }
+
+    /// Notes a checkpoint found good, or just written, and forgets those `removed`.
+    pub fn checkpointed(&mut self, mark: Option<Mark>, removed: &[Mark]) {
+        self.checkpoints.retain(|m| !removed.contains(m));
+        if let Some(mark) = mark {
+            self.checkpoints.retain(|m| m.seq != mark.seq);
+            self.checkpoints.push(mark);
+            self.checkpoints.sort_by_key(|m| m.seq);
+        }
+    }
+
     /// Entries held (offsets, second marks): for the `kept` metric.
     pub fn sizes(&self) -> (usize, usize) {
         (self.offsets.len(), self.seconds.len())
@@ -94,7 +139,7 @@ mod tests {
         let mut index = Index::default();
         let t = Utc.timestamp_opt(1_800_000_000, 0).unwrap();
         for seq in 1..=200u64 {
-            index.note(seq, t, (seq - 1) * 10, 10);
+            index.note(seq, t, (seq - 1) * 10, &[b'x'; 10]);
         }
         assert_eq!(index.start_for(1), (0, 1));
         assert_eq!(index.start_for(64), (0, 1));
