@@ -213,6 +213,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         "Event",
         "ServerMessage",
         "ClientMessage",
+        "Part",
     ] {
         assert!(schemas.contains_key(schema), "{schema} missing");
     }

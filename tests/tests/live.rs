@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use makerpulse_client::{ClientError, LiveClient, Update};
 use makerpulse_core::protocol::ServerMessage;
-use makerpulse_core::{Command, Envelope, TeamId};
+use makerpulse_core::{Command, Envelope, Part, Parts, TeamId};
 use makerpulse_e2e::{cid, scorecard, TestServer, ADMIN};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -743,5 +743,229 @@ async fn an_organizer_undoes_a_milestone_and_every_screen_sees_it_withdrawn() {
         log.contains("\"milestone_undone\"") && log.contains("ticked by mistake"),
         "{log}"
     );
+    server.stop().await;
+}
+
+/// The next message of `client` but presence (transient, not part of the view), which must be a
+/// delta: its seq and previous seq, and its patches as their types.
+async fn next_delta(client: &mut LiveClient) -> (u64, u64, Vec<String>) {
+    let msg = loop {
+        let msg = tokio::time::timeout(WAIT, client.recv())
+            .await
+            .expect("a message in time")
+            .unwrap();
+        if !matches!(msg, ServerMessage::Presence { .. }) {
+            break msg;
+        }
+    };
+    let ServerMessage::Delta(delta) = &msg else {
+        panic!("expected a delta, got {msg:?}")
+    };
+    let kinds = serde_json::to_value(&delta.patches).unwrap();
+    let kinds = kinds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["type"].as_str().unwrap().to_owned())
+        .collect();
+    let (seq, prev_seq) = (delta.seq, delta.prev_seq);
+    client.accept(msg).await.unwrap();
+    (seq, prev_seq, kinds)
+}
+
+#[tokio::test]
+async fn a_console_that_names_its_parts_gets_only_their_changes_and_an_old_hello_gets_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let ticker: Parts = [Part::Ticker].into_iter().collect();
+    let ws = server.ws();
+    // As the consoles ask: t1's the ticker, j3's none of the three; t3's and the audience's
+    // the old hello, which names no parts.
+    let mut team = LiveClient::connect_to_parts(&ws, "c", Some(tokens.team("t1")), None, ticker)
+        .await
+        .unwrap();
+    let mut judge =
+        LiveClient::connect_to_parts(&ws, "c", Some(tokens.judge("j3")), None, Parts::NONE)
+            .await
+            .unwrap();
+    let mut old_team = server.live("c", Some(tokens.team("t3")), None).await;
+    let mut audience = server.live("c", None, None).await;
+    for client in [&mut team, &mut judge, &mut old_team, &mut audience] {
+        assert_eq!(client.next_update().await.unwrap(), Update::Snapshot);
+    }
+    let start = team.last_seq;
+    {
+        // The parts left out are empty, and the view says which it follows.
+        let view = team.view.as_ref().unwrap();
+        assert!(view.leaderboard.board.overall.is_empty() && view.peoples_choice.is_empty());
+        assert_eq!(view.parts, ticker);
+        assert_eq!(view.teams.len(), 4);
+        assert!(
+            view.teams[&TeamId::new("t1").unwrap()].contact.is_some(),
+            "its own contact line"
+        );
+        let old = old_team.view.as_ref().unwrap();
+        assert_eq!(old.leaderboard.board.overall.len(), 4);
+        assert_eq!(old.peoples_choice.len(), 4);
+        assert!(old.parts.is_all());
+    }
+
+    // Another team's scorecard by another judge: the board moves ("being scored: 1 of 2").
+    let (status, ack) = server
+        .command("c", Some(tokens.judge("j1")), scorecard("t2", 7))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let scored = ack["last_seq"].as_u64().unwrap();
+    for client in [&mut old_team, &mut audience] {
+        let (seq, prev, kinds) = next_delta(client).await;
+        assert_eq!((seq, prev), (scored, start));
+        // A view's first board change comes whole, the later ones as rows.
+        assert!(
+            kinds == ["board_rows"] || kinds == ["leaderboard"],
+            "{kinds:?}"
+        );
+    }
+
+    // t1 posts: its console's next message is the post, not the scorecard before it, and names
+    // the snapshot as the previous message (a skip, not a gap); j3's console gets the team's
+    // progress (teams always come) but not the ticker.
+    let (status, ack) = server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            Command::PostProgress {
+                text: "first prototype".into(),
+                photos: vec![],
+                links: vec![],
+                percent: Some(20),
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let posted = ack["last_seq"].as_u64().unwrap();
+    let (seq, prev, kinds) = next_delta(&mut team).await;
+    assert_eq!((seq, prev), (posted, start));
+    assert_eq!(kinds, ["post", "progress"]);
+    assert_eq!(
+        team.view.as_ref().unwrap().ticker[0].text,
+        "first prototype"
+    );
+    let (seq, prev, kinds) = next_delta(&mut judge).await;
+    assert_eq!((seq, prev), (posted, start));
+    assert_eq!(kinds, ["progress"]);
+    for client in [&mut old_team, &mut audience] {
+        let (seq, prev, kinds) = next_delta(client).await;
+        assert_eq!((seq, prev), (posted, scored));
+        assert_eq!(kinds, ["post", "progress"]);
+    }
+
+    // j3's own scorecard reaches its console (the card, no board); t1's console gets nothing.
+    let (status, ack) = server
+        .command("c", Some(tokens.judge("j3")), scorecard("t3", 9))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let own = ack["last_seq"].as_u64().unwrap();
+    let (seq, prev, kinds) = next_delta(&mut judge).await;
+    assert_eq!((seq, prev), (own, posted));
+    assert_eq!(kinds, ["scorecard"]);
+    assert_eq!(judge.view.as_ref().unwrap().scorecards.len(), 1);
+    for client in [&mut old_team, &mut audience] {
+        let (seq, prev, kinds) = next_delta(client).await;
+        assert_eq!((seq, prev), (own, posted));
+        // A view's first board change comes whole, the later ones as rows.
+        assert!(
+            kinds == ["board_rows"] || kinds == ["leaderboard"],
+            "{kinds:?}"
+        );
+    }
+    // A cheer tally moves only the people's choice: nobody of the two consoles hears of it,
+    // the whole views do. Then t1's milestone reaches every console, each from its own last
+    // message.
+    for _ in 0..3 {
+        let (status, _) = server
+            .command(
+                "c",
+                None,
+                Command::Cheer {
+                    team: TeamId::new("t4").unwrap(),
+                },
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let (status, ack) = server
+        .command(
+            "c",
+            Some(tokens.team("t1")),
+            Command::ReachMilestone {
+                milestone: makerpulse_core::MilestoneId::new("idea").unwrap(),
+                note: String::new(),
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let reached = ack["last_seq"].as_u64().unwrap();
+    let (seq, prev, kinds) = next_delta(&mut team).await;
+    assert_eq!(
+        (seq, prev, kinds.as_slice()),
+        // The team follows the ticker, where the milestone is announced.
+        (
+            reached,
+            posted,
+            &["progress".to_owned(), "announced".to_owned()][..]
+        )
+    );
+    let (seq, prev, _) = next_delta(&mut judge).await;
+    assert_eq!((seq, prev), (reached, own));
+    let tallied = loop {
+        let (seq, _, kinds) = next_delta(&mut audience).await;
+        if kinds == ["peoples_choice"] {
+            break seq;
+        }
+    };
+    assert!(tallied > own);
+
+    // Each folded view is the snapshot a fresh connection with the same parts gets.
+    for (client, token, parts) in [
+        (&team, tokens.team("t1"), ticker),
+        (&judge, tokens.judge("j3"), Parts::NONE),
+    ] {
+        let mut fresh = LiveClient::connect_to_parts(&ws, "c", Some(token), None, parts)
+            .await
+            .unwrap();
+        assert_eq!(fresh.next_update().await.unwrap(), Update::Snapshot);
+        let mut folded = client.view.clone().unwrap();
+        folded.seq = fresh.last_seq;
+        assert_eq!(&folded, fresh.view.as_ref().unwrap());
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_hello_with_an_unknown_part_is_refused_clearly() {
+    use futures_util::{SinkExt, StreamExt};
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed("c").await;
+    let (mut raw, _) =
+        tokio_tungstenite::connect_async(format!("{}/api/challenges/c/live", server.ws()))
+            .await
+            .unwrap();
+    raw.send(tokio_tungstenite::tungstenite::Message::text(
+        r#"{"type":"hello","parts":["leaderboard","scores"]}"#,
+    ))
+    .await
+    .unwrap();
+    let first = raw.next().await.unwrap().unwrap();
+    let error: serde_json::Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+    assert_eq!(error["code"], "expected_hello");
+    assert!(error["message"].as_str().unwrap().contains("parts"));
+    match raw.next().await.unwrap().unwrap() {
+        tokio_tungstenite::tungstenite::Message::Close(Some(frame)) => {
+            assert_eq!(u16::from(frame.code), 4003)
+        }
+        other => panic!("{other:?}"),
+    }
     server.stop().await;
 }

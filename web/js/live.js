@@ -4,7 +4,9 @@
 // resumes with `since` after a short, growing wait. Commands are answered by id; `send` is the one
 // way the consoles send them, over the socket when it is open and over HTTP otherwise. The last
 // view is kept in IndexedDB (per page, challenge and token), so a page reloaded without network
-// shows the last known state, marked as such, until the live one arrives.
+// shows the last known state, marked as such, until the live one arrives. A console names the
+// parts of the view it shows (`parts`: of 'leaderboard', 'peoples_choice', 'ticker'); the server
+// then sends it nothing for an event that changes none of them, and those it left out stay empty.
 
 import { newId, postCommand } from './api.js';
 import { tx, tokenTag } from './idb.js';
@@ -163,12 +165,14 @@ export function applyDelta(view, delta) {
 /**
  * One live connection. Events: `view` (view, {snapshot, delta, patches}), `status`
  * ('connecting', 'live', 'reconnecting', 'unauthorized', 'not_found'), `welcome` (role),
- * `presence` (connections per role, when the server sends them).
+ * `presence` (connections per role, when the server sends them). `options.parts`, when given,
+ * lists the parts of the view the page shows (docs/protocol.md); absent, all of them.
  */
 export class Live {
-  constructor(challenge, token) {
+  constructor(challenge, token, options = {}) {
     this.challenge = challenge;
     this.token = token || null;
+    this.parts = options.parts || null;
     this.view = null;
     this.role = null;
     this.status = 'connecting';
@@ -279,6 +283,7 @@ export class Live {
     ws.onopen = () => {
       const hello = { type: 'hello' };
       if (this.token) hello.token = this.token;
+      if (this.parts) hello.parts = this.parts;
       if (this.view) hello.since = this.view.seq;
       ws.send(JSON.stringify(hello));
     };

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use makerpulse_core::protocol::{ClientMessage, ServerMessage};
-use makerpulse_core::{Envelope, Role, View};
+use makerpulse_core::{Envelope, Parts, Role, View};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -84,11 +84,24 @@ impl LiveClient {
         token: Option<&str>,
         since: Option<u64>,
     ) -> Result<Self, ClientError> {
+        Self::connect_to_parts(base, challenge, token, since, Parts::ALL).await
+    }
+
+    /// Connects as [`LiveClient::connect`] does, following only `parts` of the view: no message
+    /// comes for an event that changes none of them.
+    pub async fn connect_to_parts(
+        base: &str,
+        challenge: &str,
+        token: Option<&str>,
+        since: Option<u64>,
+        parts: Parts,
+    ) -> Result<Self, ClientError> {
         let url = format!("{base}/api/challenges/{challenge}/live");
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
         let hello = ClientMessage::Hello {
             token: token.map(str::to_owned),
             since,
+            parts,
         };
         ws.send(Message::text(serde_json::to_string(&hello)?))
             .await?;

@@ -11,6 +11,7 @@ use crate::event::{Event, EventBody};
 use crate::ids::{JudgeId, TeamId};
 use crate::leaderboard::Row;
 use crate::milestone::{Announcement, MilestoneDef, Withdrawal};
+use crate::parts::{Part, Parts};
 use crate::progress::Post;
 use crate::roster::Track;
 use crate::rubric::{RankingSettings, Rubric, Scorecard};
@@ -201,16 +202,19 @@ impl Projector<'_> {
     /// The delta `event` makes in the view of `role`; the projector's state is the state after
     /// the event. A board that changed comes whole.
     pub fn delta(&self, event: &Event, role: &Role) -> Option<Delta> {
-        self.delta_since(event, role, None).0
+        self.delta_since(event, role, Parts::ALL, None).0
     }
 
-    /// The delta `event` makes in the view of `role` whose client holds the board `held`: the
-    /// board, when it changed, comes as the rows that changed. Also returns the board the client
-    /// holds after the delta, when the event concerned the board.
+    /// The delta `event` makes in the `parts` of the view of `role` whose client holds the board
+    /// `held`: the board, when it changed, comes as the rows that changed. Also returns the board
+    /// the client holds after the delta, when the event concerned the board. `None` for the
+    /// delta when the event changes none of the parts followed: a part left out is not even
+    /// computed.
     pub fn delta_since(
         &self,
         event: &Event,
         role: &Role,
+        parts: Parts,
         held: Option<&Arc<BoardView>>,
     ) -> (Option<Delta>, Option<Arc<BoardView>>) {
         let s = self.state;
@@ -220,6 +224,9 @@ impl Projector<'_> {
         };
         let mut now_held = None;
         let mut board = || {
+            if !parts.wants(Part::Leaderboard) {
+                return None;
+            }
             let now = self.shared_board(role);
             let patch = match held {
                 Some(held) => self.rows_patch(held, &now),
@@ -228,7 +235,14 @@ impl Projector<'_> {
                 },
             };
             now_held = Some(now);
-            patch
+            Some(patch)
+        };
+        let peoples_choice = || {
+            parts
+                .wants(Part::PeoplesChoice)
+                .then(|| Patch::PeoplesChoice {
+                    rows: self.peoples_choice(),
+                })
         };
         let all_scorecards = || Patch::Scorecards {
             scorecards: self.scorecards(role),
@@ -262,58 +276,57 @@ impl Projector<'_> {
             EventBody::BuildingEnded
             | EventBody::ScoringOpened { .. }
             | EventBody::ScoringClosed => patches.push(challenge()),
-            EventBody::Frozen { .. } => patches.extend([challenge(), board()]),
+            EventBody::Frozen { .. } => {
+                patches.push(challenge());
+                patches.extend(board());
+            }
             EventBody::TeamRevealed { .. } => {
                 let entry = s.revealed().last().cloned().expect("just revealed");
                 patches.push(Patch::Revealed { entry });
             }
-            EventBody::ResultFinal => patches.extend([challenge(), board(), all_scorecards()]),
-            EventBody::TrackAdded { .. } | EventBody::TrackUpdated { .. } => patches.extend([
-                Patch::Tracks {
+            EventBody::ResultFinal => {
+                patches.push(challenge());
+                patches.extend(board());
+                patches.push(all_scorecards());
+            }
+            EventBody::TrackAdded { .. } | EventBody::TrackUpdated { .. } => {
+                patches.push(Patch::Tracks {
                     tracks: s.tracks().to_vec(),
-                },
-                board(),
-            ]),
+                });
+                patches.extend(board());
+            }
             EventBody::TrackRemoved { .. } => {
                 patches.push(Patch::Tracks {
                     tracks: s.tracks().to_vec(),
                 });
                 patches.extend(judges());
-                patches.push(board());
+                patches.extend(board());
             }
-            EventBody::RubricSet { rubric } => patches.extend([
-                Patch::Rubric {
+            EventBody::RubricSet { rubric } => {
+                patches.push(Patch::Rubric {
                     rubric: rubric.clone(),
-                },
-                board(),
-            ]),
+                });
+                patches.extend(board());
+            }
             EventBody::MilestonesSet { milestones } => patches.push(Patch::Milestones {
                 milestones: milestones.clone(),
             }),
-            EventBody::RankingSet { settings } => patches.extend([
-                Patch::Ranking {
+            EventBody::RankingSet { settings } => {
+                patches.push(Patch::Ranking {
                     ranking: settings.clone(),
-                },
-                board(),
-            ]),
+                });
+                patches.extend(board());
+            }
             EventBody::TeamAdded { team: t } | EventBody::TeamUpdated { team: t } => {
                 patches.extend(team(&t.id));
-                patches.extend([
-                    board(),
-                    Patch::PeoplesChoice {
-                        rows: self.peoples_choice(),
-                    },
-                ]);
+                patches.extend(board());
+                patches.extend(peoples_choice());
             }
             EventBody::TeamRemoved { id } => {
                 patches.push(Patch::TeamRemoved { id: id.clone() });
                 patches.extend(judges());
-                patches.extend([
-                    board(),
-                    Patch::PeoplesChoice {
-                        rows: self.peoples_choice(),
-                    },
-                ]);
+                patches.extend(board());
+                patches.extend(peoples_choice());
                 if matches!(role, Role::Admin) {
                     patches.push(Patch::Tokens {
                         tokens: self.tokens(role),
@@ -325,10 +338,11 @@ impl Projector<'_> {
                     self.judge(&judge.id, role)
                         .map(|judge| Patch::Judge { judge }),
                 );
-                patches.push(board());
+                patches.extend(board());
             }
             EventBody::JudgeRemoved { id } => {
-                patches.extend([Patch::JudgeRemoved { id: id.clone() }, board()]);
+                patches.push(Patch::JudgeRemoved { id: id.clone() });
+                patches.extend(board());
                 if matches!(role, Role::Admin) {
                     patches.push(Patch::Tokens {
                         tokens: self.tokens(role),
@@ -343,7 +357,9 @@ impl Projector<'_> {
                 }
             }
             EventBody::PostHidden { post, reason } => {
-                patches.extend(self.ticker_hidden(*post, reason, role));
+                if parts.wants(Part::Ticker) {
+                    patches.extend(self.ticker_hidden(*post, reason, role));
+                }
                 if let Some(p) = s.post(*post) {
                     patches.extend(progress(&p.team));
                 }
@@ -385,7 +401,7 @@ impl Projector<'_> {
                 }
             }
             EventBody::ScorecardSubmitted { judge, team, .. } => {
-                patches.push(board());
+                patches.extend(board());
                 if self.sees_scorecard(role, judge) {
                     if let Some(card) = s.scorecard(judge, team) {
                         patches.push(Patch::Scorecard {
@@ -396,13 +412,11 @@ impl Projector<'_> {
             }
             EventBody::ConflictDeclared { judge, .. } => {
                 patches.extend(self.judge(judge, role).map(|judge| Patch::Judge { judge }));
-                patches.push(board());
+                patches.extend(board());
             }
-            EventBody::CheersTallied { .. } => patches.push(Patch::PeoplesChoice {
-                rows: self.peoples_choice(),
-            }),
+            EventBody::CheersTallied { .. } => patches.extend(peoples_choice()),
         }
-        patches.retain(|p| !p.is_empty_rows());
+        patches.retain(|p| !p.is_empty_rows() && parts.wants_patch(p));
         if patches.is_empty() {
             return (None, now_held);
         }
@@ -540,22 +554,37 @@ fn changed_rows(held: &BoardView, now: &BoardView) -> Option<Patch> {
 /// the view's previous message as `prev_seq`.
 /// It also keeps the board its clients hold, so that a changed board goes out as its changed
 /// rows.
+/// A stream that follows only some [`Parts`] of the view skips every event that changes none of
+/// them, and its `prev_seq` names its own previous message, so the skip is no gap.
 #[derive(Clone, Debug)]
 pub struct ViewStream {
     role: Role,
+    parts: Parts,
     last: u64,
     board: Option<Arc<BoardView>>,
 }
 
 impl ViewStream {
-    /// A stream for `role` whose clients start from the snapshot at `seq`. Its first board change
-    /// goes out whole.
+    /// A stream of the whole view of `role` whose clients start from the snapshot at `seq`. Its
+    /// first board change goes out whole.
     pub fn new(role: Role, seq: u64) -> Self {
+        Self::of_parts(role, Parts::ALL, seq)
+    }
+
+    /// A stream of the `parts` of the view of `role` whose clients start from the snapshot of
+    /// those parts at `seq` ([`Projector::snapshot_of`]).
+    pub fn of_parts(role: Role, parts: Parts, seq: u64) -> Self {
         Self {
             role,
+            parts,
             last: seq,
             board: None,
         }
+    }
+
+    /// The parts followed.
+    pub fn parts(&self) -> Parts {
+        self.parts
     }
 
     /// The role followed.
@@ -570,7 +599,7 @@ impl ViewStream {
 
     /// The next message of this view for `event`, projected from the state after it.
     pub fn next(&mut self, after: &Projector<'_>, event: &Event) -> Option<Delta> {
-        let (delta, board) = after.delta_since(event, &self.role, self.board.as_ref());
+        let (delta, board) = after.delta_since(event, &self.role, self.parts, self.board.as_ref());
         if board.is_some() {
             self.board = board;
         }

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod judging;
 pub mod leaderboard;
 pub mod milestone;
+pub mod parts;
 pub mod progress;
 pub mod protocol;
 pub mod roster;
@@ -44,6 +45,7 @@ pub use ids::{
     ChallengeId, CommandId, CriterionId, JudgeId, MilestoneId, TeamId, TokenHash, TrackId,
 };
 pub use leaderboard::Leaderboard;
+pub use parts::{Part, Parts};
 pub use state::State;
 pub use text::{Lang, Localized};
 pub use view::{snapshot, timeline, Projector, Role, View};

@@ -4,6 +4,8 @@
 //! the URL) and the last seq it holds. The server answers `welcome`, then either the missed
 //! `delta`s in order or one `snapshot` — never a partial replay — then streams deltas. A client
 //! whose last seq is below a delta's `prev_seq` has missed a message and sends `snapshot`.
+//! A console may name in `hello` the [`Parts`] of the view it shows; it then gets only those
+//! (and the parts that always come), and no message for an event that changes none of them.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,7 @@ use crate::command::Envelope;
 use crate::delta::Delta;
 use crate::error::{DomainError, ImportRowError};
 use crate::ids::{ChallengeId, CommandId, TeamId};
+use crate::parts::Parts;
 use crate::view::{Role, View};
 
 /// Close code: the server is going away or the client fell too far behind; reconnect with `since`.
@@ -37,6 +40,11 @@ pub enum ClientMessage {
         /// The last seq the client holds; absent for a fresh start.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         since: Option<u64>,
+        /// The parts of the view the client shows, of those it may leave out; absent, all of
+        /// them. A client that changes its parts starts again without `since`.
+        #[serde(default, skip_serializing_if = "Parts::is_all")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::parts::Part>>))]
+        parts: Parts,
     },
     /// A command, answered with `ack`, `cheered` or `error` carrying the same id.
     Command(Envelope),
@@ -212,8 +220,22 @@ mod tests {
             msg,
             ClientMessage::Hello {
                 token: None,
-                since: None
+                since: None,
+                parts: Parts::ALL,
             }
+        );
+        let msg: ClientMessage =
+            serde_json::from_str(r#"{"type":"hello","parts":["ticker"]}"#).unwrap();
+        assert_eq!(
+            msg,
+            ClientMessage::Hello {
+                token: None,
+                since: None,
+                parts: [crate::parts::Part::Ticker].into_iter().collect(),
+            }
+        );
+        assert!(
+            serde_json::from_str::<ClientMessage>(r#"{"type":"hello","parts":["x"]}"#).is_err()
         );
     }
 }

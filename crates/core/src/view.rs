@@ -25,6 +25,7 @@ use crate::delta::{Delta, Patch};
 use crate::ids::{JudgeId, TeamId, TrackId};
 use crate::leaderboard::{board_order, Leaderboard, Row};
 use crate::milestone::{Announcement, MilestoneDef, Withdrawal, ANNOUNCEMENTS_KEPT};
+use crate::parts::{Part, Parts};
 use crate::progress::Post;
 use crate::roster::{Assignment, Member, PanelRole, Subject, Track};
 use crate::rubric::{RankingSettings, Rubric, Scorecard};
@@ -181,6 +182,11 @@ pub struct View {
     pub scorecards: Vec<Scorecard>,
     /// Minted tokens (admins only).
     pub tokens: Vec<TokenView>,
+    /// The parts this view follows, when not all ([`Parts`]): the others are empty here and never
+    /// patched.
+    #[serde(default, skip_serializing_if = "Parts::is_all")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Part>))]
+    pub parts: Parts,
 }
 
 /// The view of `state` for `role`.
@@ -199,6 +205,8 @@ pub struct Projector<'a> {
     boards: [OnceCell<Arc<BoardView>>; 2],
     /// Patches from an earlier board (kept alive here, so its address names it) to this one.
     pub(crate) rows: RefCell<Vec<(Arc<BoardView>, Patch)>>,
+    /// The people's choice, the same for every role.
+    cheers: OnceCell<Vec<CheerRow>>,
 }
 
 impl<'a> Projector<'a> {
@@ -209,6 +217,7 @@ impl<'a> Projector<'a> {
             live: OnceCell::new(),
             boards: [OnceCell::new(), OnceCell::new()],
             rows: RefCell::new(Vec::new()),
+            cheers: OnceCell::new(),
         }
     }
 
@@ -224,6 +233,11 @@ impl<'a> Projector<'a> {
 
     /// The whole view for `role`.
     pub fn snapshot(&self, role: &Role) -> View {
+        self.snapshot_of(role, Parts::ALL)
+    }
+
+    /// The view for `role` with only the `parts` it follows; the others are empty.
+    pub fn snapshot_of(&self, role: &Role, parts: Parts) -> View {
         let s = self.state;
         View {
             schema: SCHEMA_VERSION,
@@ -244,13 +258,31 @@ impl<'a> Projector<'a> {
                 .keys()
                 .filter_map(|id| self.judge(id, role).map(|j| (id.clone(), j)))
                 .collect(),
-            ticker: self.ticker(role),
-            announcements: self.announcements(role),
-            leaderboard: self.board(role),
-            peoples_choice: self.peoples_choice(),
+            ticker: if parts.wants(Part::Ticker) {
+                self.ticker(role)
+            } else {
+                Vec::new()
+            },
+            // Milestone announcements are the ticker's too.
+            announcements: if parts.wants(Part::Ticker) {
+                self.announcements(role)
+            } else {
+                Vec::new()
+            },
+            leaderboard: if parts.wants(Part::Leaderboard) {
+                self.board(role)
+            } else {
+                BoardView::default()
+            },
+            peoples_choice: if parts.wants(Part::PeoplesChoice) {
+                self.peoples_choice()
+            } else {
+                Vec::new()
+            },
             reveal: s.revealed().to_vec(),
             scorecards: self.scorecards(role),
             tokens: self.tokens(role),
+            parts,
         }
     }
 
@@ -361,6 +393,10 @@ impl<'a> Projector<'a> {
     }
 
     pub(crate) fn peoples_choice(&self) -> Vec<CheerRow> {
+        self.cheers.get_or_init(|| self.rank_cheers()).clone()
+    }
+
+    fn rank_cheers(&self) -> Vec<CheerRow> {
         let mut rows: Vec<(TeamId, u64)> = self
             .state
             .teams()

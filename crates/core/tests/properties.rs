@@ -26,7 +26,8 @@ use makerpulse_core::roster::PanelRole;
 use makerpulse_core::rubric::{RankingSettings, Rubric};
 use makerpulse_core::state::State;
 use makerpulse_core::{
-    Actor, Decision, DomainError, Event, EventBody, Leaderboard, Projector, TeamId, ViewStream,
+    Actor, Decision, DomainError, Event, EventBody, Leaderboard, Part, Parts, Patch, Projector,
+    TeamId, ViewStream,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -243,6 +244,85 @@ proptest! {
                     event.body,
                     first_difference(&folded, &expected),
                 );
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// For every role and any parts of its view (`hello`'s `parts`), the snapshot of those parts
+    /// at M with the deltas of M+1..=k folded on is the snapshot of those parts at k; each delta
+    /// is the whole view's delta less the patches of parts not followed, it comes exactly when
+    /// that leaves a patch, and it names the seq of the stream's own previous message, so an
+    /// event skipped for the parts is never taken for a lost message.
+    #[test]
+    fn deltas_of_some_parts_fold_onto_their_snapshots(
+        steps in steps(),
+        start in any::<Index>(),
+        chosen in proptest::collection::vec(any::<bool>(), Part::ALL.len()),
+    ) {
+        let parts: Parts = Part::ALL.into_iter().zip(&chosen).filter(|(_, on)| **on).map(|(p, _)| p).collect();
+        let session = play_all(&steps, &mut |_| {});
+        let log = &session.log;
+        let m = start.index(log.len() + 1);
+        let mut state = State::replay(&log[..m]).unwrap();
+        let roles = roles();
+        let mut views: Vec<_> = {
+            let projector = Projector::new(&state);
+            roles.iter().map(|r| projector.snapshot_of(r, parts)).collect()
+        };
+        let mut streams: Vec<_> =
+            roles.iter().map(|r| ViewStream::of_parts(r.clone(), parts, m as u64)).collect();
+        let mut whole: Vec<_> = roles.iter().map(|r| ViewStream::new(r.clone(), m as u64)).collect();
+        let mut last: Vec<u64> = vec![m as u64; roles.len()];
+        for event in &log[m..] {
+            state.apply(event).unwrap();
+            let projector = Projector::new(&state);
+            for (i, role) in roles.iter().enumerate() {
+                let expected_patches: Vec<Patch> = whole[i]
+                    .next(&projector, event)
+                    .map(|d| d.patches.into_iter().filter(|p| parts.wants_patch(p)).collect())
+                    .unwrap_or_default();
+                match streams[i].next(&projector, event) {
+                    Some(delta) => {
+                        prop_assert_eq!(delta.seq, event.seq);
+                        prop_assert_eq!(delta.prev_seq, last[i], "prev_seq for {:?}", role);
+                        prop_assert_eq!(&delta.patches, &expected_patches, "patches for {:?}", role);
+                        last[i] = delta.seq;
+                        views[i].apply(&delta);
+                    }
+                    None => prop_assert!(
+                        expected_patches.is_empty(),
+                        "no message for {:?} at {} though {:?} changed its parts",
+                        role,
+                        event.seq,
+                        expected_patches,
+                    ),
+                }
+                let mut folded = views[i].clone();
+                folded.seq = event.seq;
+                let expected = projector.snapshot_of(role, parts);
+                prop_assert!(
+                    folded == expected,
+                    "view of {:?} ({:?}) after seq {} ({:?}) differs from its snapshot:\n{}",
+                    role,
+                    parts,
+                    event.seq,
+                    event.body,
+                    first_difference(&folded, &expected),
+                );
+                // A part not followed stays empty: nothing of it is ever sent.
+                if !parts.wants(Part::Leaderboard) {
+                    prop_assert_eq!(&folded.leaderboard, &Default::default());
+                }
+                if !parts.wants(Part::PeoplesChoice) {
+                    prop_assert!(folded.peoples_choice.is_empty());
+                }
+                if !parts.wants(Part::Ticker) {
+                    prop_assert!(folded.ticker.is_empty());
+                }
             }
         }
     }

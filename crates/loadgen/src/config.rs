@@ -14,6 +14,17 @@ pub enum Join {
     Http,
 }
 
+/// Which parts of their views the consoles follow (`--consoles`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsoleParts {
+    /// What each page shows, as the web consoles ask: a team's console the ticker, a judge's
+    /// none of the parts that may be left out.
+    Pages,
+    /// Everything: the `hello` of a client that names no parts.
+    All,
+}
+
 /// One run of the load generator.
 #[derive(Clone, Debug, clap::Parser)]
 #[command(
@@ -59,6 +70,9 @@ pub struct Config {
     /// server then keeps one view per console); they are not counted as viewers.
     #[arg(long)]
     pub consoles: bool,
+    /// Which parts of their views the consoles follow.
+    #[arg(long, value_enum, default_value = "pages")]
+    pub console_parts: ConsoleParts,
     /// Every Nth event is a team's progress post instead of a scorecard (0: scorecards only).
     #[arg(long, default_value_t = 0)]
     pub post_every: u64,

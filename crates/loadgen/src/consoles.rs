@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use futures_util::{SinkExt, StreamExt};
 use makerpulse_core::protocol::ClientMessage;
+use makerpulse_core::Parts;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
@@ -14,19 +15,20 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::target;
 
 /// Opens one socket per token on `url` (from 127.0.0.254, apart from the viewers' addresses),
-/// says hello with it, and reads until `stop` changes. Returns once every console has had its
+/// says hello with it and the parts its page follows, and reads until `stop` changes. Returns once every console has had its
 /// first message (the snapshot), with the tasks that hold them.
 pub async fn open(
     url: &str,
-    tokens: &[String],
+    tokens: &[(String, Parts)],
     stop: watch::Receiver<u64>,
 ) -> anyhow::Result<JoinSet<()>> {
     let mut held = JoinSet::new();
-    for token in tokens {
+    for (token, parts) in tokens {
         let mut ws = target::connect(url, IpAddr::from([127, 0, 0, 254])).await?;
         let hello = ClientMessage::Hello {
             token: Some(token.clone()),
             since: None,
+            parts: *parts,
         };
         ws.send(Message::text(serde_json::to_string(&hello)?))
             .await?;

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use makerpulse_core::{Part, Parts};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::config::{Config, Join};
+use crate::config::{Config, ConsoleParts, Join};
 use crate::procstat::{self, Sample};
 use crate::publish::Publisher;
 use crate::report::{Reconnect, Report, StepReport};
@@ -110,9 +111,16 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
                 config
                     .target
                     .viewer_url(&config.urls[0], &config.challenge, &config.pusher_key);
-            let tokens: Vec<String> = (seeded.teams.iter().map(|(_, t)| t.clone()))
-                .chain(seeded.judges.iter().cloned())
-                .collect();
+            // The pages' parts: the team's console shows the ticker; the judge's neither the
+            // board, the people's choice nor the ticker (web/js/pages/team.js, judge.js).
+            let (team, judge) = match config.console_parts {
+                ConsoleParts::Pages => ([Part::Ticker].into_iter().collect(), Parts::NONE),
+                ConsoleParts::All => (Parts::ALL, Parts::ALL),
+            };
+            let tokens: Vec<(String, Parts)> =
+                (seeded.teams.iter().map(|(_, t)| (t.clone(), team)))
+                    .chain(seeded.judges.iter().map(|t| (t.clone(), judge)))
+                    .collect();
             let held = crate::consoles::open(&url, &tokens, rx.clone()).await?;
             eprintln!("[{}] {} consoles connected", config.label, held.len());
             Some(held)

@@ -22,8 +22,8 @@ use axum::extract::ws::Utf8Bytes;
 use chrono::Utc;
 use makerpulse_core::protocol::{Online, ServerMessage};
 use makerpulse_core::{
-    decide, Actor, ChallengeId, Command, CommandId, Decision, DomainError, Envelope, Event, Phase,
-    Role, State, TeamId,
+    decide, Actor, ChallengeId, Command, CommandId, Decision, DomainError, Envelope, Event, Parts,
+    Phase, Role, State, TeamId,
 };
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -190,9 +190,10 @@ impl Hub {
         let (jobs, rx) = mpsc::channel(4 * BATCH);
         let mut streams = Streams::default();
         for role in [Role::Audience, Role::Admin] {
-            streams
-                .views
-                .insert(role.clone(), ViewChannel::new(role, state.seq()));
+            streams.views.insert(
+                (role.clone(), Parts::ALL),
+                ViewChannel::new(role, Parts::ALL, state.seq()),
+            );
         }
         let presence = ServerMessage::Presence {
             online: Online::default(),

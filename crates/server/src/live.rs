@@ -20,7 +20,7 @@ use futures_util::{SinkExt, StreamExt};
 use makerpulse_core::protocol::{
     ClientMessage, ServerMessage, CLOSE_IDLE, CLOSE_PROTOCOL, CLOSE_RECONNECT, CLOSE_UNAUTHORIZED,
 };
-use makerpulse_core::{Actor, ChallengeId, Command, CommandId, DomainError, Role};
+use makerpulse_core::{Actor, ChallengeId, Command, CommandId, DomainError, Parts, Role};
 use tokio::sync::{broadcast, mpsc};
 use tracing::Instrument;
 
@@ -122,10 +122,14 @@ async fn connection(
     slot: Option<Connection>,
 ) {
     let hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
-    let (token, since) = match hello {
+    let (token, since, parts) = match hello {
         Ok(Some(Ok(Message::Text(raw)))) => {
             match serde_json::from_str::<ClientMessage>(raw.as_str()) {
-                Ok(ClientMessage::Hello { token, since }) => (token, since),
+                Ok(ClientMessage::Hello {
+                    token,
+                    since,
+                    parts,
+                }) => (token, since, parts),
                 _ => {
                     let reply = error_text(None, ApiError::ExpectedHello);
                     let _ = socket.send(Message::Text(reply)).await;
@@ -146,7 +150,7 @@ async fn connection(
     let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
     let audience = matches!(actor, Actor::Audience).then(|| state.audience.clone());
     let run = async move {
-        session(socket, state, hub, actor, since, ip).await;
+        session(socket, state, hub, actor, since, parts, ip).await;
         drop(slot);
     }
     .instrument(span);
@@ -163,6 +167,7 @@ async fn session(
     hub: Arc<Hub>,
     actor: Actor,
     since: Option<u64>,
+    parts: Parts,
     ip: Option<IpAddr>,
 ) {
     let role = Role::of(&actor);
@@ -178,6 +183,7 @@ async fn session(
             sink,
             hub.clone(),
             role.clone(),
+            parts,
             since,
             out_rx,
             state.clone(),
@@ -442,6 +448,7 @@ async fn writer(
     mut sink: Sink,
     hub: Arc<Hub>,
     role: Role,
+    parts: Parts,
     since: Option<u64>,
     mut out: mpsc::Receiver<Out>,
     state: AppState,
@@ -451,7 +458,7 @@ async fn writer(
     let mut since = since;
     let mut welcome = true;
     'subscribe: loop {
-        let sub = hub.subscribe(&role, since);
+        let sub = hub.subscribe(&role, parts, since);
         let mut rx = sub.rx;
         let mut first = Vec::new();
         if welcome {

@@ -33,7 +33,9 @@ export async function start(root, id) {
     notice(root, 'need_link');
     return;
   }
-  const live = new Live(id, token);
+  // The console shows none of the board, the people's choice or the ticker: without them, a
+  // scorecard of another judge is no message at all (the blind form needs none of it).
+  const live = new Live(id, token, { parts: [] });
   const queue = new Queue(`judge.${id}`, id, token, live);
   let view = null;
   let me = null;

@@ -22,7 +22,9 @@ export async function start(root, id) {
     notice(root, 'need_link');
     return;
   }
-  const live = new Live(id, token);
+  // The console shows the team's own posts as they come (the ticker's), never the leaderboard or
+  // the people's choice: every scorecard of the challenge would be a message for nothing.
+  const live = new Live(id, token, { parts: ['ticker'] });
   let view = null;
   let teamId = null;
   const outbox = new Queue(`team.${id}`, id, token, live);

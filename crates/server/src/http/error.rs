@@ -66,7 +66,7 @@ pub enum ApiError {
     #[error("messages are limited to {0} bytes")]
     MessageTooLarge(usize),
     /// A socket whose first message is not `hello`.
-    #[error("the first message must be {{\"type\":\"hello\"}} with an optional token and since")]
+    #[error("the first message must be {{\"type\":\"hello\"}} with an optional token, since and parts (a list of leaderboard, peoples_choice, ticker)")]
     ExpectedHello,
     /// A second `hello` on a socket.
     #[error("hello was already received")]
@@ -223,7 +223,7 @@ impl ApiError {
             ApiError::MessageTooLarge(max) => ("too_large", format!("消息最多 {max} 字节")),
             ApiError::ExpectedHello => (
                 "expected_hello",
-                "第一条消息必须是 hello（可带 token 和 since）".to_owned(),
+                "第一条消息必须是 hello（可带 token、since 和 parts：leaderboard、peoples_choice、ticker 中的几项）".to_owned(),
             ),
             ApiError::AlreadyHello => ("already_hello", "已经收到 hello".to_owned()),
             ApiError::BinaryUnsupported => {

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::stream::{self, Stream};
-use makerpulse_core::Role;
+use makerpulse_core::{Parts, Role};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::app::AppState;
@@ -58,7 +58,7 @@ async fn pump(
 ) {
     let mut since = since;
     loop {
-        let sub = hub.subscribe(&Role::Audience, since);
+        let sub = hub.subscribe(&Role::Audience, Parts::ALL, since);
         let mut rx = sub.rx;
         let first: Vec<Item> = match sub.start {
             Start::Snapshot(text) => vec![Item { seq: sub.seq, text }],

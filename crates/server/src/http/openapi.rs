@@ -51,7 +51,7 @@ impl Modify for Bearer {
         crate::http::photos::download,
         openapi_json,
     ),
-    components(schemas(makerpulse_core::Event, makerpulse_core::protocol::ClientMessage)),
+    components(schemas(makerpulse_core::Event, makerpulse_core::protocol::ClientMessage, makerpulse_core::Part)),
     modifiers(&Bearer),
     tags(
         (name = "commands", description = "Everything that changes a challenge"),

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use makerpulse_core::{snapshot, Role, View};
+use makerpulse_core::{snapshot, Parts, Role, View};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -75,7 +75,7 @@ async fn get_snapshot(
 ) -> Result<Response, ApiError> {
     let role = Role::of(&caller.actor);
     let asked = seq_param("seq", at.seq)?;
-    let (seq, text) = caller.hub.snapshot(&role);
+    let (seq, text) = caller.hub.snapshot(&role, Parts::ALL);
     let body = match asked {
         Some(asked) if asked > seq => return Err(ApiError::NotFound("seq")),
         Some(asked) if asked < seq => {

@@ -6,12 +6,17 @@
 //! once their bytes outweigh it. A viewer back after a long drop (or ten thousand back at once
 //! after a network blip, while events go on) costs one snapshot each, not a replay that grows
 //! with the time it was away.
+//!
+//! A view is a role's view of the [`Parts`] its connections follow: a console that shows neither
+//! the board nor the people's choice follows a view of its own that skips every scorecard of
+//! another team, so one scorecard is one message to the board's watchers (the audience, the
+//! organizers) and the judge who sent it, not one to every console of the challenge.
 
 use std::collections::{HashMap, VecDeque};
 
 use axum::extract::ws::Utf8Bytes;
 use makerpulse_core::protocol::{ServerMessage, SharedMessages};
-use makerpulse_core::{Event, EventBody, Projector, Role, State, ViewStream};
+use makerpulse_core::{Event, EventBody, Parts, Projector, Role, State, ViewStream};
 use std::sync::PoisonError;
 use tokio::sync::broadcast;
 
@@ -34,9 +39,9 @@ pub(super) struct ViewChannel {
 }
 
 impl ViewChannel {
-    pub(super) fn new(role: Role, seq: u64) -> Self {
+    pub(super) fn new(role: Role, parts: Parts, seq: u64) -> Self {
         Self {
-            stream: ViewStream::new(role, seq),
+            stream: ViewStream::of_parts(role, parts, seq),
             floor: seq,
             ring: VecDeque::with_capacity(64),
             tx: broadcast::channel(LAG).0,
@@ -56,12 +61,15 @@ impl ViewChannel {
     }
 }
 
+/// A view: whose, and which parts of it.
+pub(super) type ViewKey = (Role, Parts);
+
 #[derive(Default)]
 pub(super) struct Streams {
-    pub(super) views: HashMap<Role, ViewChannel>,
+    pub(super) views: HashMap<ViewKey, ViewChannel>,
     /// Snapshots at the current seq by view, kept because joins and resumes come in storms;
     /// emptied by every event, so it never holds more than one per view that was asked for.
-    snapshots: HashMap<Role, Utf8Bytes>,
+    snapshots: HashMap<ViewKey, Utf8Bytes>,
     /// The seq of every snapshot in `snapshots`.
     snapshots_at: u64,
 }
@@ -77,16 +85,17 @@ impl Streams {
 }
 
 impl Hub {
-    /// Starts following the view of `role` from `since`: the missed messages if the view still
-    /// holds them all, a snapshot otherwise.
-    pub fn subscribe(&self, role: &Role, since: Option<u64>) -> Subscription {
+    /// Starts following the `parts` of the view of `role` from `since`: the missed messages if
+    /// the view still holds them all, a snapshot otherwise.
+    pub fn subscribe(&self, role: &Role, parts: Parts, since: Option<u64>) -> Subscription {
         let mut streams = lock(&self.streams);
         let state = self.state();
         let seq = state.seq();
+        let key = (role.clone(), parts);
         let channel = streams
             .views
-            .entry(role.clone())
-            .or_insert_with(|| ViewChannel::new(role.clone(), seq));
+            .entry(key.clone())
+            .or_insert_with(|| ViewChannel::new(role.clone(), parts, seq));
         let rx = channel.tx.subscribe();
         let start = match since {
             Some(since) if since <= seq && since >= channel.floor => {
@@ -96,7 +105,7 @@ impl Hub {
                 if bytes == 0 || channel.snapshot_bytes.is_some_and(|known| bytes <= known) {
                     Start::Replay(missed)
                 } else {
-                    let snapshot = snapshot_text(&mut streams, &state, role);
+                    let snapshot = snapshot_text(&mut streams, &state, &key);
                     if bytes <= snapshot.len() {
                         Start::Replay(missed)
                     } else {
@@ -104,18 +113,20 @@ impl Hub {
                     }
                 }
             }
-            _ => Start::Snapshot(snapshot_text(&mut streams, &state, role)),
+            _ => Start::Snapshot(snapshot_text(&mut streams, &state, &key)),
         };
         self.metrics.joined(matches!(start, Start::Replay(_)));
         Subscription { seq, start, rx }
     }
 
-    /// The snapshot of `role`'s view now, as the socket sends it: the seq, and the text of the
-    /// `snapshot` message (cached per seq and view, shared with the sockets' snapshots).
-    pub fn snapshot(&self, role: &Role) -> (u64, Utf8Bytes) {
+    /// The snapshot of the `parts` of `role`'s view now, as the socket sends it: the seq, and
+    /// the text of the `snapshot` message (cached per seq and view, shared with the sockets'
+    /// snapshots).
+    pub fn snapshot(&self, role: &Role, parts: Parts) -> (u64, Utf8Bytes) {
         let mut streams = lock(&self.streams);
         let state = self.state();
-        (state.seq(), snapshot_text(&mut streams, &state, role))
+        let key = (role.clone(), parts);
+        (state.seq(), snapshot_text(&mut streams, &state, &key))
     }
 
     /// Applies durable events to the committed state and fans them out.
@@ -157,25 +168,26 @@ impl Hub {
     }
 }
 
-/// The snapshot of `role`'s view at the state's seq, rendered once per seq and view.
-pub(super) fn snapshot_text(streams: &mut Streams, state: &State, role: &Role) -> Utf8Bytes {
+/// The snapshot of a view at the state's seq, rendered once per seq and view.
+pub(super) fn snapshot_text(streams: &mut Streams, state: &State, key: &ViewKey) -> Utf8Bytes {
     if streams.snapshots_at != state.seq() {
         streams.snapshots.clear();
         streams.snapshots_at = state.seq();
     }
-    if let Some(text) = streams.snapshots.get(role) {
+    if let Some(text) = streams.snapshots.get(key) {
         return text.clone();
     }
-    let view = Projector::new(state).snapshot(role);
+    let (role, parts) = key;
+    let view = Projector::new(state).snapshot_of(role, *parts);
     let text = Utf8Bytes::from(
         ServerMessage::Snapshot {
             view: Box::new(view),
         }
         .to_json(),
     );
-    if let Some(channel) = streams.views.get_mut(role) {
+    if let Some(channel) = streams.views.get_mut(key) {
         channel.snapshot_bytes = Some(text.len());
     }
-    streams.snapshots.insert(role.clone(), text.clone());
+    streams.snapshots.insert(key.clone(), text.clone());
     text
 }
