@@ -20,6 +20,7 @@ pub mod ids;
 pub mod judging;
 pub mod leaderboard;
 pub mod milestone;
+pub mod posts;
 pub mod progress;
 pub mod protocol;
 pub mod roster;
