@@ -69,7 +69,13 @@ impl Ack {
 
     /// Whether `command` is the command this answers (and not another one sent with its id).
     pub fn is_for(&self, command: &crate::command::Command) -> bool {
-        self.digest == crate::decide::command_digest(command)
+        self.is_for_digest(&crate::decide::command_digest(command))
+    }
+
+    /// Whether the command with this digest is the command this answers.
+    pub(crate) fn is_for_digest(&self, digest: &str) -> bool {
+        use crate::answers::digest_key;
+        digest_key(&self.digest) == digest_key(digest)
     }
 }
 
@@ -315,7 +321,7 @@ impl State {
 
     /// The answer already given to a command, if it is one of the actor's latest
     /// ([`crate::answers::IDEMPOTENCY_WINDOW`]) accepted commands.
-    pub fn answered(&self, actor: &Actor, id: &CommandId) -> Option<&Ack> {
+    pub fn answered(&self, actor: &Actor, id: &CommandId) -> Option<Ack> {
         self.answers.recent(actor, id)
     }
 
@@ -329,6 +335,15 @@ impl State {
     /// fingerprint only.
     pub fn remembered_commands(&self) -> (usize, usize) {
         self.answers.sizes()
+    }
+
+    /// Makes this state share with `committed`, a state at the same seq, what the two hold alike
+    /// and what grows with the challenge (the answers remembered), so that a server's writer
+    /// and its readers do not each keep their own copy. Nothing observable changes.
+    pub fn share_with(&mut self, committed: &State) {
+        if self.seq == committed.seq {
+            self.answers.share_with(&committed.answers);
+        }
     }
 
     /// The frozen public board, during a freeze and after.
