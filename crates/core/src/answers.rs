@@ -157,19 +157,20 @@ impl Answers {
             return;
         }
         let window = Arc::make_mut(window);
+        // The oldest leaves before the newest comes, so a full window never grows its buffer.
+        if window.len() == IDEMPOTENCY_WINDOW {
+            if let Some(old) = window.pop_front() {
+                self.tail.push((fingerprint(actor, &old.id), old.first_seq));
+            }
+        }
         window.push_back(Noted {
             id: id.clone(),
             first_seq: seq,
             last_seq: seq,
             digest: digest_key(digest),
         });
-        if window.len() > IDEMPOTENCY_WINDOW {
-            if let Some(old) = window.pop_front() {
-                self.tail.push((fingerprint(actor, &old.id), old.first_seq));
-                if self.tail.len() == RUN {
-                    self.seal();
-                }
-            }
+        if self.tail.len() == RUN {
+            self.seal();
         }
     }
 
