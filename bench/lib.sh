@@ -56,6 +56,8 @@ calm() {
 # start NAME PORT [REDIS_URL]: starts a server and sets STARTED to its pid.
 start() {
   local name=$1 port=$2 redis=${3:-}
+  # Whatever listened on the port before (an earlier run's server) is gone first.
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break; sleep 0.1; done
   local dir="$WORK/$name-$port"
   rm -rf "$dir" && mkdir -p "$dir" "$WORK/logs"
   # Logs outlive the data directory, one per start, for a server that dies in a run.
@@ -95,6 +97,9 @@ stop() {
   kill "$1" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$1" 2>/dev/null || true
+  # A server holding 10k sockets takes a moment to die even then; the next start must not find
+  # it still listening (it would answer for the new one).
+  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 }
 
 # The load generator's --target and URL for a server name on a port.
@@ -129,14 +134,16 @@ message_bytes() {
 }
 
 # The port each server listens on in the scenarios.
+# BENCH_PORT_BASE moves every port, so that two checkouts can measure side by side.
 port_of() {
+  local base=${BENCH_PORT_BASE:-18080}
   case $1 in
-    makerpulse) echo 18080 ;;
-    ceiling) echo 18081 ;;
-    ws) echo 18082 ;;
-    socketio) echo 18083 ;;
-    sockudo) echo 18084 ;;
-    redis) echo 18085 ;;
+    makerpulse) echo "$base" ;;
+    ceiling) echo $((base + 1)) ;;
+    ws) echo $((base + 2)) ;;
+    socketio) echo $((base + 3)) ;;
+    sockudo) echo $((base + 4)) ;;
+    redis) echo $((base + 5)) ;;
   esac
 }
 

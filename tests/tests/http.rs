@@ -581,6 +581,119 @@ async fn a_hidden_post_is_gone_from_every_public_surface_and_from_the_past() {
     server.stop().await;
 }
 
+/// A post older than the ones the server keeps whole in memory (its text is read back from the
+/// journal) is still shown on its team's timeline, can still be hidden, and once hidden is gone
+/// from every public surface and from the past, also after a restart; the organizers still read
+/// it, with why it was hidden.
+#[tokio::test]
+async fn a_post_older_than_the_memory_window_reads_back_and_hides_like_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let team = Some(tokens.team("t1"));
+    let other = Some(tokens.team("t2"));
+    let (_, body) = upload(&server, team, "image/png", PNG.to_vec()).await;
+    let photo: PhotoRef = serde_json::from_value(body).unwrap();
+    let secret = "一条早已滚出内存的帖子 / a post long out of memory";
+    let post = |text: &str, photos: Vec<PhotoRef>| Command::PostProgress {
+        text: text.into(),
+        photos,
+        links: vec!["https://example.org/old".into()],
+        percent: Some(12),
+    };
+    let (status, body) = server
+        .command("c", team, post(secret, vec![photo.clone()]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let posted = body["last_seq"].as_u64().unwrap();
+    let (_, body) = server
+        .command("c", team, post("第二条 / second", vec![]))
+        .await;
+    let second = body["last_seq"].as_u64().unwrap();
+    for n in 0..makerpulse_core::posts::POSTS_KEPT + 5 {
+        let (status, body) = server
+            .command("c", other, post(&format!("更新 {n} / update {n}"), vec![]))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let timeline = "/api/challenges/c/teams/t1/timeline";
+    let (status, body) = server.get(timeline, None).await;
+    assert_eq!(status, 200, "{body}");
+    let posts = body.as_array().unwrap();
+    assert_eq!(posts.len(), 2, "{body}");
+    assert_eq!(posts[0]["id"], posted);
+    assert_eq!(posts[0]["text"], secret);
+    assert_eq!(posts[0]["photos"][0]["sha256"], photo.sha256.as_str());
+    assert_eq!(posts[0]["links"][0], "https://example.org/old");
+    assert_eq!(posts[0]["percent"], 12);
+    assert_eq!(posts[1]["id"], second);
+    let photo_url = format!("{}/api/challenges/c/photos/{}", server.http(), photo.sha256);
+    assert_eq!(
+        reqwest::get(&photo_url).await.unwrap().status().as_u16(),
+        200
+    );
+
+    let hide = Command::HidePost {
+        post: posted,
+        reason: "spam".into(),
+    };
+    let (status, body) = server.command("c", Some(ADMIN), hide.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.command("c", Some(ADMIN), hide).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (409, &"already_hidden".into()),
+        "{body}"
+    );
+
+    let judge = tokens.judge("j1");
+    let seqs = [posted, second];
+    let sha = photo.sha256.as_str();
+    assert_old_post_hidden(&server, &[team, Some(judge)], seqs, secret, sha).await;
+    server.stop().await;
+    let server = TestServer::start(dir.path()).await;
+    assert_old_post_hidden(&server, &[team, Some(judge)], seqs, secret, sha).await;
+    server.stop().await;
+}
+
+/// What the public, `tokens` and the organizers see of team t1's hidden first post
+/// (`seqs`: it and the team's second post).
+async fn assert_old_post_hidden(
+    server: &TestServer,
+    tokens: &[Option<&str>],
+    [posted, second]: [u64; 2],
+    secret: &str,
+    photo: &str,
+) {
+    let photo_url = format!("{}/api/challenges/c/photos/{photo}", server.http());
+    let timeline = "/api/challenges/c/teams/t1/timeline";
+    for &token in tokens.iter().chain([&None]) {
+        for path in [
+            format!("/api/challenges/c/view?at={posted}"),
+            format!("/api/challenges/c/view?at={second}"),
+            "/api/challenges/c/view".to_owned(),
+            timeline.to_owned(),
+        ] {
+            let (status, body) = server.get(&path, token).await;
+            assert_eq!(status, 200);
+            assert!(!body.to_string().contains(secret), "{path}: {body}");
+        }
+    }
+    let (_, body) = server.get(timeline, None).await;
+    assert_eq!(body.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body[0]["id"], second);
+    assert_eq!(
+        reqwest::get(&photo_url).await.unwrap().status().as_u16(),
+        404
+    );
+    // The organizers read it back, marked hidden.
+    let (_, body) = server.get(timeline, Some(ADMIN)).await;
+    assert_eq!(body[0]["text"], secret, "{body}");
+    assert_eq!(body[0]["hidden"], "spam", "{body}");
+    let (_, view) = server.get("/api/challenges/c/view", None).await;
+    assert_eq!(view["teams"]["t1"]["progress"]["posts"], 1, "{view}");
+}
+
 /// A PNG that differs from every other by `n`: a 1×1 image with `n` in an ancillary chunk.
 fn png(n: u32) -> Vec<u8> {
     let mut bytes = PNG[..PNG.len() - 12].to_vec();

@@ -72,8 +72,8 @@ pub fn decide(
 ) -> Result<Decision, DomainError> {
     if !matches!(envelope.command, Command::Cheer { .. }) {
         if let Some(ack) = state.answered(actor, &envelope.id) {
-            return if ack.digest == digest(&envelope.command) {
-                Ok(Decision::Repeat(ack.clone()))
+            return if ack.is_for(&envelope.command) {
+                Ok(Decision::Repeat(ack))
             } else {
                 Err(DomainError::CommandIdReused {
                     id: envelope.id.to_string(),

@@ -12,6 +12,7 @@ use crate::ids::{JudgeId, TeamId};
 use crate::leaderboard::Row;
 use crate::milestone::{Announcement, MilestoneDef, Withdrawal};
 use crate::parts::{Part, Parts};
+use crate::posts::Known;
 use crate::progress::Post;
 use crate::roster::Track;
 use crate::rubric::{RankingSettings, Rubric, Scorecard};
@@ -361,11 +362,11 @@ impl Projector<'_> {
                     patches.extend(self.ticker_hidden(*post, reason, role));
                 }
                 if let Some(p) = s.post(*post) {
-                    patches.extend(progress(&p.team));
+                    patches.extend(progress(p.team()));
                 }
             }
             EventBody::ProgressPosted { team: id, .. } => {
-                if let Some(post) = s.post(event.seq) {
+                if let Some(Known::Whole(post)) = s.post(event.seq) {
                     patches.push(Patch::Post { post: post.clone() });
                 }
                 patches.extend(progress(id));

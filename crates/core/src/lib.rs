@@ -21,6 +21,7 @@ pub mod judging;
 pub mod leaderboard;
 pub mod milestone;
 pub mod parts;
+pub mod posts;
 pub mod progress;
 pub mod protocol;
 pub mod roster;

@@ -13,6 +13,7 @@ use crate::event::{Event, EventBody};
 use crate::ids::{CommandId, JudgeId, TeamId, TokenHash, TrackId};
 use crate::leaderboard::{Leaderboard, Tally};
 use crate::milestone::{Announcement, MilestoneDef, Reached, Withdrawal, ANNOUNCEMENTS_KEPT};
+use crate::posts::{Known, Posts};
 use crate::progress::Post;
 use crate::roster::{Judge, Subject, Team, Track};
 use crate::rubric::{RankingSettings, Revision, Rubric, Scorecard};
@@ -68,7 +69,13 @@ impl Ack {
 
     /// Whether `command` is the command this answers (and not another one sent with its id).
     pub fn is_for(&self, command: &crate::command::Command) -> bool {
-        self.digest == crate::decide::command_digest(command)
+        self.is_for_digest(&crate::decide::command_digest(command))
+    }
+
+    /// Whether the command with this digest is the command this answers.
+    pub(crate) fn is_for_digest(&self, digest: &str) -> bool {
+        use crate::answers::digest_key;
+        digest_key(&self.digest) == digest_key(digest)
     }
 }
 
@@ -128,7 +135,8 @@ pub struct State {
     pub(crate) teams: BTreeMap<TeamId, Team>,
     pub(crate) progress: BTreeMap<TeamId, TeamProgress>,
     pub(crate) judges: BTreeMap<JudgeId, Judge>,
-    pub(crate) posts: Vec<Post>,
+    /// The newest posts whole, the older ones by id ([`crate::posts`]).
+    pub(crate) posts: Posts,
     /// The newest milestone announcements, newest first, at most [`ANNOUNCEMENTS_KEPT`].
     pub(crate) announcements: Vec<Announcement>,
     pub(crate) scorecards: BTreeMap<(TeamId, JudgeId), Scorecard>,
@@ -164,29 +172,28 @@ impl State {
     /// replay shows everyone but the organizers a hidden post as hidden, whenever it was hidden,
     /// so hiding a post hides it in the past too.
     pub fn hide_as_in(&mut self, now: &State) {
-        let seq = self.seq;
-        for post in now.posts.iter().filter(|p| p.id <= seq) {
-            if let Some(reason) = &post.hidden {
-                self.hide(post.id, reason);
-            }
+        let hidden: Vec<(u64, String)> = now
+            .posts
+            .hidden_until(self.seq)
+            .map(|(id, reason)| (id, reason.to_owned()))
+            .collect();
+        for (id, reason) in hidden {
+            self.hide(id, &reason);
         }
     }
 
     fn hide(&mut self, post: u64, reason: &str) {
-        if let Ok(i) = self.posts.binary_search_by_key(&post, |p| p.id) {
-            let post = &mut self.posts[i];
-            if post.hidden.is_none() {
-                post.hidden = Some(reason.to_owned());
-                if let Some(p) = self.progress.get_mut(&post.team) {
-                    p.posts = p.posts.saturating_sub(1);
-                }
-                for photo in &post.photos {
-                    if let Some(n) = self.shown_photos.get_mut(&photo.sha256) {
-                        *n -= 1;
-                        if *n == 0 {
-                            self.shown_photos.remove(&photo.sha256);
-                        }
-                    }
+        let Some((team, photos)) = self.posts.hide(post, reason) else {
+            return;
+        };
+        if let Some(p) = self.progress.get_mut(&team) {
+            p.posts = p.posts.saturating_sub(1);
+        }
+        for photo in &photos {
+            if let Some(n) = self.shown_photos.get_mut(&photo.sha256) {
+                *n -= 1;
+                if *n == 0 {
+                    self.shown_photos.remove(&photo.sha256);
                 }
             }
         }
@@ -194,18 +201,12 @@ impl State {
 
     /// The photos the posts of `team` name, hidden posts' too.
     pub fn photos_of(&self, team: &TeamId) -> std::collections::BTreeSet<&str> {
-        self.posts
-            .iter()
-            .filter(|p| &p.team == team)
-            .flat_map(|p| p.photos.iter().map(|ph| ph.sha256.as_str()))
-            .collect()
+        self.posts.photos_of(team)
     }
 
     /// Whether any post, visible or hidden, names the photo with this SHA-256.
     pub fn photo_is_named(&self, sha256: &str) -> bool {
-        self.posts
-            .iter()
-            .any(|p| p.photos.iter().any(|ph| ph.sha256 == sha256))
+        self.posts.photo_is_named(sha256)
     }
 
     /// Whether a visible post shows the photo with this SHA-256.
@@ -287,17 +288,25 @@ impl State {
         self.judges.get(id)
     }
 
-    /// Every post, hidden ones included, oldest first.
-    pub fn posts(&self) -> &[Post] {
-        &self.posts
+    /// The newest posts, kept whole ([`crate::posts::POSTS_KEPT`] visible ones and the hidden
+    /// ones among them), hidden ones included, oldest first.
+    pub fn recent_posts(&self) -> impl DoubleEndedIterator<Item = &Post> {
+        self.posts.recent()
     }
 
-    /// One post.
-    pub fn post(&self, id: u64) -> Option<&Post> {
-        self.posts
-            .binary_search_by_key(&id, |p| p.id)
-            .ok()
-            .map(|i| &self.posts[i])
+    /// One post: whole if it is one of the newest, else known by id (its text is in the log).
+    pub fn post(&self, id: u64) -> Option<Known<'_>> {
+        self.posts.get(id)
+    }
+
+    /// The posts of `team`, hidden ones included, oldest first: whole or by id.
+    pub fn posts_of<'a>(&'a self, team: &TeamId) -> impl Iterator<Item = Known<'a>> {
+        self.posts.of_team(team)
+    }
+
+    /// How many posts are remembered, and how many of them whole.
+    pub fn post_counts(&self) -> (usize, usize) {
+        (self.posts.len(), self.posts.whole())
     }
 
     /// The newest milestone announcements, newest first, withdrawn ones marked with the reason.
@@ -340,7 +349,7 @@ impl State {
 
     /// The answer already given to a command, if it is one of the actor's latest
     /// ([`crate::answers::IDEMPOTENCY_WINDOW`]) accepted commands.
-    pub fn answered(&self, actor: &Actor, id: &CommandId) -> Option<&Ack> {
+    pub fn answered(&self, actor: &Actor, id: &CommandId) -> Option<Ack> {
         self.answers.recent(actor, id)
     }
 
@@ -354,6 +363,15 @@ impl State {
     /// fingerprint only.
     pub fn remembered_commands(&self) -> (usize, usize) {
         self.answers.sizes()
+    }
+
+    /// Makes this state share with `committed`, a state at the same seq, what the two hold alike
+    /// and what grows with the challenge (the answers remembered), so that a server's writer
+    /// and its readers do not each keep their own copy. Nothing observable changes.
+    pub fn share_with(&mut self, committed: &State) {
+        if self.seq == committed.seq {
+            self.answers.share_with(&committed.answers);
+        }
     }
 
     /// The frozen public board, during a freeze and after.

@@ -22,10 +22,12 @@ use serde::{Deserialize, Serialize};
 use crate::challenge::{Challenge, Phase};
 use crate::command::Actor;
 use crate::delta::{Delta, Patch};
+use crate::event::Event;
 use crate::ids::{JudgeId, TeamId, TrackId};
 use crate::leaderboard::{board_order, Leaderboard, Row};
 use crate::milestone::{Announcement, MilestoneDef, Withdrawal, ANNOUNCEMENTS_KEPT};
 use crate::parts::{Part, Parts};
+use crate::posts::Known;
 use crate::progress::Post;
 use crate::roster::{Assignment, Member, PanelRole, Subject, Track};
 use crate::rubric::{RankingSettings, Rubric, Scorecard};
@@ -316,8 +318,7 @@ impl<'a> Projector<'a> {
     pub(crate) fn ticker(&self, role: &Role) -> Vec<Post> {
         let admin = matches!(role, Role::Admin);
         self.state
-            .posts()
-            .iter()
+            .recent_posts()
             .rev()
             .filter(|p| admin || p.hidden.is_none())
             .take(TICKER_LEN)
@@ -463,15 +464,69 @@ impl<'a> Projector<'a> {
     }
 }
 
-/// A team's whole timeline, oldest first, as `role` may see it (hidden posts for admins only).
-pub fn timeline(state: &State, team: &TeamId, role: &Role) -> Vec<Post> {
+/// A team's whole timeline, oldest first, as `role` may see it (hidden posts for admins only):
+/// the newest posts as the state keeps them, the older ones by id, their text to be read back
+/// from the log ([`Timeline::fill`]). Taken from the state in one step and filled after, so that
+/// the log is read without holding the state.
+pub fn timeline(state: &State, team: &TeamId, role: &Role) -> Timeline {
     let admin = matches!(role, Role::Admin);
-    state
-        .posts()
-        .iter()
-        .filter(|p| &p.team == team && (admin || p.hidden.is_none()))
-        .cloned()
-        .collect()
+    let slots = state
+        .posts_of(team)
+        .filter(|p| admin || p.hidden().is_none())
+        .map(|p| match p {
+            Known::Whole(post) => Slot::Whole(post.clone()),
+            Known::Older { id, hidden, .. } => Slot::Older {
+                id,
+                hidden: hidden.map(str::to_owned),
+            },
+        })
+        .collect();
+    Timeline { slots }
+}
+
+/// A team's timeline before the older posts' text is read back ([`timeline`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeline {
+    slots: Vec<Slot>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Slot {
+    Whole(Post),
+    Older { id: u64, hidden: Option<String> },
+}
+
+impl Timeline {
+    /// The seqs of the posts whose events must be read back from the log, in order.
+    pub fn older(&self) -> Vec<u64> {
+        self.slots
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Older { id, .. } => Some(*id),
+                Slot::Whole(_) => None,
+            })
+            .collect()
+    }
+
+    /// The timeline, with the older posts rebuilt from `events` (those at [`Timeline::older`],
+    /// in any order). Fails with the seq of an older post that `events` lacks.
+    pub fn fill(self, events: &[Event]) -> Result<Vec<Post>, u64> {
+        let by_seq: BTreeMap<u64, &Event> = events.iter().map(|e| (e.seq, e)).collect();
+        self.slots
+            .into_iter()
+            .map(|slot| match slot {
+                Slot::Whole(post) => Ok(post),
+                Slot::Older { id, hidden } => {
+                    let mut post = by_seq
+                        .get(&id)
+                        .and_then(|e| Post::from_event(e))
+                        .ok_or(id)?;
+                    post.hidden = hidden;
+                    Ok(post)
+                }
+            })
+            .collect()
+    }
 }
 
 impl View {

@@ -1578,7 +1578,7 @@ fn a_command_id_is_per_actor() {
             "{t}'s first post-1 is applied: {outcome:?}"
         );
     }
-    assert_eq!(w.state.posts().len(), 2);
+    assert_eq!(w.state.post_counts().0, 2);
 }
 
 #[test]

@@ -55,6 +55,89 @@ fn a_whole_challenge_from_setup_to_the_final_result() {
     check_streams(&show.log);
 }
 
+/// More posts than the state keeps whole, and organizers hiding them in the ticker, behind it
+/// and long past the posts kept whole: every view still folds from its deltas, the public ticker
+/// runs short only while more were hidden than the margin holds and fills again with the next
+/// posts, and a timeline rebuilt from the log shows every visible post with its text.
+#[test]
+fn posts_past_what_the_state_keeps_whole_stay_hideable_and_every_view_folds() {
+    use makerpulse_core::posts::POSTS_KEPT;
+    use makerpulse_core::view::TICKER_LEN;
+    let mut show = Show::new();
+    set_up(&mut show);
+    show.at(0, 0);
+    show.admin(Command::StartChallenge);
+    show.at(1, 0);
+    let teams = ["sw01", "hw07", "ds05"];
+    let mut posts = Vec::new();
+    for n in 0..3 * POSTS_KEPT {
+        let team = teams[n % 3];
+        posts.push((team, show.post(team, &format!("进展 {n} / update {n}"))));
+    }
+    assert_eq!(show.state.post_counts(), (posts.len(), POSTS_KEPT));
+    let hide = |show: &mut Show, post: u64| {
+        show.admin(Command::HidePost {
+            post,
+            reason: "广告 / advertising".into(),
+        });
+    };
+    // The first post (long out of memory), one in the ticker, then every post behind the ticker
+    // that is still whole, and a few more in the ticker: the public ticker runs short.
+    hide(&mut show, posts[0].1);
+    let newest = posts.len() - 1;
+    hide(&mut show, posts[newest - 2].1);
+    for &(_, id) in &posts[newest + 1 - POSTS_KEPT..newest + 1 - TICKER_LEN] {
+        hide(&mut show, id);
+    }
+    for &(_, id) in &posts[newest - 9..newest - 4] {
+        hide(&mut show, id);
+    }
+    let refused = show.refused(
+        &Actor::Admin,
+        Command::HidePost {
+            post: posts[0].1,
+            reason: String::new(),
+        },
+    );
+    assert_eq!(refused, DomainError::AlreadyHidden { post: posts[0].1 });
+    let audience = show.view(&Role::Audience);
+    assert_eq!(
+        audience.ticker.len(),
+        TICKER_LEN - 6,
+        "short after many hides"
+    );
+    assert!(audience.ticker.iter().all(|p| p.hidden.is_none()));
+    assert_eq!(show.view(&Role::Admin).ticker.len(), TICKER_LEN);
+    // New posts fill it again.
+    for n in 0..TICKER_LEN {
+        show.post(teams[n % 3], &format!("又一条 {n} / again {n}"));
+    }
+    assert_eq!(show.view(&Role::Audience).ticker.len(), TICKER_LEN);
+    hide(&mut show, posts[1].1);
+
+    assert_eq!(State::replay(&show.log).unwrap(), show.state);
+    check_streams(&show.log);
+    // The timeline of a team, its older posts read back from the log.
+    let hw07 = team("hw07");
+    let timeline = makerpulse_core::timeline(&show.state, &hw07, &Role::Audience);
+    let older = timeline.older();
+    assert!(older.contains(&posts[4].1) && !older.contains(&posts[1].1));
+    let posts_back = timeline.fill(&show.log).unwrap();
+    let shown = show.state.progress(&hw07).unwrap().posts as usize;
+    assert_eq!(posts_back.len(), shown);
+    assert!(posts_back
+        .iter()
+        .all(|p| p.team == hw07 && p.hidden.is_none()));
+    assert_eq!(posts_back[0].text, "进展 4 / update 4");
+    let admin = makerpulse_core::timeline(&show.state, &hw07, &Role::Admin);
+    let admin = admin.fill(&show.log).unwrap();
+    assert_eq!(admin[0].hidden.as_deref(), Some("广告 / advertising"));
+    assert_eq!(admin[0].id, posts[1].1);
+    // A log that lacks an older post is an error, not a shorter timeline.
+    let timeline = makerpulse_core::timeline(&show.state, &hw07, &Role::Audience);
+    assert_eq!(timeline.fill(&[]), Err(posts[4].1));
+}
+
 /// Two days before: the challenge, its rubric, tracks, teams, judges and their tokens.
 fn set_up(show: &mut Show) {
     let created = show.admin(Command::CreateChallenge {

@@ -363,7 +363,9 @@ impl Hub {
         let id = self.id.as_str();
         let m = &self.metrics;
         m.kept(id, "events", state.seq());
-        m.kept(id, "posts", state.posts().len() as u64);
+        let (posts, whole) = state.post_counts();
+        m.kept(id, "posts", posts as u64);
+        m.kept(id, "posts_whole", whole as u64);
         m.kept(id, "revisions", revisions as u64);
         m.kept(id, "answers", answers as u64);
         m.kept(id, "answer_fingerprints", fingerprints as u64);
@@ -399,6 +401,14 @@ impl Hub {
     pub fn seconds(&self, until: u64) -> Vec<(u64, chrono::DateTime<Utc>)> {
         let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
         index.seconds(until).collect()
+    }
+
+    /// The events at `seqs` (increasing), read back from this instance's journal through its
+    /// index on a blocking thread: the older posts of a team's timeline, whose text the state
+    /// does not keep.
+    pub async fn events_at(&self, seqs: Vec<u64>) -> Result<Vec<Event>, StoreError> {
+        let (path, index) = (self.path.clone(), self.index.clone());
+        tokio::task::spawn_blocking(move || journal::read_seqs(&path, &index, &seqs)).await?
     }
 
     /// The command whose first event is at `first_seq`, read back from this instance's

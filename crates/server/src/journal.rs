@@ -297,6 +297,62 @@ pub fn read_indexed_with(
     Ok(())
 }
 
+/// Reads the events at `seqs` (in increasing order) through the index: one pass that seeks
+/// to a stride only when the next seq is further on than reading up to it would cost, so a
+/// team's timeline costs the posts it reads back, not the journal's length. A seq past the last
+/// event indexed is left out.
+pub fn read_seqs(path: &Path, index: &SharedIndex, seqs: &[u64]) -> Result<Vec<Event>, StoreError> {
+    let mut events = Vec::with_capacity(seqs.len());
+    if seqs.is_empty() {
+        return Ok(events);
+    }
+    let (end, last) = {
+        let index = read_index(index);
+        (index.len(), index.last_seq())
+    };
+    let io = || StoreError::io(format!("reading {}", path.display()));
+    let mut reader = BufReader::new(File::open(path).map_err(io())?);
+    // The seq of the line the reader is at, and its byte offset.
+    let (mut at, mut seq) = (u64::MAX, u64::MAX);
+    let mut line = Vec::new();
+    for &want in seqs.iter().filter(|&&s| s <= last) {
+        if seq > want || want - seq >= STRIDE {
+            let (offset, start) = read_index(index).start_for(want);
+            reader.seek(SeekFrom::Start(offset)).map_err(io())?;
+            (at, seq) = (offset, start);
+        }
+        while seq <= want {
+            line.clear();
+            let n = (&mut reader)
+                .take(end.saturating_sub(at))
+                .read_until(b'\n', &mut line)
+                .map_err(io())? as u64;
+            if n == 0 {
+                return Err(StoreError::Damaged(format!(
+                    "journal {} ends before seq {want}",
+                    path.display()
+                )));
+            }
+            at += n;
+            if seq == want {
+                let event = std::str::from_utf8(&line)
+                    .ok()
+                    .and_then(|text| Event::from_json(text.trim_end()).ok())
+                    .filter(|e| e.seq == seq)
+                    .ok_or_else(|| {
+                        StoreError::Damaged(format!(
+                            "journal {} does not hold seq {seq} where its index says",
+                            path.display()
+                        ))
+                    })?;
+                events.push(event);
+            }
+            seq += 1;
+        }
+    }
+    Ok(events)
+}
+
 /// [`read_indexed`] on a blocking thread, for async handlers.
 pub async fn read_indexed_blocking(
     path: PathBuf,
@@ -630,6 +686,27 @@ mod tests {
         );
         assert_eq!(read_indexed(&path, &index, 1, n).unwrap(), evs);
         assert_eq!(read_index(&index).last_seq(), n);
+    }
+
+    #[test]
+    fn scattered_reads_return_exactly_the_seqs_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.journal");
+        let evs = events(300);
+        let mut journal = Journal::open(&path).unwrap().journal;
+        journal.append(&evs).unwrap();
+        let index = journal.index();
+        let n = evs.len() as u64;
+        let seqs = [1, 2, 63, 64, 65, 130, 131, 250, n, n + 1, n + 100];
+        let read = read_seqs(&path, &index, &seqs).unwrap();
+        let got: Vec<u64> = read.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            got,
+            [1, 2, 63, 64, 65, 130, 131, 250, n],
+            "none past the end"
+        );
+        assert!(read.iter().all(|e| e == &evs[e.seq as usize - 1]));
+        assert!(read_seqs(&path, &index, &[]).unwrap().is_empty());
     }
 
     #[test]

@@ -109,7 +109,8 @@ impl Metrics {
         let idempotency_lookups = Counter::default();
         registry.register(
             "kept",
-            "What a challenge keeps in memory, by kind: `events` (applied), `posts` (posts held), `revisions` (scorecard revisions held), \
+            "What a challenge keeps in memory, by kind: `events` (applied), `posts` (posts remembered), `posts_whole` (the newest, kept with their \
+             text; the others' text is read back from the journal), `revisions` (scorecard revisions held), \
              `answers` (command answers remembered whole) and `answer_fingerprints` (older \
              command ids), `ring_messages` and `ring_bytes` (messages kept for resumes)",
             kept.clone(),

@@ -15,7 +15,7 @@ use crate::text::{self, MAX_COMMENT, MAX_POST, MAX_REASON};
 impl Ctx<'_> {
     pub(super) fn hide_post(&self, post: u64, reason: &str) -> Result<Decision, DomainError> {
         let found = self.state.post(post).ok_or_else(|| unknown("post", post))?;
-        if found.hidden.is_some() {
+        if found.hidden().is_some() {
             return Err(DomainError::AlreadyHidden { post });
         }
         one(EventBody::PostHidden {

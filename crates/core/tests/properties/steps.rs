@@ -319,10 +319,12 @@ impl Session {
             }
             Spec::Admin { kind, a, b } => admin(self.admin_command(*kind, *a, *b)),
             Spec::HidePost(i) => {
-                let post = s
-                    .posts()
-                    .get(i % (s.posts().len() + 1))
-                    .map_or(9999, |p| p.id);
+                let ids: Vec<u64> = s
+                    .teams()
+                    .keys()
+                    .flat_map(|t| s.posts_of(t).map(|p| p.id()))
+                    .collect();
+                let post = ids.get(i % (ids.len() + 1)).copied().unwrap_or(9999);
                 admin(Command::HidePost {
                     post,
                     reason: "off topic".into(),

@@ -21,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::{new_token, AppState};
 use crate::cheers;
+use crate::event_log::StoreError;
 use crate::http::error::{seq_param, ApiError, ApiJson, ApiQuery};
 use crate::http::{bearer, require_json, ClientIp};
 use crate::hub::{Answer, Hub};
@@ -403,11 +404,19 @@ async fn team_timeline(
     Path((_, team)): Path<(String, String)>,
 ) -> Result<Json<Vec<Post>>, ApiError> {
     let team = TeamId::new(team).map_err(|_| ApiError::NotFound("team"))?;
-    let state = caller.hub.state();
-    if state.team(&team).is_none() {
-        return Err(ApiError::NotFound("team"));
-    }
-    Ok(Json(timeline(&state, &team, &Role::of(&caller.actor))))
+    let timeline = {
+        let state = caller.hub.state();
+        if state.team(&team).is_none() {
+            return Err(ApiError::NotFound("team"));
+        }
+        timeline(&state, &team, &Role::of(&caller.actor))
+    };
+    // The state keeps only the newest posts whole: the older ones are read back from the log.
+    let events = caller.hub.events_at(timeline.older()).await?;
+    let posts = timeline
+        .fill(&events)
+        .map_err(|seq| StoreError::Damaged(format!("the journal lacks the post at seq {seq}")))?;
+    Ok(Json(posts))
 }
 
 /// Where to start reading the log.

@@ -140,9 +140,12 @@ async fn commit(
                 hub.healthy.store(true, Ordering::Relaxed);
                 if mirror.is_none() {
                     hub.publish(&events);
+                    // The readers' state is where `working` is now: hold what grows once.
+                    working.share_with(&hub.state());
                     return answers;
                 }
                 if hub.committed(last, READ_BACK).await {
+                    working.share_with(&hub.state());
                     return answers;
                 }
                 // In the log but not yet read back: a resend will find it and be answered.
