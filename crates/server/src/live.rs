@@ -125,16 +125,33 @@ async fn connection(
         }
     };
     let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
-    let audience = matches!(actor, Actor::Audience).then(|| state.audience.clone());
-    let run = async move {
-        session(socket, state, hub, actor, since, ip).await;
-        drop(slot);
+    // The session is the task's future itself, not wrapped in another async block: a block
+    // keeps what it captures beside the future it awaits, which doubled every audience task.
+    let held = Held {
+        _slot: slot,
+        _counted: None,
+    };
+    if matches!(actor, Actor::Audience) {
+        let runtime = state.audience.clone();
+        runtime.spawn(move |counted| {
+            let held = Held {
+                _counted: Some(counted),
+                ..held
+            };
+            session(socket, state, hub, actor, since, ip, held).instrument(span)
+        });
+    } else {
+        session(socket, state, hub, actor, since, ip, held)
+            .instrument(span)
+            .await;
     }
-    .instrument(span);
-    match audience {
-        Some(runtime) => runtime.spawn(run),
-        None => run.await,
-    }
+}
+
+/// What a connection holds for as long as it runs: its address's connection slot and, on the
+/// audience's runtime, its place in the count of connections there.
+struct Held {
+    _slot: Option<Connection>,
+    _counted: Option<crate::audience::Counted>,
 }
 
 /// A connection after its `hello`, until it ends.
@@ -145,6 +162,7 @@ async fn session(
     actor: Actor,
     since: Option<u64>,
     ip: Option<IpAddr>,
+    _held: Held,
 ) {
     let role = Role::of(&actor);
     let role_name = actor.role_name();
@@ -152,13 +170,7 @@ async fn session(
     hub.connected(&role, 1);
     tracing::debug!("connected");
 
-    let sender = Sender {
-        actor,
-        ip,
-        rates: CommandRates::new(),
-        cheers: cheers::connection_memory(),
-    };
-    let end = serve(&mut socket, &state, &hub, &role, sender, since).await;
+    let end = serve(&mut socket, &state, &hub, &role, actor, ip, since).await;
     match end {
         End::Close(code, reason) => socket.close(code, reason).await,
         End::Echo(code) => socket.close(code.unwrap_or(CLOSE_NORMAL), "").await,
@@ -190,7 +202,8 @@ async fn serve(
     state: &AppState,
     hub: &Arc<Hub>,
     role: &Role,
-    sender: Sender,
+    actor: Actor,
+    ip: Option<IpAddr>,
     since: Option<u64>,
 ) -> End {
     let mut shutdown = state.shutdown.clone();
@@ -199,7 +212,12 @@ async fn serve(
     let mut welcome = true;
     // Idle between commands; taken by the command being handled (boxed: most connections never
     // send one, and the box keeps the rare path out of every connection's task).
-    let mut sender = Some(sender);
+    let mut sender = Some(Sender {
+        actor,
+        ip,
+        rates: CommandRates::new(),
+        cheers: cheers::connection_memory(),
+    });
     let mut handling: Option<Handling<'_>> = None;
     // One timer for the pings and the idle limit.
     let mut heard = Instant::now();
