@@ -34,23 +34,19 @@ impl AudienceRuntime {
         })
     }
 
-    /// Runs one audience connection on this runtime.
-    pub fn spawn(&self, connection: impl Future<Output = ()> + Send + 'static) {
-        let live = self.live.clone();
-        live.fetch_add(1, Ordering::Relaxed);
-        let counted = async move {
-            /// Counts the connection out however it ends (returned, panicked or cancelled).
-            struct Out(Arc<AtomicUsize>);
-            impl Drop for Out {
-                fn drop(&mut self) {
-                    self.0.fetch_sub(1, Ordering::Relaxed);
-                }
-            }
-            let _out = Out(live);
-            connection.await;
-        };
+    /// Runs one audience connection on this runtime: `connection` makes its future from the
+    /// place it holds in the count, which it keeps until it ends (returned, panicked or
+    /// cancelled). The future is spawned as it is, not wrapped: a wrapping async block would
+    /// hold the future twice (what it captures, and the future it awaits).
+    pub fn spawn<C, F>(&self, connection: C)
+    where
+        C: FnOnce(Counted) -> F,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.live.fetch_add(1, Ordering::Relaxed);
+        let connection = connection(Counted(self.live.clone()));
         if let Some(runtime) = &self.runtime {
-            runtime.spawn(counted);
+            runtime.spawn(connection);
         }
     }
 
@@ -66,6 +62,15 @@ impl AudienceRuntime {
         while self.live() > 0 && started.elapsed() < limit {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// One connection's place in the count of those running on the audience's runtime.
+pub struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod photo_store;
 pub mod picture;
 pub mod redis_log;
+pub mod socket;
 pub mod web;
 
 pub use app::{AppState, Config};

@@ -1,39 +1,42 @@
 //! The live WebSocket: `hello`, then the view's messages, with commands answered on the same
-//! socket. Each connection runs a reader (this task) and a writer task; when either ends, both do.
+//! socket. Each connection is one task: it writes the view's messages, reads the client's, and
+//! answers one command at a time while the view goes on.
 //!
-//! The writer only ever waits on this one socket: every view message is serialised once by the
-//! hub and shared, a connection that falls more than a queue behind is resynced with a snapshot,
-//! and one whose writes stall is closed, so a viewer who never reads cannot slow anyone else or
-//! grow the server's memory.
+//! Every view message is serialised once by the hub and shared: a connection queues a reference
+//! to it, never a copy ([`crate::socket`]), and holds no buffer between messages. A connection
+//! that falls more than a queue behind is resynced with a snapshot, and one whose writes stall
+//! is closed, so a viewer who never reads cannot slow anyone else or grow the server's memory.
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::Utf8Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
 use makerpulse_core::protocol::{
     ClientMessage, ServerMessage, CLOSE_IDLE, CLOSE_PROTOCOL, CLOSE_RECONNECT, CLOSE_UNAUTHORIZED,
 };
 use makerpulse_core::{Actor, ChallengeId, Command, CommandId, DomainError, Parts, Role};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::cheers::{self, RecentIds};
 use crate::http::error::ApiError;
 use crate::http::ClientIp;
-use crate::hub::{Answer, Hub, Msg, Start};
+use crate::hub::{Answer, Hub, Start};
 use crate::limits::{Bucket, Connection};
+use crate::socket::{Ended, Event, Inbound, Socket, Upgrade, CLOSE_NORMAL};
 
 /// The largest message a client may send, in bytes; larger ones get an error.
 pub const MAX_INBOUND: usize = 64 * 1024;
-/// Frames above this are refused by the WebSocket layer itself, closing the connection.
+/// Messages above this are refused by the WebSocket layer itself, closing the connection.
 const MAX_FRAME: usize = 1024 * 1024;
 /// How long a client has to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,8 +44,8 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// How long a connection may stay silent (pongs count) before it is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long one write may take before the connection is closed as stalled; every connection's
-/// writes are held to it ([`crate::accept::Guarded`]).
+/// How long one write may wait without progress before the connection is closed as stalled;
+/// every connection's writes are held to it ([`crate::accept::Guarded`], and the socket's own).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The live route.
@@ -54,7 +57,7 @@ async fn upgrade(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ClientIp(ip): ClientIp,
-    ws: WebSocketUpgrade,
+    ws: Upgrade,
 ) -> Response {
     let hub = match ChallengeId::new(id) {
         Ok(id) => state.hub(&id).await,
@@ -72,26 +75,15 @@ async fn upgrade(
         },
         None => None,
     };
-    ws.max_message_size(MAX_FRAME)
-        .max_frame_size(MAX_FRAME)
-        // Frames wait in the write buffer until the writer flushes: one message at a time for a
-        // connection that keeps up, several in one write for one that fell behind (`send_batch`).
-        .write_buffer_size(BATCH_BYTES)
-        // tungstenite's default read buffer is 128 KiB per connection, allocated up front and
-        // zero-filled; viewers send almost nothing (a hello, pongs), so 512 bytes keeps an idle
-        // connection at a few KiB. Larger messages (a team's post) are still read whole.
-        .read_buffer_size(512)
-        .on_upgrade(move |socket| connection(socket, state, hub, ip, slot))
+    ws.on_upgrade(move |socket| connection(socket.max_message(MAX_FRAME), state, hub, ip, slot))
 }
 
-/// What the reader asks the writer to do.
+/// What a command's handling asks the connection to do.
 enum Out {
     /// Send this text.
     Text(Utf8Bytes),
     /// Send a fresh snapshot.
     Resync,
-    /// Close with this code.
-    Close(u16, &'static str),
 }
 
 fn text(msg: &ServerMessage) -> Utf8Bytes {
@@ -103,72 +95,84 @@ fn error_text(id: Option<CommandId>, error: impl Into<ApiError>) -> Utf8Bytes {
     text(&error.into().to_message(id))
 }
 
-async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let frame = CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(reason),
-    };
-    let _ = socket.send(Message::Close(Some(frame))).await;
-}
-
 /// Reads the `hello` and authenticates it, then runs the connection: an audience connection on
 /// the audience's runtime ([`crate::audience`]), a console here. `slot` is the address's
 /// connection slot, held for as long as the connection runs.
 async fn connection(
-    mut socket: WebSocket,
+    mut socket: Socket,
     state: AppState,
     hub: Arc<Hub>,
     ip: Option<std::net::IpAddr>,
     slot: Option<Connection>,
 ) {
     let hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
-    let (token, since, parts) = match hello {
-        Ok(Some(Ok(Message::Text(raw)))) => {
-            match serde_json::from_str::<ClientMessage>(raw.as_str()) {
-                Ok(ClientMessage::Hello {
-                    token,
-                    since,
-                    parts,
-                }) => (token, since, parts),
-                _ => {
-                    let reply = error_text(None, ApiError::ExpectedHello);
-                    let _ = socket.send(Message::Text(reply)).await;
-                    return close(&mut socket, CLOSE_PROTOCOL, "expected hello").await;
-                }
+    let (token, follow) = match hello {
+        Ok(Ok(Inbound::Text(raw))) => match serde_json::from_str::<ClientMessage>(&raw) {
+            Ok(ClientMessage::Hello {
+                token,
+                since,
+                parts,
+            }) => (token, Follow { since, parts }),
+            _ => {
+                socket.send_text(error_text(None, ApiError::ExpectedHello));
+                return socket.close(CLOSE_PROTOCOL, "expected hello").await;
             }
-        }
-        _ => return close(&mut socket, CLOSE_PROTOCOL, "expected hello").await,
+        },
+        _ => return socket.close(CLOSE_PROTOCOL, "expected hello").await,
     };
     let actor = match state.authenticate(Some(&hub), token.as_deref(), ip).await {
         Ok(Some(actor)) => actor,
         refused => {
             let error = refused.err().unwrap_or(ApiError::Unauthorized);
-            let _ = socket.send(Message::Text(error_text(None, error))).await;
-            return close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
+            socket.send_text(error_text(None, error));
+            return socket.close(CLOSE_UNAUTHORIZED, "unauthorized").await;
         }
     };
     let span = tracing::info_span!("live", challenge = %hub.id(), role = actor.role_name());
-    let audience = matches!(actor, Actor::Audience).then(|| state.audience.clone());
-    let run = async move {
-        session(socket, state, hub, actor, since, parts, ip).await;
-        drop(slot);
-    }
-    .instrument(span);
-    match audience {
-        Some(runtime) => runtime.spawn(run),
-        None => run.await,
+    // The session is the task's future itself, not wrapped in another async block: a block
+    // keeps what it captures beside the future it awaits, which doubled every audience task.
+    let held = Held {
+        _slot: slot,
+        _counted: None,
+    };
+    if matches!(actor, Actor::Audience) {
+        let runtime = state.audience.clone();
+        runtime.spawn(move |counted| {
+            let held = Held {
+                _counted: Some(counted),
+                ..held
+            };
+            session(socket, state, hub, actor, follow, ip, held).instrument(span)
+        });
+    } else {
+        session(socket, state, hub, actor, follow, ip, held)
+            .instrument(span)
+            .await;
     }
 }
 
-/// A connection after its `hello`: its reader here, its writer on a task of its own.
+/// What the `hello` asked to follow: the parts of the view, from which seq.
+struct Follow {
+    since: Option<u64>,
+    parts: Parts,
+}
+
+/// What a connection holds for as long as it runs: its address's connection slot and, on the
+/// audience's runtime, its place in the count of connections there.
+struct Held {
+    _slot: Option<Connection>,
+    _counted: Option<crate::audience::Counted>,
+}
+
+/// A connection after its `hello`, until it ends.
 async fn session(
-    socket: WebSocket,
+    mut socket: Socket,
     state: AppState,
     hub: Arc<Hub>,
     actor: Actor,
-    since: Option<u64>,
-    parts: Parts,
+    follow: Follow,
     ip: Option<IpAddr>,
+    _held: Held,
 ) {
     let role = Role::of(&actor);
     let role_name = actor.role_name();
@@ -176,62 +180,187 @@ async fn session(
     hub.connected(&role, 1);
     tracing::debug!("connected");
 
-    let (sink, mut stream) = socket.split();
-    let (out_tx, out_rx) = mpsc::channel::<Out>(32);
-    let writer = tokio::spawn(
-        writer(
-            sink,
-            hub.clone(),
-            role.clone(),
-            parts,
-            since,
-            out_rx,
-            state.clone(),
-        )
-        .in_current_span(),
-    );
+    let end = serve(&mut socket, &state, &hub, &role, actor, ip, follow).await;
+    match end {
+        End::Close(code, reason) => socket.close(code, reason).await,
+        End::Echo(code) => socket.close(code.unwrap_or(CLOSE_NORMAL), "").await,
+        End::Drop => {}
+    }
+    state.metrics.connected(role_name, -1);
+    hub.connected(&role, -1);
+    tracing::debug!("disconnected");
+}
 
-    let mut sender = Sender {
+/// How a connection ends.
+enum End {
+    /// With a close frame of the server's.
+    Close(u16, &'static str),
+    /// Answering the client's close frame.
+    Echo(Option<u16>),
+    /// Without a word: the client is gone or stopped reading.
+    Drop,
+}
+
+/// A command being handled, which gives its connection's [`Sender`] back with the answer.
+type Handling<'a> = Pin<Box<dyn Future<Output = (Out, Sender)> + Send + 'a>>;
+
+/// Runs a connection: subscribes to its view, then sends the view's messages, the presence and
+/// the pings, and answers what the client sends, one command at a time (the next message is
+/// read once the last one is answered), until one side ends it.
+async fn serve(
+    socket: &mut Socket,
+    state: &AppState,
+    hub: &Arc<Hub>,
+    role: &Role,
+    actor: Actor,
+    ip: Option<IpAddr>,
+    follow: Follow,
+) -> End {
+    let mut shutdown = state.shutdown.clone();
+    let mut presence = hub.presence();
+    let Follow { mut since, parts } = follow;
+    let mut welcome = true;
+    // Idle between commands; taken by the command being handled (boxed: most connections never
+    // send one, and the box keeps the rare path out of every connection's task).
+    let mut sender = Some(Sender {
         actor,
         ip,
         rates: CommandRates::new(),
         cheers: cheers::connection_memory(),
-    };
-    loop {
-        let frame = tokio::select! {
-            frame = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => frame,
-            _ = out_tx.closed() => break,
-        };
-        let msg = match frame {
-            Err(_) => {
-                let _ = out_tx.send(Out::Close(CLOSE_IDLE, "idle")).await;
-                break;
+    });
+    let mut handling: Option<Handling<'_>> = None;
+    // One timer for the pings and the idle limit.
+    let mut heard = Instant::now();
+    let mut ping_at = heard + PING_EVERY;
+    let timer = tokio::time::sleep_until(ping_at);
+    tokio::pin!(timer);
+    'subscribe: loop {
+        let sub = hub.subscribe(role, parts, since);
+        let mut rx = sub.rx;
+        let mut count = 0;
+        if welcome {
+            let hello = ServerMessage::Welcome {
+                challenge: hub.id().clone(),
+                role: role.clone(),
+                seq: sub.seq,
+            };
+            socket.send_text(text(&hello));
+            count += 1;
+            welcome = false;
+        }
+        // The welcome and the start of the subscription go out in one write.
+        match sub.start {
+            Start::Snapshot(text) => {
+                socket.send_text(text);
+                count += 1;
             }
-            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => break,
-            Ok(Some(Ok(msg))) => msg,
-        };
-        let raw = match msg {
-            Message::Text(raw) => raw,
-            Message::Binary(_) => {
-                let reply = error_text(None, ApiError::BinaryUnsupported);
-                if out_tx.send(Out::Text(reply)).await.is_err() {
-                    break;
+            Start::Replay(msgs) => {
+                for msg in msgs {
+                    socket.send_text(msg.text);
+                    count += 1;
                 }
-                continue;
             }
-            Message::Ping(_) | Message::Pong(_) => continue,
-            Message::Close(_) => break,
-        };
-        let reply = handle(&state, &hub, &mut sender, raw.as_str()).await;
-        if out_tx.send(reply).await.is_err() {
-            break;
+        }
+        state.metrics.sent(count);
+        loop {
+            tokio::select! {
+                () = crate::app::stopped(&mut shutdown) => {
+                    return End::Close(CLOSE_RECONNECT, "server restarting; reconnect with since");
+                }
+                event = socket.next(sender.is_some()) => match event {
+                    Ok(Event::Room) => {}
+                    Ok(Event::Inbound(inbound)) => {
+                        heard = Instant::now();
+                        match inbound {
+                            Inbound::Text(raw) => {
+                                if let Some(mut idle) = sender.take() {
+                                    handling = Some(Box::pin(async move {
+                                        let out = handle(state, hub, &mut idle, &raw).await;
+                                        (out, idle)
+                                    }));
+                                }
+                            }
+                            Inbound::Binary => {
+                                socket.send_text(error_text(None, ApiError::BinaryUnsupported));
+                            }
+                            Inbound::Control => {}
+                            Inbound::Close(code) => return End::Echo(code),
+                        }
+                    }
+                    Err(Ended::Protocol(code, reason)) => return End::Close(code, reason),
+                    Err(Ended::Stalled) => {
+                        state.metrics.slow_close();
+                        tracing::info!("closing a connection whose writes stalled");
+                        return End::Drop;
+                    }
+                    Err(Ended::Gone) => return End::Drop,
+                },
+                (out, idle) = std::future::poll_fn(|cx| match &mut handling {
+                    Some(command) => command.as_mut().poll(cx),
+                    None => std::task::Poll::Pending,
+                }), if handling.is_some() => {
+                    handling = None;
+                    sender = Some(idle);
+                    match out {
+                        Out::Text(text) => socket.send_text(text),
+                        Out::Resync => {
+                            since = None;
+                            continue 'subscribe;
+                        }
+                    }
+                }
+                received = rx.recv(), if socket.has_room() => match received {
+                    Ok(msg) => {
+                        // Every message already queued behind it goes out in the same write,
+                        // up to the queue's room: a connection that fell behind in a burst
+                        // catches up with a few large writes instead of many small ones.
+                        socket.send_text(msg.text);
+                        let mut count = 1;
+                        while socket.has_room() {
+                            match rx.try_recv() {
+                                Ok(msg) => {
+                                    socket.send_text(msg.text);
+                                    count += 1;
+                                }
+                                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                                    state.metrics.sent(count);
+                                    state.metrics.resynced();
+                                    since = None;
+                                    continue 'subscribe;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        state.metrics.sent(count);
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        state.metrics.resynced();
+                        since = None;
+                        continue 'subscribe;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return End::Drop,
+                },
+                changed = presence.changed() => {
+                    if changed.is_err() {
+                        return End::Drop;
+                    }
+                    let text = presence.borrow_and_update().clone();
+                    socket.send_text(text);
+                }
+                () = &mut timer => {
+                    let now = Instant::now();
+                    if now >= heard + IDLE_TIMEOUT {
+                        return End::Close(CLOSE_IDLE, "idle");
+                    }
+                    if now >= ping_at {
+                        socket.send_ping();
+                        ping_at = now + PING_EVERY;
+                    }
+                    timer.as_mut().reset(ping_at.min(heard + IDLE_TIMEOUT));
+                }
+            }
         }
     }
-    drop(out_tx);
-    let _ = writer.await;
-    state.metrics.connected(role_name, -1);
-    hub.connected(&role, -1);
-    tracing::debug!("disconnected");
 }
 
 /// Who sends on one connection: the actor, its address, and what the connection keeps to limit
@@ -336,205 +465,6 @@ impl CommandRates {
             self.cheers.take()
         } else {
             self.commands.take()
-        }
-    }
-}
-
-type Sink = SplitSink<WebSocket, Message>;
-
-/// Sends one message, or gives up when the client has stopped reading.
-async fn send(sink: &mut Sink, msg: Message, state: &AppState) -> bool {
-    match tokio::time::timeout(WRITE_TIMEOUT, sink.send(msg)).await {
-        Ok(Ok(())) => true,
-        Ok(Err(_)) => false,
-        Err(_) => {
-            state.metrics.slow_close();
-            tracing::info!("closing a connection whose writes stalled");
-            false
-        }
-    }
-}
-
-/// Sends the start of a subscription (the welcome, then a snapshot or the missed messages) with
-/// one flush: a resume in a storm is one write, not one per missed message.
-async fn send_all(sink: &mut Sink, texts: Vec<Utf8Bytes>, state: &AppState) -> bool {
-    let count = texts.len() as u64;
-    let all = async {
-        for text in texts {
-            sink.feed(Message::Text(text)).await?;
-        }
-        sink.flush().await
-    };
-    match tokio::time::timeout(WRITE_TIMEOUT, all).await {
-        Ok(Ok(())) => {
-            state.metrics.sent(count);
-            true
-        }
-        Ok(Err(_)) => false,
-        Err(_) => {
-            state.metrics.slow_close();
-            tracing::info!("closing a connection whose writes stalled");
-            false
-        }
-    }
-}
-
-/// How many bytes of view messages one write may carry at most when a connection has fallen
-/// behind. Also the write buffer's size (see [`upgrade`]): below it, frames wait in the buffer
-/// until [`send_batch`] flushes them. tungstenite keeps the buffer's largest size for the life
-/// of the connection, so this is also what a connection that once lagged keeps (32 KiB cost
-/// ~40 KB per viewer after a burst at 10k viewers); 16 KiB still carries two of today's 7.5 KB
-/// audience deltas, or a dozen progress posts, per write.
-const BATCH_BYTES: usize = 16 * 1024;
-
-/// How a batch of view messages went.
-enum Batch {
-    Sent,
-    Failed,
-    /// The connection fell more than the queue behind while the batch was gathered.
-    Lagged,
-}
-
-/// Writes `first` and every view message already queued behind it, up to [`BATCH_BYTES`], with
-/// one flush: still one WebSocket frame per message, in order, but one `write` for all of them.
-///
-/// On loopback and on real networks alike, most of what a send costs the server is paid per
-/// write (the syscall, one TCP segment through the stack, waking the reader), not per byte: a
-/// connection that fell behind during a burst catches up with a few large writes instead of
-/// many small ones, so the cost per viewer stays flat as the event rate climbs. A connection
-/// that keeps up sends one message per write, exactly as before. The write buffer keeps the
-/// capacity of the largest batch, so the cap also bounds a lagging connection's memory.
-async fn send_batch(
-    sink: &mut Sink,
-    first: Msg,
-    rx: &mut broadcast::Receiver<Msg>,
-    state: &AppState,
-) -> Batch {
-    let gather = async {
-        let mut bytes = first.text.len();
-        let mut count = 1;
-        sink.feed(Message::Text(first.text)).await?;
-        while bytes < BATCH_BYTES {
-            match rx.try_recv() {
-                Ok(msg) => {
-                    bytes += msg.text.len();
-                    count += 1;
-                    sink.feed(Message::Text(msg.text)).await?;
-                }
-                Err(broadcast::error::TryRecvError::Lagged(_)) => {
-                    sink.flush().await?;
-                    state.metrics.sent(count);
-                    return Ok(Batch::Lagged);
-                }
-                Err(_) => break,
-            }
-        }
-        sink.flush().await?;
-        state.metrics.sent(count);
-        Ok::<_, axum::Error>(Batch::Sent)
-    };
-    match tokio::time::timeout(WRITE_TIMEOUT, gather).await {
-        Ok(Ok(batch)) => batch,
-        Ok(Err(_)) => Batch::Failed,
-        Err(_) => {
-            state.metrics.slow_close();
-            tracing::info!("closing a connection whose writes stalled");
-            Batch::Failed
-        }
-    }
-}
-
-async fn writer(
-    mut sink: Sink,
-    hub: Arc<Hub>,
-    role: Role,
-    parts: Parts,
-    since: Option<u64>,
-    mut out: mpsc::Receiver<Out>,
-    state: AppState,
-) {
-    let mut shutdown = state.shutdown.clone();
-    let mut presence = hub.presence();
-    let mut since = since;
-    let mut welcome = true;
-    'subscribe: loop {
-        let sub = hub.subscribe(&role, parts, since);
-        let mut rx = sub.rx;
-        let mut first = Vec::new();
-        if welcome {
-            let hello = ServerMessage::Welcome {
-                challenge: hub.id().clone(),
-                role: role.clone(),
-                seq: sub.seq,
-            };
-            first.push(text(&hello));
-            welcome = false;
-        }
-        match sub.start {
-            Start::Snapshot(text) => first.push(text),
-            Start::Replay(msgs) => first.extend(msgs.into_iter().map(|m| m.text)),
-        }
-        if !send_all(&mut sink, first, &state).await {
-            return;
-        }
-        let mut ping =
-            tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
-        loop {
-            tokio::select! {
-                () = crate::app::stopped(&mut shutdown) => {
-                    let frame = CloseFrame { code: CLOSE_RECONNECT, reason: Utf8Bytes::from_static("server restarting; reconnect with since") };
-                    let _ = send(&mut sink, Message::Close(Some(frame)), &state).await;
-                    return;
-                }
-                direct = out.recv() => match direct {
-                    Some(Out::Text(text)) => {
-                        if !send(&mut sink, Message::Text(text), &state).await {
-                            return;
-                        }
-                    }
-                    Some(Out::Resync) => {
-                        since = None;
-                        continue 'subscribe;
-                    }
-                    Some(Out::Close(code, reason)) => {
-                        let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-                        let _ = send(&mut sink, Message::Close(Some(frame)), &state).await;
-                        return;
-                    }
-                    None => return,
-                },
-                received = rx.recv() => match received {
-                    Ok(msg) => match send_batch(&mut sink, msg, &mut rx, &state).await {
-                        Batch::Sent => {}
-                        Batch::Failed => return,
-                        Batch::Lagged => {
-                            state.metrics.resynced();
-                            since = None;
-                            continue 'subscribe;
-                        }
-                    },
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        state.metrics.resynced();
-                        since = None;
-                        continue 'subscribe;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-                changed = presence.changed() => {
-                    if changed.is_err() {
-                        return;
-                    }
-                    let text = presence.borrow_and_update().clone();
-                    if !send(&mut sink, Message::Text(text), &state).await {
-                        return;
-                    }
-                }
-                _ = ping.tick() => {
-                    if !send(&mut sink, Message::Ping(Default::default()), &state).await {
-                        return;
-                    }
-                }
-            }
         }
     }
 }
