@@ -12,6 +12,9 @@
 #
 #   bench/history.sh [EVENTS] [REQUESTS]      (defaults: 1000000 200)
 #
+# With VIEWERS=N, N audience sockets then join the restarted server and stay idle for a step: the
+# load generator reports the server's RSS with the whole challenge loaded and N viewers on it.
+#
 # Everything runs on 127.0.0.1 and stops by itself.
 source "$(dirname "$0")/lib.sh"
 events=${1:-1000000}
@@ -34,6 +37,7 @@ serve() {
     RUST_LOG=${RUST_LOG:-warn,makerpulse_server::hub=info} "$BIN/makerpulse" serve 2>>"$serverlog" >/dev/null &
   local server=$!
   PIDS+=("$server")
+  SERVER=$server
   python3 - "$port" "$started" "$server" "$requests" "$phase" <<'PY'
 import http.client, json, random, sys, time
 port, started, pid, n, phase = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
@@ -90,6 +94,12 @@ echo "checkpoints: $(ls "$ckpts" | wc -l) files, $(du -sm "$ckpts" | cut -f1) Mi
 ls -l "$ckpts" >&2
 log "restart: from the latest checkpoint"
 serve restart
+if [ "${VIEWERS:-0}" -gt 0 ]; then
+  log "$VIEWERS idle viewers join the restarted server"
+  timeout 900 "$BIN/makerpulse-loadgen" --url "ws://127.0.0.1:$port" --label history --challenge bench \
+    --server-pid "$SERVER" --viewers "$VIEWERS" --teams 60 --connect-concurrency 1000 --duration 10 --drain 1 \
+    2>&1 | grep -E "connections held|server RSS|checks" || log "the viewers' run was not clean"
+fi
 grep -h "checkpoint saved" "$serverlog" | sed 's/\x1b\[[0-9;]*m//g' | tail -20 >&2 || true
 rm -f "$serverlog"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -47,6 +47,7 @@ async fn pages_static_files_and_json_reads_are_compressed_as_asked() {
         "/static/js/i18n.js",
         "/static/css/app.css",
         "/api/challenges/c/view",
+        "/api/challenges/c/snapshot",
         "/api/challenges/c/leaderboard",
         "/api/openapi.json",
     ] {

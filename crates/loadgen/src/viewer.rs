@@ -161,13 +161,29 @@ pub async fn run(seat: Seat, shared: Arc<Shared>, mut control: Control) {
                     }
                 }
             }
-            Ok(Err(_)) | Err(_) => {
-                Counters::inc(&shared.counters.connect_errors);
+            Ok(Err(e)) => {
+                connect_error(&shared, &format!("{e:#}"));
+                break;
+            }
+            Err(_) => {
+                connect_error(&shared, "no snapshot or welcome within the open timeout");
                 break;
             }
         }
     }
     settle(&seat, &shared, &mut pos, true);
+}
+
+/// Counts a connection that failed to open; the first few are printed, so that a run that is not
+/// clean says why.
+fn connect_error(shared: &Shared, why: &str) {
+    let before = shared
+        .counters
+        .connect_errors
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if before < 5 {
+        eprintln!("connect error: {why}");
+    }
 }
 
 /// Connects and reads up to the first snapshot (fresh) or the welcome (resume: `true`).

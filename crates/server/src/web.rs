@@ -211,9 +211,9 @@ static TABLE: LazyLock<HashMap<&'static str, Asset>> = LazyLock::new(|| {
         .collect()
 });
 
-/// The content codings a static file is kept in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Encoding {
+/// The content codings a static file (or a snapshot) is kept in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Encoding {
     Identity,
     Gzip,
     Br,
@@ -222,7 +222,7 @@ enum Encoding {
 /// The coding to answer with: Brotli or gzip when the client accepts it (`q` > 0), Brotli
 /// before gzip at equal preference, identity otherwise. Files under [`MIN_COMPRESSED`] bytes go
 /// as they are.
-fn negotiate(headers: &HeaderMap, len: usize) -> Encoding {
+pub(crate) fn negotiate(headers: &HeaderMap, len: usize) -> Encoding {
     if len < MIN_COMPRESSED {
         return Encoding::Identity;
     }
@@ -258,18 +258,38 @@ fn negotiate(headers: &HeaderMap, len: usize) -> Encoding {
 const MIN_COMPRESSED: usize = 256;
 
 fn compress(encoding: Encoding, body: &[u8]) -> Vec<u8> {
+    compress_at(encoding, body, Effort::Best)
+}
+
+/// How hard to compress: once per build for a static file, once per seq for a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Effort {
+    /// The smallest output (Brotli 11, gzip 9): seconds for all the static files, once.
+    Best,
+    /// A few milliseconds for a 100 KB snapshot (Brotli 5, gzip 6), within a few per cent of it.
+    Fast,
+}
+
+/// `body` in `encoding`.
+pub(crate) fn compress_at(encoding: Encoding, body: &[u8], effort: Effort) -> Vec<u8> {
     use std::io::Write;
+    let best = effort == Effort::Best;
     match encoding {
         Encoding::Identity => body.to_vec(),
         Encoding::Gzip => {
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            let level = if best {
+                flate2::Compression::best()
+            } else {
+                flate2::Compression::default()
+            };
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), level);
             gz.write_all(body).expect("writing to memory");
             gz.finish().expect("writing to memory")
         }
         Encoding::Br => {
             let mut out = Vec::new();
             let params = brotli::enc::BrotliEncoderParams {
-                quality: 11,
+                quality: if best { 11 } else { 5 },
                 ..Default::default()
             };
             brotli::BrotliCompress(&mut &body[..], &mut out, &params).expect("writing to memory");

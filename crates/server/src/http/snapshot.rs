@@ -7,6 +7,9 @@
 //! The body is the `view` of the socket's `snapshot` message at the same seq, byte for byte (the
 //! same cached text); each caller gets the view of its own token, exactly as on the socket.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +22,7 @@ use utoipa::IntoParams;
 use crate::app::AppState;
 use crate::http::api::Caller;
 use crate::http::error::{seq_param, ApiError, ApiQuery};
+use crate::web::{compress_at, negotiate, Effort, Encoding};
 
 /// The snapshot route.
 pub fn router() -> Router<AppState> {
@@ -96,8 +100,23 @@ async fn get_snapshot(
         }
         _ => view_of(text.into()),
     };
+    let current = asked.is_none_or(|asked| asked == seq);
     let seq = asked.unwrap_or(seq);
-    let etag = format!("\"{seq}-{}\"", view_tag(&role));
+    // The audience's current snapshot is what a join storm asks for, ten thousand times the same
+    // bytes: compressed once per seq and coding, not once per request by the compression layer
+    // (which leaves a response that names its coding alone).
+    let coded = match negotiate(&headers, body.len()) {
+        encoding @ (Encoding::Gzip | Encoding::Br) if current && role == Role::Audience => {
+            Some((encoding, packed(caller.hub.id().as_str(), seq, encoding, &body).await?))
+        }
+        _ => None,
+    };
+    let coding = match coded {
+        Some((Encoding::Br, _)) => "-br",
+        Some(_) => "-gzip",
+        None => "",
+    };
+    let etag = format!("\"{seq}-{}{coding}\"", view_tag(&role));
     let scope = if role == Role::Audience {
         "public"
     } else {
@@ -110,7 +129,10 @@ async fn get_snapshot(
     let mut answer_headers = HeaderMap::new();
     answer_headers.insert(header::CACHE_CONTROL, header_value(&cache));
     answer_headers.insert(header::ETAG, header_value(&etag));
-    answer_headers.insert(header::VARY, HeaderValue::from_static("authorization"));
+    answer_headers.insert(
+        header::VARY,
+        HeaderValue::from_static("authorization, accept-encoding"),
+    );
     let matched = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -122,7 +144,56 @@ async fn get_snapshot(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    let body = match coded {
+        Some((encoding, packed)) => {
+            let name = if encoding == Encoding::Br { "br" } else { "gzip" };
+            answer_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+            packed
+        }
+        None => body,
+    };
     Ok((answer_headers, body).into_response())
+}
+
+/// One compressed snapshot: the seq it is of, and its bytes once made.
+type Packed = (u64, Arc<tokio::sync::OnceCell<Bytes>>);
+
+/// The audience's latest snapshot of each challenge compressed in each coding (one entry per
+/// challenge and coding, replaced when the seq moves on: a few tens of KB each).
+static PACKED: LazyLock<Mutex<HashMap<(String, Encoding), Packed>>> =
+    LazyLock::new(Default::default);
+
+/// `body` (the audience's snapshot of `challenge` at `seq`) in `encoding`, compressed by the
+/// first request for that seq on a blocking thread while the others wait for its bytes.
+async fn packed(
+    challenge: &str,
+    seq: u64,
+    encoding: Encoding,
+    body: &Bytes,
+) -> Result<Bytes, ApiError> {
+    let cell = {
+        let mut packed = PACKED.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = packed
+            .entry((challenge.to_owned(), encoding))
+            .or_insert_with(|| (seq, Arc::default()));
+        if entry.0 < seq {
+            *entry = (seq, Arc::default());
+        }
+        if entry.0 == seq {
+            entry.1.clone()
+        } else {
+            // A request that read the snapshot just before a newer one was cached: its own.
+            Arc::default()
+        }
+    };
+    let body = body.clone();
+    cell.get_or_try_init(|| async move {
+        tokio::task::spawn_blocking(move || Bytes::from(compress_at(encoding, &body, Effort::Fast)))
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))
+    })
+    .await
+    .cloned()
 }
 
 fn header_value(text: &str) -> HeaderValue {
