@@ -6,6 +6,11 @@
 //! moves a team up and down the board, so its score and some ranks change on every iteration.
 //! Every iteration revises the same challenge, cloned outside the measurement.
 //!
+//! The second group is the same scorecard with the consoles following only the parts their pages
+//! show (a team's console the ticker, a judge's none), as the web consoles ask since `parts`: what
+//! is left is the board of the audience and the organizers, the scorer's scorecard and a pass per
+//! console that finds nothing to send.
+//!
 //! `cargo bench -p makerpulse-core --bench projection`; the sizes of the audience's delta and
 //! snapshot are printed once per size.
 
@@ -19,6 +24,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use makerpulse_core::ids::CriterionId;
+use makerpulse_core::parts::{Part, Parts};
 use makerpulse_core::protocol::SharedMessages;
 use makerpulse_core::roster::{Assignment, PanelRole};
 use makerpulse_core::snapshot;
@@ -78,7 +84,8 @@ impl Challenge {
             .expect("accepted")
     }
 
-    fn new(teams: usize, judges: usize, tracks: usize) -> Self {
+    /// A challenge with every console connected; `pages`: each following the parts its page shows.
+    fn new(teams: usize, judges: usize, tracks: usize, pages: bool) -> Self {
         let mut c = Challenge {
             state: State::new(),
             n: 0,
@@ -165,11 +172,19 @@ impl Challenge {
                 );
             }
         }
-        let mut roles = vec![Role::Audience, Role::Admin];
-        roles.extend((0..teams).map(|i| Role::Team(team(i))));
-        roles.extend((0..judges).map(|j| Role::Judge(judge(j))));
+        let (team_parts, judge_parts) = if pages {
+            ([Part::Ticker].into_iter().collect(), Parts::NONE)
+        } else {
+            (Parts::ALL, Parts::ALL)
+        };
+        let mut roles = vec![(Role::Audience, Parts::ALL), (Role::Admin, Parts::ALL)];
+        roles.extend((0..teams).map(|i| (Role::Team(team(i)), team_parts)));
+        roles.extend((0..judges).map(|j| (Role::Judge(judge(j)), judge_parts)));
         let seq = c.state.seq();
-        c.streams = roles.into_iter().map(|r| ViewStream::new(r, seq)).collect();
+        c.streams = roles
+            .into_iter()
+            .map(|(role, parts)| ViewStream::of_parts(role, parts, seq))
+            .collect();
         // One event first, so that every stream holds a board, as a running server's do.
         c.revise();
         c
@@ -207,39 +222,45 @@ impl Challenge {
 }
 
 fn projection(c: &mut Criterion) {
-    let mut group = c.benchmark_group("one scorecard to every view");
-    group.sample_size(20);
-    for (teams, judges, tracks) in [(12, 8, 1), (60, 12, 1), (200, 30, 1), (200, 32, 4)] {
-        let mut challenge = Challenge::new(teams, judges, tracks);
-        let snapshot = serde_json::to_string(&snapshot(&challenge.state, &Role::Audience))
-            .unwrap()
-            .len();
-        let all = challenge.revise();
-        eprintln!(
-            "{teams} teams, {judges} judges, {tracks} track(s): {} views; audience snapshot {snapshot} B, \
-             audience delta {} B, every view's messages together {all} B",
-            challenge.streams.len(),
-            challenge.audience_delta,
-        );
-        group.bench_with_input(
-            BenchmarkId::from_parameter(format!("{teams}t-{judges}j-{tracks}tr")),
-            &(),
-            // Each measured revision starts from the same challenge, cloned outside the clock:
-            // revising one card over and over would grow its history (which the organizers' and
-            // the judge's scorecard patch carry) with every iteration, and measure that instead.
-            |b, _| {
-                b.iter_batched(
-                    || challenge.clone(),
-                    |mut c| {
-                        let bytes = c.revise();
-                        (c, black_box(bytes))
-                    },
-                    BatchSize::LargeInput,
-                )
-            },
-        );
+    for (name, pages) in [
+        ("one scorecard to every view", false),
+        ("one scorecard, consoles following their pages", true),
+    ] {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(20);
+        for (teams, judges, tracks) in [(12, 8, 1), (60, 12, 1), (200, 30, 1), (200, 32, 4)] {
+            let mut challenge = Challenge::new(teams, judges, tracks, pages);
+            let snapshot = serde_json::to_string(&snapshot(&challenge.state, &Role::Audience))
+                .unwrap()
+                .len();
+            let all = challenge.revise();
+            eprintln!(
+                "{name}: {teams} teams, {judges} judges, {tracks} track(s): {} views; audience \
+                 snapshot {snapshot} B, audience delta {} B, every view's messages together {all} B",
+                challenge.streams.len(),
+                challenge.audience_delta,
+            );
+            group.bench_with_input(
+                BenchmarkId::from_parameter(format!("{teams}t-{judges}j-{tracks}tr")),
+                &(),
+                // Each measured revision starts from the same challenge, cloned outside the clock:
+                // revising one card over and over would grow its history (which the organizers'
+                // and the judge's scorecard patch carry) with every iteration, and measure that
+                // instead.
+                |b, _| {
+                    b.iter_batched(
+                        || challenge.clone(),
+                        |mut c| {
+                            let bytes = c.revise();
+                            (c, black_box(bytes))
+                        },
+                        BatchSize::LargeInput,
+                    )
+                },
+            );
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(benches, projection);

@@ -497,16 +497,24 @@ fn changed_rows(held: &BoardView, now: &BoardView) -> Option<Patch> {
         if held.len() != now.len() {
             return None;
         }
-        let held: BTreeMap<&TeamId, &Row> = held.iter().map(|r| (&r.team, r)).collect();
-        for row in now {
-            let was = *held.get(&row.team)?;
-            if was == row {
+        // Most rows keep their place: a row is looked up by team only when its place holds
+        // another team.
+        let mut by_team: Option<BTreeMap<&TeamId, &Row>> = None;
+        for (i, row) in now.iter().enumerate() {
+            let was = match &held[i] {
+                was if was.team == row.team => was,
+                _ => *by_team
+                    .get_or_insert_with(|| held.iter().map(|r| (&r.team, r)).collect())
+                    .get(&row.team)?,
+            };
+            if was.same(row) {
                 continue;
             }
             let rank_alone = Row {
                 rank: was.rank,
                 ..row.clone()
-            } == *was;
+            }
+            .same(was);
             match (rank_alone, was.rank, row.rank) {
                 (true, Some(_), Some(rank)) => {
                     ranks.insert(row.team.clone(), rank);

@@ -45,8 +45,9 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::ids::{CriterionId, JudgeId, TeamId, TrackId};
 use crate::roster::PanelRole;
@@ -125,12 +126,81 @@ pub struct Row {
     /// Judges assigned without a conflict.
     pub judges_assigned: u32,
     /// Mean per criterion, heaviest tie-break first in rubric order; only for the organizers and
-    /// once the result is final.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub criteria: Vec<CriterionMean>,
+    /// once the result is final. Shared ([`Shared`]) between the running tally and every board
+    /// made from it.
+    #[serde(default, skip_serializing_if = "is_empty", with = "shared")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<CriterionMean>))]
+    pub criteria: Shared<CriterionMean>,
     /// Every scorecard behind the score; empty in views that may not see individual scorecards.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub contributions: Vec<Contribution>,
+    /// Shared ([`Shared`]) between the running tally and every board made from it.
+    #[serde(default, skip_serializing_if = "is_empty", with = "shared")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Contribution>))]
+    pub contributions: Shared<Contribution>,
+}
+
+/// A list of a row that boards share instead of copying: ranking the tally, publishing the board
+/// and keeping the boards that clients hold copy a row's numbers, not its 30 contributions. It is
+/// written as the plain list it holds.
+pub type Shared<T> = Arc<Vec<T>>;
+
+fn is_empty<T>(list: &Shared<T>) -> bool {
+    list.is_empty()
+}
+
+/// (De)serialises a [`Shared`] list as the list itself.
+mod shared {
+    use super::*;
+
+    pub(super) fn serialize<T: Serialize, S: Serializer>(
+        list: &Shared<T>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        list.as_slice().serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Shared<T>, D::Error> {
+        Vec::deserialize(deserializer).map(Arc::new)
+    }
+}
+
+impl Row {
+    /// Whether two rows are equal, told cheaply for rows made from the same tally row: lists
+    /// that are the same allocation are not compared item by item.
+    pub(crate) fn same(&self, other: &Row) -> bool {
+        fn same_list<T: PartialEq>(a: &Shared<T>, b: &Shared<T>) -> bool {
+            Arc::ptr_eq(a, b) || a == b
+        }
+        self.rank == other.rank
+            && self.team == other.team
+            && self.track == other.track
+            && self.score == other.score
+            && self.judges_scored == other.judges_scored
+            && self.judges_assigned == other.judges_assigned
+            && same_list(&self.criteria, &other.criteria)
+            && same_list(&self.contributions, &other.contributions)
+    }
+
+    /// The row less its breakdown, as everyone but the organizers sees it: `score` in the place
+    /// of the jury score, no criterion means and no contributions.
+    fn public(
+        &self,
+        score: Option<f64>,
+        criteria: Shared<CriterionMean>,
+        none: &Shared<Contribution>,
+    ) -> Row {
+        Row {
+            rank: self.rank,
+            team: self.team.clone(),
+            track: self.track.clone(),
+            score,
+            judges_scored: self.judges_scored,
+            judges_assigned: self.judges_assigned,
+            criteria,
+            contributions: none.clone(),
+        }
+    }
 }
 
 /// The ranking of one track.
@@ -213,19 +283,19 @@ impl Leaderboard {
             Publication::OnComplete => panel_complete(row),
         };
         let order = tie_break_order(rubric);
+        let (no_criteria, no_contributions) = (Shared::default(), Shared::default());
         let publish = |rows: &[Row]| -> Vec<Row> {
             let rows = rows
                 .iter()
-                .map(|r| Row {
-                    score: r.score.filter(|_| shows(r)),
-                    contributions: Vec::new(),
-                    ..r.clone()
+                .map(|r| {
+                    let score = r.score.filter(|_| shows(r));
+                    r.public(score, r.criteria.clone(), &no_contributions)
                 })
                 .collect();
             ranked(rows, &order)
                 .into_iter()
                 .map(|r| Row {
-                    criteria: Vec::new(),
+                    criteria: no_criteria.clone(),
                     ..r
                 })
                 .collect()
@@ -236,12 +306,10 @@ impl Leaderboard {
     /// The public board of schema 1 (every score live, criterion means included, contributions
     /// stripped): only to replay the freezes of logs written before the publication rule.
     pub(crate) fn schema1_public(&self) -> Leaderboard {
+        let none = Shared::default();
         self.map_lists(|rows| {
             rows.iter()
-                .map(|r| Row {
-                    contributions: Vec::new(),
-                    ..r.clone()
-                })
+                .map(|r| r.public(r.score, r.criteria.clone(), &none))
                 .collect()
         })
     }
@@ -285,7 +353,7 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
 fn normalize(rows: &mut [Row]) {
     let counted = |rows: &[Row]| -> Vec<(JudgeId, f64)> {
         rows.iter()
-            .flat_map(|r| &r.contributions)
+            .flat_map(|r| r.contributions.iter())
             .filter(|c| c.excluded.is_none())
             .map(|c| (c.judge.clone(), c.total))
             .collect()
@@ -308,8 +376,7 @@ fn normalize(rows: &mut [Row]) {
         })
         .collect();
     for row in rows.iter_mut() {
-        for c in row
-            .contributions
+        for c in Arc::make_mut(&mut row.contributions)
             .iter_mut()
             .filter(|c| c.excluded.is_none())
         {

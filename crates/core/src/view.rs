@@ -202,7 +202,6 @@ pub fn snapshot(state: &State, role: &Role) -> View {
 /// of changed rows from one earlier board, which all views that held that board share.
 pub struct Projector<'a> {
     pub(crate) state: &'a State,
-    live: OnceCell<Leaderboard>,
     /// The board of everyone but the organizers, and the organizers'.
     boards: [OnceCell<Arc<BoardView>>; 2],
     /// Patches from an earlier board (kept alive here, so its address names it) to this one.
@@ -216,7 +215,6 @@ impl<'a> Projector<'a> {
     pub fn new(state: &'a State) -> Self {
         Self {
             state,
-            live: OnceCell::new(),
             boards: [OnceCell::new(), OnceCell::new()],
             rows: RefCell::new(Vec::new()),
             cheers: OnceCell::new(),
@@ -228,9 +226,9 @@ impl<'a> Projector<'a> {
         self.state
     }
 
-    /// The live leaderboard with every contribution.
+    /// The live leaderboard with every contribution: the organizers' board, which is always live.
     pub fn live(&self) -> &Leaderboard {
-        self.live.get_or_init(|| Leaderboard::compute(self.state))
+        &self.admin_board().board
     }
 
     /// The whole view for `role`.
@@ -361,18 +359,41 @@ impl<'a> Projector<'a> {
 
     /// The leaderboard as `role` sees it, computed once per kind of view and shared.
     pub fn shared_board(&self, role: &Role) -> Arc<BoardView> {
-        let admin = matches!(role, Role::Admin);
-        self.boards[usize::from(admin)]
-            .get_or_init(|| Arc::new(self.compute_board(admin)))
-            .clone()
+        match role {
+            Role::Admin => self.admin_board().clone(),
+            Role::Audience | Role::Team(_) | Role::Judge(_) => self.boards[0]
+                .get_or_init(|| Arc::new(self.public_board()))
+                .clone(),
+        }
     }
 
-    fn compute_board(&self, admin: bool) -> BoardView {
+    /// The organizers' board: the live one, ranked from the state's running tally.
+    fn admin_board(&self) -> &Arc<BoardView> {
+        self.boards[1].get_or_init(|| {
+            let (frozen, pending) = self.frozen_pending();
+            Arc::new(BoardView {
+                frozen,
+                board: Leaderboard::compute(self.state),
+                pending,
+            })
+        })
+    }
+
+    /// Whether the public board is frozen, and the scorecards received since the freeze.
+    fn frozen_pending(&self) -> (bool, BTreeMap<TeamId, u32>) {
+        let s = self.state;
+        let frozen = s.frozen().filter(|_| s.phase() != Phase::Revealed);
+        let pending = frozen.map(|f| f.pending.clone()).unwrap_or_default();
+        (frozen.is_some(), pending)
+    }
+
+    /// Everyone else's board.
+    fn public_board(&self) -> BoardView {
         let s = self.state;
         let final_result = s.phase() == Phase::Revealed;
         let frozen = s.frozen().filter(|_| !final_result);
         let pending = frozen.map(|f| f.pending.clone()).unwrap_or_default();
-        if final_result || admin {
+        if final_result {
             return BoardView {
                 frozen: frozen.is_some(),
                 board: self.live().clone(),

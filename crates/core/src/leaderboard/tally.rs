@@ -7,6 +7,7 @@
 //! tests compare with the running one after every event.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::event::EventBody;
 use crate::ids::{CriterionId, TeamId};
@@ -133,7 +134,7 @@ fn team_row(state: &State, rubric: &Rubric, id: &TeamId) -> Row {
             excluded,
         });
     }
-    let criteria = rubric
+    let criteria: Vec<CriterionMean> = rubric
         .criteria
         .iter()
         .map(|criterion| {
@@ -160,7 +161,7 @@ fn team_row(state: &State, rubric: &Rubric, id: &TeamId) -> Row {
         score: score_of(&contributions),
         judges_scored: counted.len() as u32,
         judges_assigned,
-        criteria,
-        contributions,
+        criteria: Arc::new(criteria),
+        contributions: Arc::new(contributions),
     }
 }
