@@ -106,9 +106,10 @@ async fn get_snapshot(
     // bytes: compressed once per seq and coding, not once per request by the compression layer
     // (which leaves a response that names its coding alone).
     let coded = match negotiate(&headers, body.len()) {
-        encoding @ (Encoding::Gzip | Encoding::Br) if current && role == Role::Audience => {
-            Some((encoding, packed(caller.hub.id().as_str(), seq, encoding, &body).await?))
-        }
+        encoding @ (Encoding::Gzip | Encoding::Br) if current && role == Role::Audience => Some((
+            encoding,
+            packed(caller.hub.id().as_str(), seq, encoding, &body).await?,
+        )),
         _ => None,
     };
     let coding = match coded {
@@ -146,7 +147,11 @@ async fn get_snapshot(
     );
     let body = match coded {
         Some((encoding, packed)) => {
-            let name = if encoding == Encoding::Br { "br" } else { "gzip" };
+            let name = if encoding == Encoding::Br {
+                "br"
+            } else {
+                "gzip"
+            };
             answer_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
             packed
         }
