@@ -280,21 +280,25 @@ pub fn read_indexed_with(
             break;
         }
         if seq >= from {
-            let event = std::str::from_utf8(&line)
-                .ok()
-                .and_then(|text| Event::from_json(text.trim_end()).ok())
-                .filter(|e| e.seq == seq)
-                .ok_or_else(|| {
-                    StoreError::Damaged(format!(
-                        "journal {} does not hold seq {seq} where its index says",
-                        path.display()
-                    ))
-                })?;
-            sink(event)?;
+            sink(indexed_event(path, &line, seq)?)?;
         }
         seq += 1;
     }
     Ok(())
+}
+
+/// The event on `line` of the journal at `path`, which its index says holds `seq`.
+fn indexed_event(path: &Path, line: &[u8], seq: u64) -> Result<Event, StoreError> {
+    std::str::from_utf8(line)
+        .ok()
+        .and_then(|text| Event::from_json(text.trim_end()).ok())
+        .filter(|e| e.seq == seq)
+        .ok_or_else(|| {
+            StoreError::Damaged(format!(
+                "journal {} does not hold seq {seq} where its index says",
+                path.display()
+            ))
+        })
 }
 
 /// Reads the events at `seqs` (in increasing order) through the index: one pass that seeks
@@ -335,17 +339,7 @@ pub fn read_seqs(path: &Path, index: &SharedIndex, seqs: &[u64]) -> Result<Vec<E
             }
             at += n;
             if seq == want {
-                let event = std::str::from_utf8(&line)
-                    .ok()
-                    .and_then(|text| Event::from_json(text.trim_end()).ok())
-                    .filter(|e| e.seq == seq)
-                    .ok_or_else(|| {
-                        StoreError::Damaged(format!(
-                            "journal {} does not hold seq {seq} where its index says",
-                            path.display()
-                        ))
-                    })?;
-                events.push(event);
+                events.push(indexed_event(path, &line, seq)?);
             }
             seq += 1;
         }

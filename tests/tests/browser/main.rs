@@ -1592,12 +1592,8 @@ async fn a_cheer_lands_on_the_team_under_the_finger_while_the_ranking_moves() {
     let server = TestServer::start(dir.path()).await;
     let driver = Driver::start().await;
     // At 4, 30 and 100 teams: four of them (a, b, c, d) are cheered, the rest never are.
-    for (id, sizes) in [
-        ("four", vec![2, 2]),
-        ("thirty", vec![10, 10, 10]),
-        ("hundred", vec![40, 30, 30]),
-    ] {
-        let teams = big_challenge(&server, id, &sizes).await;
+    for (id, sizes) in SHOW_SIZES {
+        let teams = big_challenge(&server, id, sizes).await;
         let [a, b, c, d] = ["tr0-t0", "tr0-t1", "tr1-t0", "tr1-t1"];
         let cheers_for = |team: &'static str, n: usize| {
             let server = &server;
@@ -1921,6 +1917,14 @@ async fn teams_and_judges_are_imported_from_csv_whole_or_not_at_all() {
     server.stop().await;
 }
 
+/// The sizes of the show the browser tests play at: 4 teams (the demo's), 30 in three tracks, and
+/// 100 with a track of 40.
+const SHOW_SIZES: [(&str, &[usize]); 3] = [
+    ("four", &[2, 2]),
+    ("thirty", &[10, 10, 10]),
+    ("hundred", &[40, 30, 30]),
+];
+
 /// A challenge `id` with tracks of `sizes` teams (`tr0`, `tr1`, … with teams `tr0-t0`, …), made
 /// the way an organizer would with an import; the clock started.
 async fn big_challenge(server: &TestServer, id: &str, sizes: &[usize]) -> Vec<String> {
@@ -1991,12 +1995,8 @@ async fn every_team_is_on_the_big_screen_within_one_rotation() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let driver = Driver::start().await;
-    for (id, sizes) in [
-        ("four", vec![2, 2]),
-        ("thirty", vec![10, 10, 10]),
-        ("hundred", vec![40, 30, 30]),
-    ] {
-        let teams = big_challenge(&server, id, &sizes).await;
+    for (id, sizes) in SHOW_SIZES {
+        let teams = big_challenge(&server, id, sizes).await;
         for (w, h) in [(1920, 1080), (3840, 2160), (1080, 1920), (390, 844)] {
             let b = driver.browser(w, h).await;
             b.goto(&format!("{}/screen/{id}?rotate=1", server.http()))
@@ -2086,12 +2086,8 @@ async fn a_milestone_is_announced_everywhere_and_an_organizer_takes_it_back() {
     let server = TestServer::start(dir.path()).await;
     let http = server.http();
     let driver = Driver::start().await;
-    for (id, sizes) in [
-        ("four", vec![2, 2]),
-        ("thirty", vec![10, 10, 10]),
-        ("hundred", vec![40, 30, 30]),
-    ] {
-        big_challenge(&server, id, &sizes).await;
+    for (id, sizes) in SHOW_SIZES {
+        big_challenge(&server, id, sizes).await;
         let team = "tr0-t0";
         let token = server
             .mint(id, Subject::Team(TeamId::new(team).unwrap()))
@@ -2318,13 +2314,9 @@ async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal
     let server = TestServer::start(dir.path()).await;
     let http = server.http();
     let driver = Driver::start().await;
-    for (id, sizes) in [
-        ("four", vec![2, 2]),
-        ("thirty", vec![10, 10, 10]),
-        ("hundred", vec![40, 30, 30]),
-    ] {
-        let teams = big_challenge(&server, id, &sizes).await;
-        scored_and_frozen(&server, id, &sizes).await;
+    for (id, sizes) in SHOW_SIZES {
+        let teams = big_challenge(&server, id, sizes).await;
+        scored_and_frozen(&server, id, sizes).await;
         // Big screens of four shapes: a hall's 1080p and 4K, a portrait totem, a phone.
         let mut screens = Vec::new();
         for (w, h) in [(1920, 1080), (3840, 2160), (1080, 1920), (390, 844)] {
