@@ -10,7 +10,7 @@
 //! events, like everything else in the state: a replay remembers exactly what the live state did.
 //!
 //! The writer of a server and its readers each hold a state, so everything here is shared
-//! between the two copies where it can be ([`Answers::share_with`]): each actor's window sits
+//! between the two copies where it can be (`Answers::share_with`): each actor's window sits
 //! behind an `Arc` (a command clones only its own actor's window, and only while the other copy
 //! still shares it), and the fingerprints of older commands are kept in sorted runs behind `Arc`s
 //! that both copies hold once.

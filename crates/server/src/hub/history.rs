@@ -199,7 +199,7 @@ impl Hub {
     /// The state as it was at `seq`, handed to `then` with the live state beside it, both on a
     /// blocking thread; `None` when the log has not reached `seq` yet. The nearest good
     /// checkpoint at or below `seq` is loaded and the events after it folded, read through the
-    /// journal's index; at most [`HISTORY_READS`] run at once.
+    /// journal's index; at most `HISTORY_READS` (one) run at once.
     pub async fn at<T: Send + 'static>(
         self: &Arc<Hub>,
         seq: u64,
