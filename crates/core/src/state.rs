@@ -583,10 +583,9 @@ impl State {
             EventBody::PostHidden { post, reason } => self.hide(*post, reason),
             EventBody::ProgressPosted {
                 team,
-                text,
                 photos,
-                links,
                 percent,
+                ..
             } => {
                 let progress = self.progress.entry(team.clone()).or_default();
                 progress.posts += 1;
@@ -596,16 +595,8 @@ impl State {
                 if percent.is_some() {
                     progress.percent = *percent;
                 }
-                self.posts.push(Post {
-                    id: event.seq,
-                    team: team.clone(),
-                    at,
-                    text: text.clone(),
-                    photos: photos.clone(),
-                    links: links.clone(),
-                    percent: *percent,
-                    hidden: None,
-                });
+                self.posts
+                    .push(Post::from_event(event).expect("a post's event"));
             }
             EventBody::MilestoneReached {
                 team,
