@@ -69,6 +69,7 @@ const M = {
   reveal_waiting: ['待揭晓', 'To be revealed'],
   reveal_waiting_n: ['还有 {n} 个名次待揭晓', { one: '{n} place still to be revealed', other: '{n} places still to be revealed' }],
   board_page: ['第 {from}–{to} 行，共 {n} 队', '{from}–{to} of {n}'],
+  reveal_page: ['已揭晓 {n} 队，此为第 {from}–{to} 队', '{from}–{to} of {n} revealed'],
   final_result: ['最终结果', 'Final result'],
   on_time: ['按时', 'on time'],
   late: ['逾期', 'late'],

@@ -19,8 +19,8 @@ import { revealText } from './phone.js';
 const TICKER_SHOWN = 6;
 /** Tracks with more teams than this get tighter rows on the big screen. */
 const DENSE_FROM = 8;
-/** Places revealed before the moment, listed under it. */
-const REVEAL_LIST = 4;
+/** The longest a page of the places revealed before the moment stays up. */
+const REVEAL_PAGE_SECS = 6;
 
 export async function start(root, id) {
   const query = new URLSearchParams(location.search);
@@ -173,11 +173,11 @@ export async function start(root, id) {
     const inTrack = Object.values(view.teams).filter((tm) => tm.track === last.track);
     const shown = view.reveal.filter((e) => e.track === last.track);
     const waiting = Math.max(0, inTrack.length - shown.length);
-    // The places revealed before, best first, as many as the space below the moment holds.
+    // The places revealed before, best first, a page at a time (fillRevealList).
     const ranked = shown
       .filter((e) => e.seq !== last.seq)
-      .sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.seq - b.seq)
-      .slice(0, REVEAL_LIST);
+      .sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.seq - b.seq);
+    if (last.seq !== revealList.seq) revealList.page = 0;
     const justTeam = view.teams[last.team];
     const final = c && c.phase === 'revealed';
     const row = final ? (view.leaderboard.board.tracks.find((tb) => tb.track === last.track)?.rows || []).find((r) => r.team === last.team) : null;
@@ -193,16 +193,39 @@ export async function start(root, id) {
           return h('li', {}, h('span', { class: 'data', text: crit ? loc(crit.name) : m.criterion }), h('strong', { text: num(m.mean, 2) }));
         })) : null),
       waiting ? h('p', { class: 'reveal-waiting', text: t('reveal_waiting_n', { n: waiting }) }) : null,
-      h('ol', { class: 'reveal-list' },
-        ranked.map((e) => {
-          const team = view.teams[e.team];
-          return h('li', { class: ['revealed', e.seq === last.seq ? 'just' : ''], data: { team: e.team, rank: e.rank ?? '' } },
-            h('span', { class: 'rank', text: e.rank == null ? '–' : String(e.rank) }),
-            h('span', { class: 'name data', text: team ? loc(team.name) : e.team }),
-            h('span', { class: 'place', text: e.rank == null ? t('reveal_unranked') : t('reveal_rank', { rank: e.rank }) }),
-            h('span', { class: 'score', text: e.score == null ? '' : num(e.score, 2) }));
-        })),
+      revealList.el,
+      revealList.pageEl,
     );
+    Object.assign(revealList, { seq: last.seq, ranked });
+    fillRevealList();
+  }
+
+  // The places revealed before the moment: as many as the space under it holds (measured from the
+  // rows, like the board's pages), the pages turning every few seconds, so that a long track's
+  // places are all seen in turn and none is cut at the stage's edge.
+  const revealList = { el: h('ol', { class: 'reveal-list' }), pageEl: h('p', { class: 'reveal-page' }), ranked: [], page: 0, pages: 1, seq: null };
+  function revealItem(e) {
+    const team = view.teams[e.team];
+    return h('li', { class: 'revealed', data: { team: e.team, rank: e.rank ?? '' } },
+      h('span', { class: 'rank', text: e.rank == null ? '–' : String(e.rank) }),
+      h('span', { class: 'name data', text: team ? loc(team.name) : e.team }),
+      h('span', { class: 'place', text: e.rank == null ? t('reveal_unranked') : t('reveal_rank', { rank: e.rank }) }),
+      h('span', { class: 'score', text: e.score == null ? '' : num(e.score, 2) }));
+  }
+  function fillRevealList() {
+    const { el, pageEl, ranked } = revealList;
+    replace(el, ranked.map(revealItem));
+    const first = el.firstElementChild;
+    const gap = parseFloat(getComputedStyle(el).rowGap) || 0;
+    const per = first && first.offsetHeight ? Math.max(1, Math.floor((el.clientHeight + gap) / (first.offsetHeight + gap))) : ranked.length;
+    revealList.pages = Math.max(1, Math.ceil(ranked.length / Math.max(per, 1)));
+    if (revealList.page >= revealList.pages) revealList.page = 0;
+    const from = revealList.page * per;
+    const slice = ranked.slice(from, from + per);
+    if (slice.length < ranked.length) replace(el, slice.map(revealItem));
+    el.dataset.page = String(revealList.page + 1);
+    el.dataset.pages = String(revealList.pages);
+    setText(pageEl, revealList.pages > 1 ? t('reveal_page', { from: from + 1, to: from + slice.length, n: ranked.length }) : '');
   }
 
   // Posts and milestone announcements share the ticker, newest first; each keeps its element,
@@ -340,7 +363,19 @@ export async function start(root, id) {
       renderBoard();
     }, rotateSecs * 1000);
   }
-  window.addEventListener('resize', () => view && renderBoard());
+  const revealPageSecs = Math.min(rotateSecs, REVEAL_PAGE_SECS);
+  if (revealPageSecs > 0) {
+    setInterval(() => {
+      if (!view || revealEl.hidden || revealList.pages < 2) return;
+      revealList.page = (revealList.page + 1) % revealList.pages;
+      fillRevealList();
+    }, revealPageSecs * 1000);
+  }
+  window.addEventListener('resize', () => {
+    if (!view) return;
+    renderBoard();
+    if (!revealEl.hidden) fillRevealList();
+  });
   everySecond(renderClock);
   syncClock();
   live.connect();
