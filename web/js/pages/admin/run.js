@@ -78,6 +78,9 @@ export function runTab(ctx) {
       toast(errorText(err), 'error');
     }
     ctx.rerender();
+    // The list opens under the button, below the fold on a phone: brought into view, or the
+    // organizer sees nothing happen.
+    if (guarded) document.querySelector('.outstanding')?.scrollIntoView({ block: 'start' });
   }
   function guardedButton(key, command, cls) {
     return confirmButton(key, () => checkThen(key, command), cls);
