@@ -248,6 +248,7 @@ const M = {
   import_done: ['已导入 {n} 行', { one: 'Imported {n} row', other: 'Imported {n} rows' }],
   import_empty: ['没有内容。', 'There is nothing to import.'],
   import_unknown_header: ['无法识别表头：团队需要 track 列，评委需要 panel_role 列。', 'Unknown header: teams need a track column, judges a panel_role column.'],
+  import_row: ['第 {row} 行', 'Row {row}'],
   import_no_id: ['缺少编号', 'no id'],
   import_no_name: ['缺少名称', 'no name'],
   import_no_track: ['缺少赛道', 'no track'],

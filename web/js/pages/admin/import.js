@@ -108,12 +108,16 @@ export function importCard(ctx) {
       toast(errorText(err), 'error', 7000);
     }
     ctx.rerender();
+    // The refused rows are listed above the preview: brought into view, however long the file.
+    document.querySelector('.import-problems')?.scrollIntoView({ block: 'nearest' });
   }
 
   const template = (kind) => csvLink(`${kind}-template.csv`, TEMPLATES[kind], `import_template_${kind}`);
 
   return function render() {
     const ok = read && !read.error && read.items.length && read.items.every((it) => !it.problems.length);
+    const problemsOf = (it) => [...it.problems, ...(refused.has(it.row) ? [refused.get(it.row)] : [])];
+    const wrong = read && read.items ? read.items.filter((it) => problemsOf(it).length) : [];
     return h('section', { class: 'card import-card' }, h('h2', { i18n: 'import_title' }),
       h('p', { class: 'muted', i18n: 'import_note' }),
       h('p', {}, template('teams'), ' · ', template('judges')),
@@ -123,9 +127,13 @@ export function importCard(ctx) {
         h('button', { type: 'button', i18n: 'import_check', on: { click: check } }),
         ok ? h('button', { type: 'button', class: 'primary', i18n: `import_send_${read.kind}`, vars: { n: read.items.length }, on: { click: send } }) : null),
       read && read.error ? h('p', { class: 'error', text: read.error }) : null,
+      // Every row with a problem, listed first: in a file of a hundred rows the preview is long.
+      wrong.length ? h('ul', { class: 'import-problems', role: 'alert' }, wrong.map((it) => h('li', { data: { row: it.row } },
+        h('strong', { text: t('import_row', { row: it.row }) }), ' ', h('span', { class: 'data', text: it.value.id }), ': ',
+        h('span', { text: problemsOf(it).join(' · ') })))) : null,
       read && read.items ? h('table', { class: 'table import-preview', data: { kind: read.kind } },
         h('tbody', {}, read.items.map((it) => {
-          const problems = [...it.problems, ...(refused.has(it.row) ? [refused.get(it.row)] : [])];
+          const problems = problemsOf(it);
           return h('tr', { class: problems.length ? 'refused' : '', data: { row: it.row } },
             h('td', { text: String(it.row) }),
             h('td', { class: 'data', text: it.value.id }),
