@@ -261,7 +261,7 @@ const M = {
   mint_all_links: ['为全部 {n} 人生成链接', 'Mint links for all {n}'],
   remint_all_links: ['撤销旧链接并全部重新生成', 'Revoke old links and mint all again'],
   links_once: ['这些链接只显示这一次：现在打印或下载。', 'These links are shown only this once: print or download them now.'],
-  minting: ['正在生成链接…', 'Minting links…'],
+  minting_n: ['正在生成链接… {done}/{n}', 'Minting links… {done} of {n}'],
   links_revoked: ['旧链接已撤销', 'Old links revoked'],
   remint: ['补发链接', 'Replace a lost link'],
   print: ['打印', 'Print'],

@@ -2,12 +2,15 @@
 // with its QR code) and as CSV, minted in one go (or re-minted: earlier links revoked first); and,
 // once the result is final, the result with its breakdown as CSV and as a printable page.
 
-import { h } from '../../dom.js';
-import { t, loc, num } from '../../i18n.js';
-import { postJSON, errorText } from '../../api.js';
+import { h, setText } from '../../dom.js';
+import { t, loc, num, lang } from '../../i18n.js';
+import { postJSON, postCommand, newId, errorText } from '../../api.js';
 import { qrSvg } from '../../qr.js';
 import { toast, confirmButton } from '../../chrome.js';
 import { csvLink } from '../../csv.js';
+
+/** Subjects revoked and minted at once. */
+const MINT_AT_ONCE = 6;
 
 /** Prints the element `area` alone (print CSS hides the rest of the page). */
 function printArea(area) {
@@ -27,7 +30,8 @@ export function sheets(ctx) {
   const { id } = ctx;
   // Links minted here are shown once (the server keeps only their hashes): kept until closed.
   let minted = null;
-  let minting = false;
+  let minting = null;
+  let built = null;
 
   const subjects = (view) => [
     ...Object.values(view.teams).map((tm) => ({ role: 'team', id: tm.id })),
@@ -35,23 +39,52 @@ export function sheets(ctx) {
   ];
   const hasLive = (view, s) => view.tokens.some((tk) => tk.subject.role === s.role && tk.subject.id === s.id && !tk.revoked_at);
 
+  // A few subjects at a time: each revoke and mint waits for its append to be durable, and the
+  // server writes appends that arrive together at once; one by one, a hundred teams took longer
+  // than an organizer waits. A command refused for its rate (429) waits a second and goes again.
   async function mintAll(fresh) {
-    minting = true;
+    minting = { done: 0, n: subjects(ctx.view).length };
     ctx.rerender();
-    const out = [];
-    try {
-      for (const subject of subjects(ctx.view)) {
-        if (fresh && hasLive(ctx.view, subject) && !(await ctx.send({ type: 'revoke_tokens', subject }, 'links_revoked'))) break;
-        const res = await postJSON(`/api/challenges/${encodeURIComponent(id)}/tokens`, ctx.token, { subject });
-        out.push({ subject, link: res.link });
+    const list = subjects(ctx.view);
+    const out = new Array(list.length);
+    let failed = null;
+    let next = 0;
+    const retried = async (call) => {
+      for (;;) {
+        try {
+          return await call();
+        } catch (err) {
+          if (err.status !== 429) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
       }
-    } catch (err) {
-      toast(errorText(err), 'error', 7000);
-    }
-    minting = false;
-    minted = out.length ? out : null;
+    };
+    const worker = async () => {
+      while (!failed && next < list.length) {
+        const i = next++;
+        const subject = list[i];
+        try {
+          if (fresh && hasLive(ctx.view, subject)) {
+            await retried(() => postCommand(id, ctx.token, { id: newId('revoke'), command: { type: 'revoke_tokens', subject } }));
+          }
+          const res = await retried(() => postJSON(`/api/challenges/${encodeURIComponent(id)}/tokens`, ctx.token, { subject }));
+          out[i] = { subject, link: res.link };
+          minting.done += 1;
+          setText(progress, t('minting_n', minting));
+        } catch (err) {
+          failed = err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: MINT_AT_ONCE }, worker));
+    if (failed) toast(errorText(failed), 'error', 7000);
+    else if (fresh) toast(t('links_revoked'));
+    minting = null;
+    const done = out.filter(Boolean);
+    minted = done.length ? done : null;
     ctx.rerender();
   }
+  const progress = h('p', { class: 'muted minting', attrs: { 'aria-live': 'polite' } });
 
   function who(view, subject) {
     if (subject.role === 'team') {
@@ -69,11 +102,21 @@ export function sheets(ctx) {
     const head = h('div', { class: 'actions' },
       confirmButton('mint_all_links', () => mintAll(false), 'primary', { n }),
       confirmButton('remint_all_links', () => mintAll(true), 'danger', { n }));
-    if (minting) return h('section', { class: 'card link-sheet-card' }, h('h2', { i18n: 'link_sheet' }), h('p', { class: 'muted', i18n: 'minting' }));
+    if (minting) {
+      setText(progress, t('minting_n', minting));
+      return h('section', { class: 'card link-sheet-card' }, h('h2', { i18n: 'link_sheet' }), progress);
+    }
     if (!minted) {
       return h('section', { class: 'card link-sheet-card' }, h('h2', { i18n: 'link_sheet' }),
         h('p', { class: 'muted', i18n: 'link_sheet_note' }), head);
     }
+    // Built once per minting (and language, and names): the run tab redraws at every event, and
+    // a hundred QR codes drawn again at every step of the reveal kept the console busy.
+    const key = [lang(), ...minted.map(({ subject }) => {
+      const w = who(view, subject);
+      return `${loc(w.name)}·${w.detail}`;
+    })].join('\n');
+    if (built && built.minted === minted && built.key === key) return built.el;
     const rows = [['role', 'id', 'name_zh', 'name_en', 'track', 'link'],
       ...minted.map(({ subject, link }) => {
         const w = who(view, subject);
@@ -87,13 +130,15 @@ export function sheets(ctx) {
         qrSvg(link, loc(w.name)),
         h('code', { class: 'data link-text', text: link }));
     }));
-    return h('section', { class: 'card link-sheet-card' }, h('h2', { i18n: 'link_sheet' }),
+    const el = h('section', { class: 'card link-sheet-card' }, h('h2', { i18n: 'link_sheet' }),
       h('p', { class: 'muted', i18n: 'links_once' }),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'primary', i18n: 'print', data: { print: 'links' }, on: { click: () => printArea(sheet) } }),
         csvLink(`${id}-links.csv`, rows, 'download_csv'),
         h('button', { type: 'button', i18n: 'close', on: { click: () => { minted = null; ctx.rerender(); } } })),
       sheet);
+    built = { minted, key, el };
+    return el;
   }
 
   function resultSheet() {
