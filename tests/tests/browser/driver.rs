@@ -194,17 +194,23 @@ impl Browser {
         }
     }
 
-    /// Clicks the first element matching `css`, as a person would (it must be visible).
+    /// Clicks the first element matching `css`, as a person would (it must be visible). A page
+    /// that rebuilds the element between the find and the click (a live update redraws it in
+    /// place) is clicked again: a person's click would land on the new one.
     pub(crate) async fn click(&self, css: &str) {
-        self.wait(&format!("document.querySelector({css:?})"), css)
-            .await;
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .expect("element")
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        for attempt in 1.. {
+            self.wait(&format!("document.querySelector({css:?})"), css)
+                .await;
+            let clicked = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.click().await,
+                Err(e) => Err(e),
+            };
+            match clicked {
+                Ok(_) => return,
+                Err(e) if attempt < 3 && e.to_string().contains("stale element") => continue,
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Types `text` into the first element matching `css`.

@@ -10,6 +10,7 @@
 mod a11y;
 mod driver;
 mod proxy;
+mod show;
 
 use std::time::Duration;
 
@@ -1499,91 +1500,6 @@ async fn an_organizer_sets_up_and_runs_a_challenge_from_the_admin_console() {
 }
 
 #[tokio::test]
-async fn the_replay_plays_through_every_moment_and_its_steps_keep_the_time() {
-    let _turn = TURN.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let seeded = server.seed("c").await;
-    // Seven posts a little over a second apart: seven moments of the replay, after the seed's.
-    for (i, team) in ["t1", "t2", "t3", "t4", "t1", "t2", "t3"]
-        .iter()
-        .enumerate()
-    {
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        post(&server, &seeded, team, &format!("step {i}"), None).await;
-    }
-    let (_, marks) = server.get("/api/challenges/c/times?every=1", None).await;
-    let marks: Vec<(u64, i64)> = marks
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            let at = chrono::DateTime::parse_from_rfc3339(m["at"].as_str().unwrap()).unwrap();
-            (m["seq"].as_u64().unwrap(), at.timestamp_millis())
-        })
-        .collect();
-    assert!(marks.len() >= 8, "{marks:?}");
-    let n = marks.len();
-
-    let driver = Driver::start().await;
-    let b = driver.browser(DESKTOP.0, DESKTOP.1).await;
-    b.goto(&format!("{}/replay/c?at={}", server.http(), marks[0].0))
-        .await;
-    b.wait("document.querySelector('.replay-board .row')", "the replay")
-        .await;
-    // Every seq the page shows, in order.
-    b.js(
-        "window.seen = []; setInterval(() => { const at = Number(new URLSearchParams(location.search).get('at')); \
-           if (window.seen[window.seen.length - 1] !== at) window.seen.push(at); }, 10);",
-        vec![],
-    )
-    .await;
-    b.js(
-        "const s = document.querySelector('select[name=speed]'); s.value = '8'; s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await;
-    b.click("button[data-i18n=\"play\"]").await;
-    b.wait(
-        &format!(
-            "document.querySelector('.scrubber button[data-i18n=\"play\"]') && window.seen.at(-1) === {}",
-            marks[n - 1].0
-        ),
-        "the play reaching the end",
-    )
-    .await;
-    let seen: Vec<u64> = serde_json::from_value(b.js("return window.seen", vec![]).await).unwrap();
-    for (seq, _) in &marks {
-        assert!(
-            seen.contains(seq),
-            "the play showed every moment: {seq} missing from {seen:?}"
-        );
-    }
-    assert!(
-        seen.windows(2).all(|w| w[0] < w[1]),
-        "the play only moves forward: {seen:?}"
-    );
-
-    // ◀ and ▶ move between moments, and the time shown is the moment's.
-    for (button, index) in [("-1", n - 2), ("-1", n - 3), ("1", n - 2)] {
-        b.click(&format!(".scrubber button[data-step=\"{button}\"]"))
-            .await;
-        let (seq, ms) = marks[index];
-        b.wait(
-            &format!(
-                "new URLSearchParams(location.search).get('at') === '{seq}' \
-                 && document.querySelector('.at').dataset.ms === '{ms}'"
-            ),
-            "the step's moment and its time",
-        )
-        .await;
-    }
-    b.assert_clean("replay").await;
-    b.close().await;
-    server.stop().await;
-}
-
-#[tokio::test]
 async fn a_cheer_lands_on_the_team_under_the_finger_while_the_ranking_moves() {
     use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 
@@ -1925,10 +1841,8 @@ const SHOW_SIZES: [(&str, &[usize]); 3] = [
     ("hundred", &[40, 30, 30]),
 ];
 
-/// A challenge `id` with tracks of `sizes` teams (`tr0`, `tr1`, … with teams `tr0-t0`, …), made
-/// the way an organizer would with an import; the clock started.
-async fn big_challenge(server: &TestServer, id: &str, sizes: &[usize]) -> Vec<String> {
-    use makerpulse_core::command::NewTeam;
+/// A challenge `id` with one track per entry of `sizes` (`tr0`, `tr1`, …) and no team yet.
+async fn challenge_with_tracks(server: &TestServer, id: &str, sizes: &[usize]) {
     let (status, answer) = server
         .command(
             id,
@@ -1943,21 +1857,31 @@ async fn big_challenge(server: &TestServer, id: &str, sizes: &[usize]) -> Vec<St
         )
         .await;
     assert_eq!(status, 200, "{answer}");
-    let mut teams = Vec::new();
-    let mut new_teams = Vec::new();
-    for (t, &n) in sizes.iter().enumerate() {
-        let track = format!("tr{t}");
-        server
+    for t in 0..sizes.len() {
+        let (status, answer) = server
             .command(
                 id,
                 Some(ADMIN),
                 Command::AddTrack {
-                    id: TrackId::new(&track).unwrap(),
+                    id: TrackId::new(format!("tr{t}")).unwrap(),
                     name: Localized::new(format!("赛道 {t}"), format!("Track {t}")),
                     description: Localized::default(),
                 },
             )
             .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+}
+
+/// A challenge `id` with tracks of `sizes` teams (`tr0`, `tr1`, … with teams `tr0-t0`, …), made
+/// the way an organizer would with an import; the clock started.
+async fn big_challenge(server: &TestServer, id: &str, sizes: &[usize]) -> Vec<String> {
+    use makerpulse_core::command::NewTeam;
+    challenge_with_tracks(server, id, sizes).await;
+    let mut teams = Vec::new();
+    let mut new_teams = Vec::new();
+    for (t, &n) in sizes.iter().enumerate() {
+        let track = format!("tr{t}");
         for i in 0..n {
             let team = format!("{track}-t{i}");
             new_teams.push(NewTeam {
