@@ -2230,7 +2230,8 @@ async fn scored_and_frozen(server: &TestServer, id: &str, sizes: &[usize]) {
 /// The reveal, step by step, at 4, 30 and 100 teams and on big screens of four shapes: after every
 /// step the big screen's moment (in view), the track its header marks, the phone's reveal and the
 /// embed's all show the team the server just revealed, in its place; first place is a step of its
-/// own; after the last step every screen shows the final result.
+/// own; after the last step every screen shows the final result. Before the first track's first
+/// place, every place revealed before it is seen on every big screen (the list turns its pages).
 #[tokio::test]
 async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal() {
     let _turn = TURN.lock().await;
@@ -2245,7 +2246,8 @@ async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal
         let mut screens = Vec::new();
         for (w, h) in [(1920, 1080), (3840, 2160), (1080, 1920), (390, 844)] {
             let b = driver.browser(w, h).await;
-            b.goto(&format!("{http}/screen/{id}")).await;
+            // Pages (of the board, and of the places revealed) turn every second.
+            b.goto(&format!("{http}/screen/{id}?rotate=1")).await;
             screens.push((b, format!("the big screen at {w}×{h}")));
         }
         let phone = driver.browser(PHONE.0, PHONE.1).await;
@@ -2354,6 +2356,18 @@ async fn the_header_big_screen_phone_and_embed_agree_at_every_step_of_the_reveal
                     )
                     .await;
                 }
+            }
+            // One step before the first track's first place: every place of the track revealed
+            // before is seen whole on each big screen in turn, never cut at the stage's edge.
+            if step + 1 == sizes[0] && step > 1 {
+                let before: Vec<String> = view["reveal"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["track"] == track && e["seq"] != last["seq"])
+                    .map(|e| e["team"].as_str().unwrap().to_owned())
+                    .collect();
+                show::every_place_is_seen(&screens, &before, id).await;
             }
             if step == 1 || step == teams.len() {
                 for b in screens.iter().map(|(b, _)| b).chain([&phone, &embed]) {
