@@ -208,6 +208,18 @@ async fn the_replay_plays_every_size_on_every_screen() {
                 what,
             )
             .await;
+            // ◀, the slider and ▶ on one line, as a thumb steps through the moments.
+            assert_eq!(
+                b.js(
+                    "const mid = (e) => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; }; \
+                     const s = document.querySelector('.scrubber .scrub'); \
+                     return [...document.querySelectorAll('.scrubber .step')].every((e) => Math.abs(mid(e) - mid(s)) < 4);",
+                    vec![]
+                )
+                .await,
+                json!(true),
+                "{what}: ◀, the slider and ▶ are not on one line"
+            );
             // Every moment the page shows, with its time and label, in order.
             b.js(
                 "window.samples = []; setInterval(() => { const at = Number(new URLSearchParams(location.search).get('at')); \

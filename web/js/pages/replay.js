@@ -57,7 +57,7 @@ export async function start(root, id) {
 
   const first = () => Date.parse(marks[0].at);
   const last = () => Date.parse(marks[marks.length - 1].at);
-  const timeOf = () => first() + ((last() - first()) * Number(slider.value)) / Number(slider.max);
+  const timeOf = () => Math.round(first() + ((last() - first()) * Number(slider.value)) / Number(slider.max));
 
   /** The last moment at or before `ms`. */
   function markAt(ms) {
@@ -176,7 +176,9 @@ export async function start(root, id) {
     let now = shownAt ?? first();
     while (playing === run) {
       const span = Math.max(last() - first(), 1000);
-      now = Math.min(last(), now + (span / ((PLAY_SECS * 1000) / TICK_MS)) * Number(speedSel.value));
+      // Whole milliseconds, as the label shows them: a moment at 233 ms is reached at 233, not
+      // at 232.7 (labelled 233 and still showing the moment before).
+      now = Math.min(last(), Math.round(now + (span / ((PLAY_SECS * 1000) / TICK_MS)) * Number(speedSel.value)));
       shownAt = now;
       placeSlider(now);
       const m = markAt(now);
