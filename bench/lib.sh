@@ -128,6 +128,19 @@ measure() {
   stop "$pid"
 }
 
+# threads PID…: each thread's name and CPU seconds (user + system) so far, busiest first.
+threads() {
+  local pid t hz
+  hz=$(getconf CLK_TCK)
+  for pid in "$@"; do
+    for t in /proc/"$pid"/task/*; do
+      # The fields after the name's closing parenthesis: utime and stime are the 12th and 13th.
+      awk -v pid="$pid" -v hz="$hz" -v name="$(cat "$t/comm")" \
+        '{ sub(/.*\) /, ""); printf "%s %s %.2f\n", pid, name, ($12 + $13) / hz }' "$t/stat"
+    done
+  done | sort -k3 -rn
+}
+
 # The mean size of a delivered message in a report.
 message_bytes() {
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(max([s["message_bytes"] for s in r["steps"]] or [0]))' "$1"
@@ -144,6 +157,9 @@ port_of() {
     socketio) echo $((base + 3)) ;;
     sockudo) echo $((base + 4)) ;;
     redis) echo $((base + 5)) ;;
+    # The two instances sharing a challenge through Redis (scenario 5).
+    makerpulse-a) echo $((base + 6)) ;;
+    makerpulse-b) echo $((base + 7)) ;;
   esac
 }
 
