@@ -13,7 +13,7 @@ for rep in $(seq 1 "$REPEATS"); do
   calm
   start redis "$(port_of redis)"
   redis_pid=$STARTED
-  url=redis://127.0.0.1:$(port_of redis)/
+  url=redis://$HOST:$(port_of redis)/
   pa=$(port_of makerpulse-a)
   pb=$(port_of makerpulse-b)
   start makerpulse "$pa" "$url"
@@ -22,11 +22,11 @@ for rep in $(seq 1 "$REPEATS"); do
   b=$STARTED
   sleep 1
   log "two instances → $out/two-instances-$rep.json"
-  timeout 900 "$BIN/makerpulse-loadgen" --label two-instances --url "ws://127.0.0.1:$pa" \
-    --url "ws://127.0.0.1:$pb" --server-pid "$a" --server-pid "$b" --server-pid "$redis_pid" \
+  timeout 900 "$BIN/makerpulse-loadgen" --label two-instances --url "ws://$HOST:$pa" \
+    --url "ws://$HOST:$pb" --server-pid "$a" --server-pid "$b" --server-pid "$redis_pid" \
     --json "$out/two-instances-$rep.json" "${args[@]}" || log "two instances: not clean"
   for p in "$pa" "$pb"; do
-    curl -s "http://127.0.0.1:$((p + 1000))/metrics" >"$out/two-instances-$rep-metrics-$p.txt" || true
+    curl -s "http://$HOST:$((p + 1000))/metrics" >"$out/two-instances-$rep-metrics-$p.txt" || true
   done
   threads "$a" "$b" >"$out/two-instances-$rep-threads.txt"
   stop "$a"
