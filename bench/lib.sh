@@ -19,6 +19,12 @@ REPEATS=${REPEATS:-3}
 # where no such socket sits. The Node servers and Sockudo stay on 127.0.0.1: leave it unset for
 # the scenarios that run them.
 HOST=${BENCH_HOST:-127.0.0.1}
+# With BENCH_LOADGEN_SESSION=1 the load generator runs in a session of its own. The kernel
+# (autogroup) shares the cores fairly between sessions first and between threads only inside
+# one: a server with more threads (two instances) then no longer takes a bigger share of a
+# saturated machine from the load generator, whose reads end every latency sample.
+LOADGEN=("$BIN/makerpulse-loadgen")
+if [ "${BENCH_LOADGEN_SESSION:-0}" = 1 ]; then LOADGEN=(setsid -w "$BIN/makerpulse-loadgen"); fi
 # The sizes peers send, measured on makerpulse's audience stream of the seeded challenge
 # (12 teams, 3 tracks): a scorecard's delta and the snapshot. Scenario scripts re-measure the
 # delta in each repeat and use that.
@@ -149,7 +155,7 @@ measure() {
   sleep 1
   log "$name → $json"
   # shellcheck disable=SC2046
-  timeout 900 "$BIN/makerpulse-loadgen" $(target_args "$name" "$port") --label "$name" \
+  timeout 900 "${LOADGEN[@]}" $(target_args "$name" "$port") --label "$name" \
     --server-pid "$pid" --payload-bytes "$PAYLOAD_BYTES" --json "$json" "$@" || log "$name: not clean (see $json)"
   stop "$pid"
 }

@@ -22,7 +22,7 @@ for rep in $(seq 1 "$REPEATS"); do
   b=$STARTED
   sleep 1
   log "two instances → $out/two-instances-$rep.json"
-  timeout 900 "$BIN/makerpulse-loadgen" --label two-instances --url "ws://$HOST:$pa" \
+  timeout 900 "${LOADGEN[@]}" --label two-instances --url "ws://$HOST:$pa" \
     --url "ws://$HOST:$pb" --server-pid "$a" --server-pid "$b" --server-pid "$redis_pid" \
     --json "$out/two-instances-$rep.json" "${args[@]}" || log "two instances: not clean"
   for p in "$pa" "$pb"; do
