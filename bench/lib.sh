@@ -1,6 +1,6 @@
 # Shared helpers of the benchmark scripts (sourced, not run): where things are, how to start and
 # stop each server under test, and how to run the load generator against it. Every server listens
-# on 127.0.0.1 only; every load run is bounded by the load generator's own limits and a timeout.
+# on a loopback address only; every load run is bounded by the load generator's own limits and a timeout.
 
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,6 +13,18 @@ SOCKUDO=${SOCKUDO:-$WORK/sockudo/bin/sockudo}
 export MAKERPULSE_ADMIN_TOKEN=${MAKERPULSE_ADMIN_TOKEN:-bench-admin-token-0123456789abcdef}
 # How many times each scenario runs every target, interleaved; the README quotes medians.
 REPEATS=${REPEATS:-3}
+# The loopback address makerpulse, the ceiling and Redis listen on. A load generator holding
+# 10k sockets takes source ports all over 32768–60999 on 127.0.0.x; a benchmark beside it whose
+# ports lie there (a high BENCH_PORT_BASE) can listen on another address of 127/8, say 127.0.1.1,
+# where no such socket sits. The Node servers and Sockudo stay on 127.0.0.1: leave it unset for
+# the scenarios that run them.
+HOST=${BENCH_HOST:-127.0.0.1}
+# With BENCH_LOADGEN_SESSION=1 the load generator runs in a session of its own. The kernel
+# (autogroup) shares the cores fairly between sessions first and between threads only inside
+# one: a server with more threads (two instances) then no longer takes a bigger share of a
+# saturated machine from the load generator, whose reads end every latency sample.
+LOADGEN=("$BIN/makerpulse-loadgen")
+if [ "${BENCH_LOADGEN_SESSION:-0}" = 1 ]; then LOADGEN=(setsid -w "$BIN/makerpulse-loadgen"); fi
 # The sizes peers send, measured on makerpulse's audience stream of the seeded challenge
 # (12 teams, 3 tracks): a scorecard's delta and the snapshot. Scenario scripts re-measure the
 # delta in each repeat and use that.
@@ -33,13 +45,15 @@ trap cleanup EXIT
 
 log() { echo "[$(date +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)] $*" >&2; }
 
-# Waits (at most 15 s) until 127.0.0.1:$1 accepts connections.
+# Waits (at most 15 s) until $HOST:$1 accepts connections; with a pid $2, gives up as soon
+# as that process has exited.
 wait_port() {
   for _ in $(seq 1 150); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    if (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; then return 0; fi
+    if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then break; fi
     sleep 0.1
   done
-  echo "nothing listens on 127.0.0.1:$1" >&2
+  echo "nothing listens on $HOST:$1" >&2
   return 1
 }
 
@@ -53,11 +67,30 @@ calm() {
   done
 }
 
-# start NAME PORT [REDIS_URL]: starts a server and sets STARTED to its pid.
+# start NAME PORT [REDIS_URL]: starts a server and sets STARTED to its pid. The ports lie in the
+# kernel's range for outgoing connections (32768–60999) when BENCH_PORT_BASE is high, and a load
+# generator beside this one may hold the port as the source of one of its sockets for a while:
+# a server that exits at once is started again, up to ten times, 3 s apart.
 start() {
+  local attempt
+  for attempt in $(seq 1 10); do
+    launch "$@"
+    if wait_port "$2" "$STARTED"; then
+      PIDS+=("$STARTED")
+      return 0
+    fi
+    log "$1 did not start on port $2 (attempt $attempt; held as another socket's source?)"
+    kill "$STARTED" 2>/dev/null || true
+    sleep 3
+  done
+  return 1
+}
+
+# launch NAME PORT [REDIS_URL]: starts a server in the background; STARTED is its pid.
+launch() {
   local name=$1 port=$2 redis=${3:-}
   # Whatever listened on the port before (an earlier run's server) is gone first.
-  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null || break; sleep 0.1; done
   local dir="$WORK/$name-$port"
   rm -rf "$dir" && mkdir -p "$dir" "$WORK/logs"
   # Logs outlive the data directory, one per start, for a server that dies in a run.
@@ -66,12 +99,12 @@ start() {
   case $name in
     makerpulse)
       # The metrics on the port 1000 above, so that several instances can run side by side.
-      env MAKERPULSE_BIND="127.0.0.1:$port" MAKERPULSE_METRICS_BIND="127.0.0.1:$((port + 1000))" \
+      env MAKERPULSE_BIND="$HOST:$port" MAKERPULSE_METRICS_BIND="$HOST:$((port + 1000))" \
         MAKERPULSE_DATA_DIR="$dir/data" RUST_LOG=warn \
         ${redis:+MAKERPULSE_REDIS_URL=$redis} "$BIN/makerpulse" serve >"$logfile" 2>&1 &
       ;;
     ceiling)
-      "$BIN/ceiling" --bind "127.0.0.1:$port" --snapshot-bytes "$SNAPSHOT_BYTES" >"$logfile" 2>&1 &
+      "$BIN/ceiling" --bind "$HOST:$port" --snapshot-bytes "$SNAPSHOT_BYTES" >"$logfile" 2>&1 &
       ;;
     ws)
       node "$BENCH_DIR/node/ws-server.js" "$port" "$SNAPSHOT_BYTES" >"$logfile" 2>&1 &
@@ -84,13 +117,11 @@ start() {
       PORT=$port "$BENCH_DIR/sockudo.sh" "$dir" >"$logfile" 2>&1 &
       ;;
     redis)
-      redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" >"$logfile" 2>&1 &
+      redis-server --port "$port" --bind "$HOST" --save "" --appendonly no --dir "$dir" >"$logfile" 2>&1 &
       ;;
     *) echo "unknown server $name" >&2; return 1 ;;
   esac
   STARTED=$!
-  PIDS+=("$STARTED")
-  wait_port "$port"
 }
 
 stop() {
@@ -105,8 +136,9 @@ stop() {
 # The load generator's --target and URL for a server name on a port.
 target_args() {
   case $1 in
-    makerpulse) echo "--target makerpulse --url ws://127.0.0.1:$2" ;;
-    ceiling | ws) echo "--target ws --url ws://127.0.0.1:$2" ;;
+    makerpulse) echo "--target makerpulse --url ws://$HOST:$2" ;;
+    ceiling) echo "--target ws --url ws://$HOST:$2" ;;
+    ws) echo "--target ws --url ws://127.0.0.1:$2" ;;
     socketio) echo "--target socketio --url ws://127.0.0.1:$2" ;;
     sockudo) echo "--target pusher --url ws://127.0.0.1:$2" ;;
   esac
@@ -123,9 +155,22 @@ measure() {
   sleep 1
   log "$name → $json"
   # shellcheck disable=SC2046
-  timeout 900 "$BIN/makerpulse-loadgen" $(target_args "$name" "$port") --label "$name" \
+  timeout 900 "${LOADGEN[@]}" $(target_args "$name" "$port") --label "$name" \
     --server-pid "$pid" --payload-bytes "$PAYLOAD_BYTES" --json "$json" "$@" || log "$name: not clean (see $json)"
   stop "$pid"
+}
+
+# threads PID…: each thread's name and CPU seconds (user + system) so far, busiest first.
+threads() {
+  local pid t hz
+  hz=$(getconf CLK_TCK)
+  for pid in "$@"; do
+    for t in /proc/"$pid"/task/*; do
+      # The fields after the name's closing parenthesis: utime and stime are the 12th and 13th.
+      awk -v pid="$pid" -v hz="$hz" -v name="$(cat "$t/comm")" \
+        '{ sub(/.*\) /, ""); printf "%s %s %.2f\n", pid, name, ($12 + $13) / hz }' "$t/stat"
+    done
+  done | sort -k3 -rn
 }
 
 # The mean size of a delivered message in a report.
@@ -144,6 +189,9 @@ port_of() {
     socketio) echo $((base + 3)) ;;
     sockudo) echo $((base + 4)) ;;
     redis) echo $((base + 5)) ;;
+    # The two instances sharing a challenge through Redis (scenario 5).
+    makerpulse-a) echo $((base + 6)) ;;
+    makerpulse-b) echo $((base + 7)) ;;
   esac
 }
 

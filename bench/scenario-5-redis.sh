@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scenario 5: two makerpulse instances sharing the challenge through a real redis-server, the
 # viewers split between them; the judges write to the first. Beside it, one instance alone with
-# the same load, in the same run.
+# the same load, in the same run. Every port follows BENCH_PORT_BASE (`port_of`); after each run
+# the instances' own measures (stream lag, Redis append, fsync: /metrics) and each thread's CPU
+# seconds go beside the JSON, to see where the time went.
 source "$(dirname "$0")/lib.sh"
 out=$RESULTS/s5-redis
 mkdir -p "$out"
@@ -11,16 +13,22 @@ for rep in $(seq 1 "$REPEATS"); do
   calm
   start redis "$(port_of redis)"
   redis_pid=$STARTED
-  url=redis://127.0.0.1:$(port_of redis)/
-  start makerpulse 18086 "$url"
+  url=redis://$HOST:$(port_of redis)/
+  pa=$(port_of makerpulse-a)
+  pb=$(port_of makerpulse-b)
+  start makerpulse "$pa" "$url"
   a=$STARTED
-  start makerpulse 18087 "$url"
+  start makerpulse "$pb" "$url"
   b=$STARTED
   sleep 1
   log "two instances → $out/two-instances-$rep.json"
-  timeout 900 "$BIN/makerpulse-loadgen" --label two-instances --url ws://127.0.0.1:18086 \
-    --url ws://127.0.0.1:18087 --server-pid "$a" --server-pid "$b" --server-pid "$redis_pid" \
+  timeout 900 "${LOADGEN[@]}" --label two-instances --url "ws://$HOST:$pa" \
+    --url "ws://$HOST:$pb" --server-pid "$a" --server-pid "$b" --server-pid "$redis_pid" \
     --json "$out/two-instances-$rep.json" "${args[@]}" || log "two instances: not clean"
+  for p in "$pa" "$pb"; do
+    curl -s "http://$HOST:$((p + 1000))/metrics" >"$out/two-instances-$rep-metrics-$p.txt" || true
+  done
+  threads "$a" "$b" >"$out/two-instances-$rep-threads.txt"
   stop "$a"
   stop "$b"
   stop "$redis_pid"

@@ -74,6 +74,63 @@ async fn xadd_alone_accepts_a_gap_and_the_append_script_refuses_it() {
     assert_eq!(log.get(4).await.unwrap().as_ref(), Some(&events[3]));
 }
 
+/// The writer and the tailer of a shared challenge run on a thread of their own; the instance
+/// connected to Redis on its main runtime. A connection's replies are read by a task on the
+/// runtime that opened it, so through the instance's connection every append of the writer
+/// waited for the main runtime. Here the runtime that connected is not running at all: the
+/// instance's connection gets no reply, the log apart (what the writer and the tailer use) gets
+/// every one.
+#[test]
+fn a_log_apart_is_answered_on_its_own_thread_whatever_the_runtime_that_connected_does() {
+    let main = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let challenge = ChallengeId::new("c").unwrap();
+    let (redis, log) = main.block_on(async {
+        let redis = RedisServer::start().await;
+        let log = RedisLog::connect(&redis.url(), &challenge).await.unwrap();
+        assert_eq!(
+            log.top().await.unwrap(),
+            0,
+            "answered while its runtime runs"
+        );
+        (redis, log)
+    });
+    let apart = log.apart();
+    let answers = std::thread::spawn(move || {
+        let own = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        own.block_on(async {
+            let started = std::time::Instant::now();
+            let top = apart.top().await.unwrap();
+            let append = apart.append(7, &[]).await.unwrap();
+            let read = apart.read_after(0, 10).await.unwrap();
+            let apart_took = started.elapsed();
+            let shared = log.top().await;
+            (top, append, read.len(), apart_took, shared.is_err())
+        })
+    })
+    .join()
+    .unwrap();
+    let (top, append, read, apart_took, shared_failed) = answers;
+    assert_eq!((top, read), (0, 0));
+    assert_eq!(
+        append,
+        Appended::Conflict { top: 0 },
+        "a wrong top is refused"
+    );
+    // The empty read blocks for the tail's wait (2 s) and no more.
+    assert!(apart_took < Duration::from_secs(4), "took {apart_took:?}");
+    assert!(
+        shared_failed,
+        "the instance's connection is answered only by the runtime that opened it"
+    );
+    drop(redis);
+}
+
 #[tokio::test]
 async fn a_scorecard_through_one_instance_reaches_an_audience_on_the_other_in_order() {
     let redis = RedisServer::start().await;

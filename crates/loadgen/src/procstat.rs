@@ -45,6 +45,35 @@ pub fn sample_all(pids: &[u32]) -> Sample {
         })
 }
 
+/// Each process's CPU seconds (user + system), in the order given; a missing one reads 0.
+pub fn cpu_each(pids: &[u32]) -> Vec<f64> {
+    pids.iter()
+        .map(|&pid| sample(Some(pid)).map_or(0.0, |s| s.cpu_s))
+        .collect()
+}
+
+/// The whole machine's CPU seconds from `/proc/stat`: (busy, all) summed over every core since
+/// boot, busy being everything but idle and I/O wait. Two readings give how much of the cores
+/// were in use between them, whoever used them.
+pub fn machine_cpu() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("cpu "))
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    // user nice system idle iowait irq softirq steal (guest time is inside user already).
+    let all: u64 = ticks.iter().take(8).sum();
+    let waiting = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    let hz = rustix::param::clock_ticks_per_second() as f64;
+    ((all - waiting) as f64 / hz, all as f64 / hz)
+}
+
 /// The 1-minute load average of the machine.
 pub fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg")
@@ -75,5 +104,10 @@ mod tests {
         assert!(s.rss_kib > 0);
         assert!(s.cpu_s >= 0.0);
         assert!(raise_nofile() >= 256);
+        let (busy, all) = machine_cpu();
+        assert!(all > 0.0 && busy > 0.0 && busy <= all);
+        let each = cpu_each(&[std::process::id(), u32::MAX]);
+        assert_eq!(each.len(), 2);
+        assert_eq!(each[1], 0.0);
     }
 }

@@ -31,10 +31,18 @@ pub struct StepReport {
     pub latency_ms: Percentiles,
     /// Command answer latency: from sending a command to its answer (makerpulse).
     pub answer_ms: Percentiles,
+    /// With several `--url`s, the latency of the viewers of each (viewer `i` joins URL
+    /// `i % urls`), in the order given; empty with one.
+    pub latency_ms_by_url: Vec<Percentiles>,
     /// Server CPU seconds (user + system) spent during the step and its drain.
     pub server_cpu_s: f64,
+    /// The same for each `--server-pid`, in the order given.
+    pub server_cpu_s_each: Vec<f64>,
     /// Load generator CPU seconds during the step and its drain.
     pub loadgen_cpu_s: f64,
+    /// CPU seconds the whole machine was busy during the step and its drain (every process,
+    /// other users' too), and the CPU seconds there were (cores × seconds).
+    pub machine_cpu_s: (f64, f64),
     /// Server resident memory at the end of the step.
     pub server_rss_kib: u64,
 }
@@ -43,7 +51,7 @@ impl StepReport {
     /// One line of the table.
     pub fn line(&self) -> String {
         let l = &self.latency_ms;
-        format!(
+        let mut line = format!(
             "{:>7.1} ev/s {:>7} ev {:>12}/{:<12} {:>10.0} msg/s {:>5} B  p50 {:>8.1}  p90 {:>8.1}  p99 {:>8.1}  p99.9 {:>8.1}  max {:>8.1} ms  answers p50 {:>6.1} p99 {:>6.1} max {:>6.1} ms  srv {:>6.1} s  lg {:>6.1} s",
             self.rate,
             self.events,
@@ -61,7 +69,13 @@ impl StepReport {
             self.answer_ms.max,
             self.server_cpu_s,
             self.loadgen_cpu_s
-        )
+        );
+        let (busy, all) = self.machine_cpu_s;
+        let _ = write!(line, "  machine busy {busy:.1}/{all:.1} s");
+        for (i, l) in self.latency_ms_by_url.iter().enumerate() {
+            let _ = write!(line, "  url {i}: p50 {:.1} p99 {:.1}", l.p50, l.p99);
+        }
+        line
     }
 }
 

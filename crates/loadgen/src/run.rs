@@ -199,6 +199,8 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         let rate = config.rates.get(k).copied().unwrap_or(0.0);
         let viewers_now = Counters::get(&c.connected);
         let before = procstat::sample_all(&config.server_pids);
+        let each_before = procstat::cpu_each(&config.server_pids);
+        let machine_before = procstat::machine_cpu();
         let loadgen_before = procstat::sample(None).unwrap_or_default();
         let started = Instant::now();
         step.start_ns
@@ -249,6 +251,8 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
             reconnect = storm.await.ok();
         }
         let after = procstat::sample_all(&config.server_pids);
+        let each_after = procstat::cpu_each(&config.server_pids);
+        let machine_after = procstat::machine_cpu();
         let loadgen_after = procstat::sample(None).unwrap_or_default();
         let p99 = Percentiles::of(&step.latency.merged()).p99;
         let raw = StepRaw {
@@ -257,8 +261,18 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
             viewers: viewers_now,
             events,
             server_cpu_s: after.cpu_s - before.cpu_s,
+            server_cpu_s_each: each_after
+                .iter()
+                .zip(&each_before)
+                .map(|(a, b)| a - b)
+                .collect(),
             loadgen_cpu_s: loadgen_after.cpu_s - loadgen_before.cpu_s,
+            machine_cpu_s: (
+                machine_after.0 - machine_before.0,
+                machine_after.1 - machine_before.1,
+            ),
             server_rss_kib: after.rss_kib,
+            urls: config.urls.len(),
         };
         eprintln!("[{}] {}", config.label, raw.finish(step).line());
         let arrived = Counters::get(&step.delivered) + Counters::get(&c.pending);
@@ -314,8 +328,11 @@ struct StepRaw {
     viewers: u64,
     events: u64,
     server_cpu_s: f64,
+    server_cpu_s_each: Vec<f64>,
     loadgen_cpu_s: f64,
+    machine_cpu_s: (f64, f64),
     server_rss_kib: u64,
+    urls: usize,
 }
 
 impl StepRaw {
@@ -333,8 +350,18 @@ impl StepRaw {
             message_bytes: bytes.checked_div(delivered).unwrap_or(0),
             latency_ms: Percentiles::of(&step.latency.merged()),
             answer_ms: Percentiles::of(&step.answers.merged()),
+            latency_ms_by_url: match self.urls {
+                0 | 1 => Vec::new(),
+                n => step
+                    .latency
+                    .merged_by(n)
+                    .map(|groups| groups.iter().map(Percentiles::of).collect())
+                    .unwrap_or_default(),
+            },
             server_cpu_s: self.server_cpu_s,
+            server_cpu_s_each: self.server_cpu_s_each.clone(),
             loadgen_cpu_s: self.loadgen_cpu_s,
+            machine_cpu_s: self.machine_cpu_s,
             server_rss_kib: self.server_rss_kib,
         }
     }

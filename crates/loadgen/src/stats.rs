@@ -60,6 +60,23 @@ impl Latency {
         h.saturating_record(micros.clamp(1, MAX_US));
     }
 
+    /// The latencies of each of `n` groups of viewers, viewer `i` in group `i % n` (the URL it
+    /// joined, with `n` URLs): shard `k` holds viewers `k (mod SHARDS)`, so when `n` divides
+    /// [`SHARDS`] a shard's viewers are all in group `k % n`. `None` when it does not.
+    pub fn merged_by(&self, n: usize) -> Option<Vec<Histogram<u64>>> {
+        if n == 0 || !SHARDS.is_multiple_of(n) {
+            return None;
+        }
+        let mut groups: Vec<Histogram<u64>> = (0..n)
+            .map(|_| Histogram::new_with_bounds(1, MAX_US, 3).expect("valid bounds"))
+            .collect();
+        for (k, shard) in self.shards.iter().enumerate() {
+            let h = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            groups[k % n].add(&*h).expect("same bounds");
+        }
+        Some(groups)
+    }
+
     /// Every shard merged.
     pub fn merged(&self) -> Histogram<u64> {
         let mut all = Histogram::new_with_bounds(1, MAX_US, 3).expect("valid bounds");
@@ -252,6 +269,19 @@ mod tests {
         sends.record(11, 500);
         assert_eq!(sends.get(11), Some(500));
         assert!(!sends.is_ours(15), "past the capacity");
+    }
+
+    #[test]
+    fn latency_by_group_follows_the_viewer() {
+        let l = Latency::new();
+        for viewer in 0..100 {
+            l.record(viewer, if viewer % 2 == 0 { 1_000 } else { 9_000 });
+        }
+        let groups = l.merged_by(2).expect("2 divides the shards");
+        assert_eq!(groups[0].len(), 50);
+        assert_eq!(groups[0].max(), groups[0].min());
+        assert!(groups[0].max() < 1_100 && groups[1].min() > 8_900);
+        assert!(l.merged_by(3).is_none());
     }
 
     #[test]

@@ -333,12 +333,16 @@ impl AppState {
         if let Some(hub) = self.hubs.get(id) {
             return Ok(hub.clone());
         }
-        let sharing = self.redis.as_ref().map(|redis| Sharing {
-            log: Arc::new(redis.log(id, self.metrics.clone())),
-            presence: Some(SharedPresence::new(
-                redis.clone(),
-                self.config.instance.clone(),
-            )),
+        let sharing = self.redis.as_ref().map(|redis| {
+            let log = redis.log(id, self.metrics.clone());
+            Sharing {
+                replica: Arc::new(log.apart()),
+                log: Arc::new(log),
+                presence: Some(SharedPresence::new(
+                    redis.clone(),
+                    self.config.instance.clone(),
+                )),
+            }
         });
         let path = journal::path_for(&self.config.settings.data_dir, id);
         let hub = Hub::open(

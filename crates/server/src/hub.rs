@@ -154,6 +154,10 @@ pub struct Hub {
 pub struct Sharing {
     /// The challenge's shared log.
     pub log: Arc<dyn EventLog>,
+    /// The same log for the writer and the tailer, through connections opened on their own
+    /// thread when they first use them, so that no reply on the path of an event is read by
+    /// another runtime (see `RedisLog::apart`).
+    pub replica: Arc<dyn EventLog>,
     /// Where instances report who is online; with `None`, this instance counts its own.
     pub presence: Option<SharedPresence>,
 }
@@ -180,11 +184,15 @@ impl Hub {
         tracing::info!(challenge = %id, events = state.seq(), "challenge loaded");
         let index = opened.index();
         let journal = Arc::new(JournalLog::new(opened, metrics.clone()));
-        let (shared_log, shared_presence) = match sharing {
-            None => (None, None),
-            Some(Sharing { log, presence }) => {
+        let (shared_log, replica_log, shared_presence) = match sharing {
+            None => (None, None, None),
+            Some(Sharing {
+                log,
+                replica,
+                presence,
+            }) => {
                 replica::agree(&*log, &journal, state.seq()).await?;
-                (Some(log), presence)
+                (Some(log), Some(replica), presence)
             }
         };
         let (jobs, rx) = mpsc::channel(4 * BATCH);
@@ -220,7 +228,7 @@ impl Hub {
             checkpoint_every,
         });
         let weak = Arc::downgrade(&hub);
-        match &hub.shared_log {
+        match replica_log {
             None => {
                 let name = format!("writer-{}", hub.id);
                 writer::on_own_thread(name, writer::writer(weak, journal, None, state, rx))
@@ -230,8 +238,9 @@ impl Hub {
                 // The tailer publishes every event, so it gets the writer's thread for the same
                 // reason (see `writer::on_own_thread`): on the shared runtime each read of the
                 // shared log and each publish waited behind the connections the previous event
-                // had woken, and two instances had 3.9× the p99 of one. The tail connection is
-                // opened on this thread's runtime, so its replies are read here too.
+                // had woken, and two instances had 3.9× the p99 of one. The tail and command
+                // connections of `log` are opened on this thread's runtime, so their replies
+                // are read here too.
                 let name = format!("replica-{}", hub.id);
                 let tailer = replica::tailer(weak.clone(), log.clone(), journal.clone());
                 let writer = writer::writer(weak, log.clone(), Some(journal), state, rx);

@@ -62,12 +62,7 @@ impl Redis {
     /// Redis that is down is answered with `unavailable` at once rather than after a long wait.
     pub async fn connect(url: &str) -> Result<Redis, RedisError> {
         let client = Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(RESPONSE_TIMEOUT)
-            .set_connection_timeout(RESPONSE_TIMEOUT)
-            .set_number_of_retries(1)
-            .set_max_delay(500);
-        let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let conn = manager(&client).await?;
         Ok(Redis { client, conn })
     }
 
@@ -82,6 +77,7 @@ impl Redis {
             redis: self.clone(),
             key: log_key(challenge),
             script: Script::new(APPEND),
+            own: None,
             tail: Arc::new(tokio::sync::Mutex::new(None)),
             metrics,
         }
@@ -119,12 +115,26 @@ impl Redis {
     }
 }
 
+/// A connection manager with the timeouts of every command but tail reads. Its connection is
+/// driven, and remade after a failure, by a task on the runtime that calls this.
+async fn manager(client: &Client) -> Result<ConnectionManager, RedisError> {
+    let config = ConnectionManagerConfig::new()
+        .set_response_timeout(RESPONSE_TIMEOUT)
+        .set_connection_timeout(RESPONSE_TIMEOUT)
+        .set_number_of_retries(1)
+        .set_max_delay(500);
+    ConnectionManager::new_with_config(client.clone(), config).await
+}
+
 /// A challenge's log in Redis.
 #[derive(Clone)]
 pub struct RedisLog {
     redis: Redis,
     key: String,
     script: Script,
+    /// The connection of appends and other short commands when this handle has one of its own
+    /// ([`RedisLog::apart`]), opened on first use; `None`: the instance's shared one.
+    own: Option<Arc<tokio::sync::OnceCell<ConnectionManager>>>,
     /// The connection of blocking tail reads, opened on first use and again after a failure. A
     /// blocking `XREAD` holds up every later command on its connection, so it never shares the
     /// manager's; a Tokio mutex, because it is held across the read.
@@ -138,6 +148,31 @@ impl RedisLog {
         Ok(Redis::connect(url)
             .await?
             .log(challenge, Arc::new(Metrics::new())))
+    }
+
+    /// The same log through connections of its own, each opened where it is first used: for
+    /// the thread that writes and tails a challenge (`hub/replica.rs`). A connection's replies
+    /// are read by a task on the runtime that opened it; through the instance's shared
+    /// connection, opened on the main runtime, every append and every check of the top waited
+    /// for a thread of that runtime to read its reply and then for the writer's thread to be
+    /// woken, two hand-overs between threads on each command on the path of every event.
+    pub fn apart(&self) -> RedisLog {
+        RedisLog {
+            own: Some(Arc::new(tokio::sync::OnceCell::new())),
+            tail: Arc::new(tokio::sync::Mutex::new(None)),
+            ..self.clone()
+        }
+    }
+
+    /// The connection for appends and other short commands (see [`RedisLog::apart`]).
+    async fn commands(&self) -> Result<ConnectionManager, RedisError> {
+        match &self.own {
+            None => Ok(self.redis.connection()),
+            Some(own) => own
+                .get_or_try_init(|| manager(&self.redis.client))
+                .await
+                .cloned(),
+        }
     }
 
     /// A dedicated connection for blocking tail reads, whose timeout allows for the block.
@@ -163,7 +198,7 @@ impl RedisLog {
         for event in events {
             invocation.arg(event.to_json());
         }
-        let mut conn = self.redis.connection();
+        let mut conn = self.commands().await?;
         let (ok, top): (i64, u64) = invocation.invoke_async(&mut conn).await?;
         self.metrics.redis(started.elapsed());
         Ok(if ok == 1 {
@@ -175,7 +210,7 @@ impl RedisLog {
 
     /// The seq at the top of the stream (0 when empty or missing).
     pub async fn top(&self) -> Result<u64, RedisError> {
-        let mut conn = self.redis.connection();
+        let mut conn = self.commands().await?;
         let entries: Vec<(String, Value)> = redis::cmd("XREVRANGE")
             .arg(&self.key)
             .arg("+")
@@ -189,7 +224,7 @@ impl RedisLog {
 
     /// The entry at `seq`, if the stream has it.
     pub async fn get(&self, seq: u64) -> Result<Option<Event>, RedisError> {
-        let mut conn = self.redis.connection();
+        let mut conn = self.commands().await?;
         let id = format!("{seq}-0");
         let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
             .arg(&self.key)
