@@ -6,14 +6,16 @@
 #   - the first start (no checkpoint yet: the whole journal folded, checkpoints saved along it)
 #     and a restart (from the latest checkpoint): from the process start until the challenge
 #     answers /view, and RSS once loaded (the memory a challenge of that length keeps),
-#   - the checkpoints on disk (files, MiB) and how long each took to save,
+#   - the checkpoints on disk, of each kind (files, MiB) and how long each took to save,
 #   - /view?at=SEQ at REQUESTS random seqs, /times, /log?since=top-1000: p50, p99, max, and RSS
 #     after them.
 #
 #   bench/history.sh [EVENTS] [REQUESTS]      (defaults: 1000000 200)
 #
-# With VIEWERS=N, N audience sockets then join the restarted server and stay idle for a step: the
-# load generator reports the server's RSS with the whole challenge loaded and N viewers on it.
+# With JOURNAL=FILE, that journal is copied instead of writing one (to run two builds on the same
+# bytes). With VIEWERS=N, N audience sockets then join the restarted server and stay idle for a
+# step: the load generator reports the server's RSS with the whole challenge loaded and N viewers
+# on it.
 #
 # Everything runs on 127.0.0.1 and stops by itself.
 source "$(dirname "$0")/lib.sh"
@@ -22,8 +24,13 @@ requests=${2:-200}
 [ -n "${NO_BUILD:-}" ] || cargo build --release -q -p makerpulse-server -p makerpulse-loadgen
 data=$(mktemp -d)
 trap 'cleanup; rm -rf "$data"' EXIT
-log "writing a journal of $events events"
-"$BIN/makerpulse-journal" --events "$events" --out "$data/challenges/bench.journal"
+if [ -n "${JOURNAL:-}" ]; then
+  log "copying the journal $JOURNAL"
+  mkdir -p "$data/challenges" && cp "$JOURNAL" "$data/challenges/bench.journal"
+else
+  log "writing a journal of $events events"
+  "$BIN/makerpulse-journal" --events "$events" --out "$data/challenges/bench.journal"
+fi
 ls -l "$data/challenges/bench.journal" >&2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 serverlog=$(mktemp)
@@ -90,8 +97,10 @@ PY
 log "first start: no checkpoint yet, the whole journal is folded and checkpoints saved along it"
 serve first
 ckpts="$data/challenges/bench.checkpoints"
-echo "checkpoints: $(ls "$ckpts" | wc -l) files, $(du -sm "$ckpts" | cut -f1) MiB on disk; journal $(du -sm "$data/challenges/bench.journal" | cut -f1) MiB"
-ls -l "$ckpts" >&2
+# kind EXT: how many checkpoint files of that kind, and their bytes in MiB.
+kind() { find "$ckpts" -name "*.$1" -printf '%s\n' | awk -v k="$1" '{n++; b+=$1} END {printf "%d .%s files, %.1f MiB (%.0f KB each on average)", n, k, b/1048576, n ? b/n/1000 : 0}'; }
+echo "checkpoints: $(kind ckpt) of the whole state; $(kind past) of the past; journal $(du -sm "$data/challenges/bench.journal" | cut -f1) MiB"
+ls -l "$ckpts" | grep -v '\.past$' >&2
 log "restart: from the latest checkpoint"
 serve restart
 if [ "${VIEWERS:-0}" -gt 0 ]; then
