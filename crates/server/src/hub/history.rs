@@ -39,6 +39,10 @@ pub struct Spacing {
 /// beside the fold), so that the next open and the reads of the past start near where they need.
 pub(super) fn open_folded(path: &Path, spacing: Spacing) -> Result<(Journal, State), StoreError> {
     let dir = checkpoint::dir_for(path);
+    for junk in checkpoint::unreadable_pasts(&dir) {
+        tracing::warn!(file = %junk.display(), "removing a checkpoint of the past that does not read");
+        let _ = std::fs::remove_file(junk);
+    }
     let wholes = checkpoint::claimed(&dir);
     let pasts = checkpoint::claimed_of(&dir, Kind::Past);
     let claimed: Vec<(Kind, Mark)> = (wholes.iter().map(|m| (Kind::State, *m)))
@@ -207,7 +211,7 @@ impl<'a> Saver<'a> {
             let writer = std::thread::spawn(move || {
                 let mut saved = Vec::new();
                 for (mark, past) in rx {
-                    match checkpoint::save_past(&dir, mark, &past) {
+                    match checkpoint::save_past(&dir, mark, &past, false) {
                         Ok(_) => saved.push(mark),
                         Err(err) => {
                             tracing::warn!(seq = mark.seq, %err, "saving a checkpoint of the past failed")
@@ -323,7 +327,7 @@ impl Hub {
                     drop(state);
                 }
                 if let Some(past) = past {
-                    match checkpoint::save_past(&dir, mark, &past) {
+                    match checkpoint::save_past(&dir, mark, &past, true) {
                         Ok(_) => {
                             let removed = {
                                 let mut index =
