@@ -7,8 +7,9 @@
 #     and a restart (from the latest checkpoint): from the process start until the challenge
 #     answers /view, and RSS once loaded (the memory a challenge of that length keeps),
 #   - the checkpoints on disk, of each kind (files, MiB) and how long each took to save,
-#   - /view?at=SEQ at REQUESTS random seqs, /times, /log?since=top-1000: p50, p99, max, and RSS
-#     after them.
+#   - /view?at=SEQ at REQUESTS random seqs, /times, /log?since=top-1000: p50, p99, max, the
+#     server's CPU time per request (user + system, /proc: what the machine's load cannot
+#     inflate), and RSS after them.
 #
 #   bench/history.sh [EVENTS] [REQUESTS]      (defaults: 1000000 200)
 #
@@ -72,16 +73,22 @@ load = open("/proc/loadavg").read().split()[0]
 print(f"[{phase}] events {top}; start to ready {ready:.2f} s (load {load}); RSS once loaded {rss():.1f} MiB")
 if phase == "first":
     sys.exit(0)
+def cpu():
+    # The server's user + system time so far, in ms (the clock ticks of /proc/PID/stat).
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / __import__("os").sysconf("SC_CLK_TCK")
 def stats(name, paths):
     times = []
+    spent = cpu()
     for p in paths:
         status, body, took = get(p)
         assert status == 200, (p, status, body[:200])
         times.append(took * 1000)
+    spent = (cpu() - spent) / len(times)
     times.sort()
     q = lambda f: times[min(len(times) - 1, int(f * len(times)))]
     load = open("/proc/loadavg").read().split()[0]
-    print(f"{name:<22} n={len(times):<4} p50 {q(0.5):8.1f} ms  p99 {q(0.99):8.1f} ms  max {times[-1]:8.1f} ms  (load {load})")
+    print(f"{name:<22} n={len(times):<4} p50 {q(0.5):8.1f} ms  p99 {q(0.99):8.1f} ms  max {times[-1]:8.1f} ms  server CPU {spent:6.1f} ms per request  (load {load})")
 random.seed(7)
 stats("/view?at=random", [f"/api/challenges/bench/view?at={random.randint(1, top)}" for _ in range(n)])
 print(f"RSS after the history reads {rss():.1f} MiB")
