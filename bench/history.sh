@@ -6,14 +6,17 @@
 #   - the first start (no checkpoint yet: the whole journal folded, checkpoints saved along it)
 #     and a restart (from the latest checkpoint): from the process start until the challenge
 #     answers /view, and RSS once loaded (the memory a challenge of that length keeps),
-#   - the checkpoints on disk (files, MiB) and how long each took to save,
-#   - /view?at=SEQ at REQUESTS random seqs, /times, /log?since=top-1000: p50, p99, max, and RSS
-#     after them.
+#   - the checkpoints on disk, of each kind (files, MiB) and how long each took to save,
+#   - /view?at=SEQ at REQUESTS random seqs, /times, /log?since=top-1000: p50, p99, max, the
+#     server's CPU time per request (user + system, /proc: what the machine's load cannot
+#     inflate), and RSS after them.
 #
 #   bench/history.sh [EVENTS] [REQUESTS]      (defaults: 1000000 200)
 #
-# With VIEWERS=N, N audience sockets then join the restarted server and stay idle for a step: the
-# load generator reports the server's RSS with the whole challenge loaded and N viewers on it.
+# With JOURNAL=FILE, that journal is copied instead of writing one (to run two builds on the same
+# bytes). With VIEWERS=N, N audience sockets then join the restarted server and stay idle for a
+# step: the load generator reports the server's RSS with the whole challenge loaded and N viewers
+# on it.
 #
 # Everything runs on 127.0.0.1 and stops by itself.
 source "$(dirname "$0")/lib.sh"
@@ -22,8 +25,13 @@ requests=${2:-200}
 [ -n "${NO_BUILD:-}" ] || cargo build --release -q -p makerpulse-server -p makerpulse-loadgen
 data=$(mktemp -d)
 trap 'cleanup; rm -rf "$data"' EXIT
-log "writing a journal of $events events"
-"$BIN/makerpulse-journal" --events "$events" --out "$data/challenges/bench.journal"
+if [ -n "${JOURNAL:-}" ]; then
+  log "copying the journal $JOURNAL"
+  mkdir -p "$data/challenges" && cp "$JOURNAL" "$data/challenges/bench.journal"
+else
+  log "writing a journal of $events events"
+  "$BIN/makerpulse-journal" --events "$events" --out "$data/challenges/bench.journal"
+fi
 ls -l "$data/challenges/bench.journal" >&2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 serverlog=$(mktemp)
@@ -65,16 +73,22 @@ load = open("/proc/loadavg").read().split()[0]
 print(f"[{phase}] events {top}; start to ready {ready:.2f} s (load {load}); RSS once loaded {rss():.1f} MiB")
 if phase == "first":
     sys.exit(0)
+def cpu():
+    # The server's user + system time so far, in ms (the clock ticks of /proc/PID/stat).
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / __import__("os").sysconf("SC_CLK_TCK")
 def stats(name, paths):
     times = []
+    spent = cpu()
     for p in paths:
         status, body, took = get(p)
         assert status == 200, (p, status, body[:200])
         times.append(took * 1000)
+    spent = (cpu() - spent) / len(times)
     times.sort()
     q = lambda f: times[min(len(times) - 1, int(f * len(times)))]
     load = open("/proc/loadavg").read().split()[0]
-    print(f"{name:<22} n={len(times):<4} p50 {q(0.5):8.1f} ms  p99 {q(0.99):8.1f} ms  max {times[-1]:8.1f} ms  (load {load})")
+    print(f"{name:<22} n={len(times):<4} p50 {q(0.5):8.1f} ms  p99 {q(0.99):8.1f} ms  max {times[-1]:8.1f} ms  server CPU {spent:6.1f} ms per request  (load {load})")
 random.seed(7)
 stats("/view?at=random", [f"/api/challenges/bench/view?at={random.randint(1, top)}" for _ in range(n)])
 print(f"RSS after the history reads {rss():.1f} MiB")
@@ -90,8 +104,10 @@ PY
 log "first start: no checkpoint yet, the whole journal is folded and checkpoints saved along it"
 serve first
 ckpts="$data/challenges/bench.checkpoints"
-echo "checkpoints: $(ls "$ckpts" | wc -l) files, $(du -sm "$ckpts" | cut -f1) MiB on disk; journal $(du -sm "$data/challenges/bench.journal" | cut -f1) MiB"
-ls -l "$ckpts" >&2
+# kind EXT: how many checkpoint files of that kind, and their bytes in MiB.
+kind() { find "$ckpts" -name "*.$1" -printf '%s\n' | awk -v k="$1" '{n++; b+=$1} END {printf "%d .%s files, %.1f MiB (%.0f KB each on average)", n, k, b/1048576, n ? b/n/1000 : 0}'; }
+echo "checkpoints: $(kind ckpt) of the whole state; $(kind past) of the past; journal $(du -sm "$data/challenges/bench.journal" | cut -f1) MiB"
+ls -l "$ckpts" | grep -v '\.past$' >&2
 log "restart: from the latest checkpoint"
 serve restart
 if [ "${VIEWERS:-0}" -gt 0 ]; then

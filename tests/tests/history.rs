@@ -1,21 +1,31 @@
-//! Checkpoints of the state, proven from the outside: `view?at=SEQ` is the fold of the journal up
-//! to SEQ at every seq, across several checkpoints, after a restart and whatever lies in the
-//! checkpoint folder — a torn file, another journal's, one beyond a journal cut back or restored
-//! from a backup, a crash's half-written `.tmp`. The journal is the only truth: a checkpoint that
-//! is not the fold of its bytes is ignored and the answers stay right.
+//! Checkpoints of the state and of the past, proven from the outside: `view?at=SEQ` is the fold
+//! of the journal up to SEQ at every seq, across several checkpoints of both kinds, for the
+//! organizers and for the audience (who see the posts hidden since as hidden), after a restart
+//! and whatever lies in the checkpoint folder — a torn file, another journal's, one beyond a
+//! journal cut back or restored from a backup, a crash's half-written `.tmp`. The journal is the
+//! only truth: a checkpoint that is not the fold of its bytes is ignored and the answers stay
+//! right.
 
 use std::path::{Path, PathBuf};
 
-use makerpulse_core::{snapshot, ChallengeId, Command, Event, Role, State};
+use makerpulse_core::{snapshot, ChallengeId, Command, Event, EventBody, Role, State};
 use makerpulse_e2e::{scorecard, Seeded, TestServer, ADMIN};
-use makerpulse_server::journal;
+use makerpulse_server::journal::{self, Kind};
 use serde_json::Value;
 
 /// Events between checkpoints in these tests: a few dozen events span several.
 const EVERY: u64 = 10;
 
+/// Events between checkpoints of the past: not a divisor of [`EVERY`], so that reads start from
+/// either kind.
+const PAST_EVERY: u64 = 4;
+
 async fn start(dir: &Path) -> TestServer {
-    TestServer::start_configured(dir, |config| config.settings.checkpoint_every = EVERY).await
+    TestServer::start_configured(dir, |config| {
+        config.settings.checkpoint_every = EVERY;
+        config.settings.history_every = PAST_EVERY;
+    })
+    .await
 }
 
 fn journal_path(dir: &Path, id: &str) -> PathBuf {
@@ -29,6 +39,14 @@ fn events(dir: &Path, id: &str) -> Vec<Event> {
 fn checkpoints(dir: &Path, id: &str) -> Vec<u64> {
     let folder = journal::checkpoint::dir_for(&journal_path(dir, id));
     journal::checkpoint::claimed(&folder)
+        .iter()
+        .map(|m| m.seq)
+        .collect()
+}
+
+fn pasts(dir: &Path, id: &str) -> Vec<u64> {
+    let folder = journal::checkpoint::dir_for(&journal_path(dir, id));
+    journal::checkpoint::claimed_of(&folder, Kind::Past)
         .iter()
         .map(|m| m.seq)
         .collect()
@@ -56,10 +74,12 @@ async fn play(server: &TestServer, id: &str, tokens: &Seeded, n: usize, tag: &st
     }
 }
 
-/// Asks `view?at=SEQ` of every seq `from..=top` as the organizers and compares each with the fold
-/// of the journal's first SEQ events.
+/// Asks `view?at=SEQ` of every seq `from..=top` as the organizers and as the audience, and
+/// compares each with the fold of the journal's first SEQ events: as it was for the organizers,
+/// with every post hidden since hidden for the audience.
 async fn every_view_is_the_fold(server: &TestServer, dir: &Path, id: &str, from: u64) -> u64 {
     let log = events(dir, id);
+    let now = State::replay(&log).unwrap();
     let mut state = State::new();
     for event in &log {
         state.apply(event).unwrap();
@@ -71,14 +91,60 @@ async fn every_view_is_the_fold(server: &TestServer, dir: &Path, id: &str, from:
         assert_eq!(status, 200, "{path}: {got}");
         let want = serde_json::to_value(snapshot(&state, &Role::Admin)).unwrap();
         assert_eq!(got, want, "{path}");
+        let (status, got) = server.get(&path, None).await;
+        assert_eq!(status, 200, "{path}: {got}");
+        let mut hidden = state.clone();
+        hidden.hide_as_in(&now);
+        let want = serde_json::to_value(snapshot(&hidden, &Role::Audience)).unwrap();
+        assert_eq!(got, want, "{path}, the audience's");
     }
     let top = log.len() as u64;
-    let (_, now) = server
+    let (_, live) = server
         .get(&format!("/api/challenges/{id}/view"), Some(ADMIN))
         .await;
     let want = serde_json::to_value(snapshot(&state, &Role::Admin)).unwrap();
-    assert_eq!(now, want, "the live view is the fold of the whole journal");
+    assert_eq!(live, want, "the live view is the fold of the whole journal");
     top
+}
+
+/// Hides the post `post`, as an organizer.
+async fn hide(server: &TestServer, id: &str, post: u64) {
+    let hide = Command::HidePost {
+        post,
+        reason: format!("hidden {post}"),
+    };
+    let (status, body) = server.command(id, Some(ADMIN), hide).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A timeline longer than a state keeps whole (the older posts known by id only, taken back from
+/// the live state when a checkpoint of the past is loaded), with posts hidden while whole, long
+/// after they were posted, and after the checkpoints that saw them visible: every seq's view is
+/// the fold's, before and after a restart.
+#[tokio::test]
+async fn the_past_of_a_long_timeline_with_hidden_posts_is_the_fold() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    play(&server, "c", &tokens, 120, "long").await;
+    let posts: Vec<u64> = events(dir.path(), "c")
+        .iter()
+        .filter(|e| matches!(e.body, EventBody::ProgressPosted { .. }))
+        .map(|e| e.seq)
+        .collect();
+    assert!(posts.len() > 64, "more posts than a state keeps whole");
+    hide(&server, "c", posts[2]).await;
+    hide(&server, "c", posts[posts.len() - 1]).await;
+    play(&server, "c", &tokens, 12, "more").await;
+    hide(&server, "c", posts[5]).await;
+    hide(&server, "c", posts[posts.len() - 40]).await;
+    play(&server, "c", &tokens, 6, "last").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    every_view_is_the_fold(&server, dir.path(), "c", 1).await;
+    server.stop().await;
+    let server = start(dir.path()).await;
+    every_view_is_the_fold(&server, dir.path(), "c", 1).await;
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -91,7 +157,24 @@ async fn the_past_is_the_fold_of_the_journal_at_every_seq_across_checkpoints_and
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let saved = checkpoints(dir.path(), "c");
     assert!(saved.len() >= 3, "several checkpoints: {saved:?}");
+    let saved = pasts(dir.path(), "c");
+    assert!(saved.len() >= 8, "checkpoints of the past: {saved:?}");
     let top = every_view_is_the_fold(&server, dir.path(), "c", 1).await;
+    // The reads started from the checkpoints of the past, and folded only what follows one.
+    let metrics = server.metrics().await;
+    let count = |name: &str| -> u64 {
+        let line = metrics.lines().find(|l| l.starts_with(name));
+        line.and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let from_past = count("makerpulse_history_reads_total{start=\"past\"}");
+    assert!(from_past >= top / 2, "reads from the past: {metrics}");
+    let folded = count("makerpulse_history_folded_events_total");
+    assert!(
+        folded < 2 * top * PAST_EVERY,
+        "{folded} events folded for {} reads",
+        2 * top
+    );
     let (status, _) = server
         .get(
             &format!("/api/challenges/c/view?at={}", top + 1),
@@ -131,6 +214,17 @@ async fn a_torn_foreign_or_too_new_checkpoint_is_ignored() {
         .find(|s| in_d.contains(s))
         .expect("a seq both have");
     std::fs::copy(d.join(name(shared)), c.join(name(shared))).unwrap();
+    // And of the past: d's under c's name, and c's latest torn.
+    let (pasts_c, pasts_d) = (pasts(dir.path(), "c"), pasts(dir.path(), "d"));
+    let past = |seq: u64| format!("{seq:020}.past");
+    let shared_past = *pasts_c
+        .iter()
+        .find(|s| pasts_d.contains(s))
+        .expect("a seq both have");
+    std::fs::copy(d.join(past(shared_past)), c.join(past(shared_past))).unwrap();
+    let latest_past = *pasts_c.last().unwrap();
+    let bytes = std::fs::read(c.join(past(latest_past))).unwrap();
+    std::fs::write(c.join(past(latest_past)), &bytes[..bytes.len() - 9]).unwrap();
     // The latest torn in half, as a disk that lost the end of it.
     let latest = *in_c.last().unwrap();
     let bytes = std::fs::read(c.join(name(latest))).unwrap();
@@ -175,9 +269,13 @@ async fn a_crash_while_a_checkpoint_is_written_leaves_the_state_right() {
     // server gone without a graceful stop.
     let tmp = folder.join(format!("{:020}.ckpt.tmp", latest + EVERY));
     std::fs::write(&tmp, &bytes[..bytes.len() / 2]).unwrap();
+    // And a checkpoint of the past saved unsynced along a fold, empty after the crash.
+    let empty = folder.join(format!("{:020}.past", latest + 1));
+    std::fs::write(&empty, b"").unwrap();
     server.abort().await;
 
     let server = start(dir.path()).await;
+    assert!(!empty.exists(), "the open removes what does not read");
     every_view_is_the_fold(&server, dir.path(), "c", 1).await;
     play(&server, "c", &tokens, 30, "after").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;

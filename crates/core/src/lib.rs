@@ -21,6 +21,7 @@ pub mod judging;
 pub mod leaderboard;
 pub mod milestone;
 pub mod parts;
+pub mod past;
 pub mod posts;
 pub mod progress;
 pub mod protocol;
@@ -47,6 +48,7 @@ pub use ids::{
 };
 pub use leaderboard::Leaderboard;
 pub use parts::{Part, Parts};
+pub use past::Past;
 pub use state::State;
 pub use text::{Lang, Localized};
 pub use view::{snapshot, timeline, Projector, Role, View};

@@ -156,6 +156,46 @@ impl Posts {
         Some((team, photos))
     }
 
+    /// These posts as a state of the past keeps them ([`crate::past`]): without the older
+    /// posts' ids and photos, which [`Posts::restore_older`] takes back from a later state.
+    pub(crate) fn past(&self) -> Posts {
+        Posts {
+            recent: self.recent.clone(),
+            recent_visible: self.recent_visible,
+            older: BTreeMap::new(),
+            older_hidden: self.older_hidden.clone(),
+            older_photos: BTreeMap::new(),
+        }
+    }
+
+    /// Takes back from `now`, the posts of a later state of the same log, the ids and photos of
+    /// these posts' older ones: a post is never removed and the posts kept whole only move on,
+    /// so they are every post of `now` older than the oldest one kept whole here (none when
+    /// there is no post yet). `None` when `now` does not know that oldest post as its team's.
+    pub(crate) fn restore_older(&mut self, now: &Posts) -> Option<()> {
+        let Some(oldest) = self.recent.front() else {
+            return Some(());
+        };
+        if now.get(oldest.id)?.team() != &oldest.team {
+            return None;
+        }
+        let oldest = oldest.id;
+        self.older = now
+            .older
+            .iter()
+            .filter_map(|(team, ids)| {
+                let n = ids.partition_point(|&id| id < oldest);
+                (n > 0).then(|| (team.clone(), ids[..n].to_vec()))
+            })
+            .collect();
+        self.older_photos = now
+            .older_photos
+            .range(..oldest)
+            .map(|(&id, photos)| (id, photos.clone()))
+            .collect();
+        Some(())
+    }
+
     /// Every hidden post up to `seq`, with why.
     pub(crate) fn hidden_until(&self, seq: u64) -> impl Iterator<Item = (u64, &str)> {
         let recent = self

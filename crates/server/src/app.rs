@@ -15,7 +15,7 @@ use crate::cheers::CheerGate;
 use crate::client_addr::TrustedProxies;
 use crate::event_log::StoreError;
 use crate::http::error::ApiError;
-use crate::hub::{Hub, SharedPresence, Sharing, CHEER_TALLY_EVERY};
+use crate::hub::{Hub, SharedPresence, Sharing, Spacing, CHEER_TALLY_EVERY};
 use crate::journal;
 use crate::limits::{AddressLimits, AUTH_FAILURES_ALLOWED};
 use crate::metrics::Metrics;
@@ -101,6 +101,10 @@ pub struct Settings {
     /// which a restart and a read of the past fold on (`journal/checkpoint.rs`); 0 for none.
     #[arg(long, env = "MAKERPULSE_CHECKPOINT_EVERY", default_value_t = journal::checkpoint::EVERY)]
     pub checkpoint_every: u64,
+    /// Events between two checkpoints of the past (the state less its answers and older posts'
+    /// ids, gzipped), from which `view?at=SEQ` folds on; 0 for none.
+    #[arg(long, env = "MAKERPULSE_HISTORY_EVERY", default_value_t = journal::checkpoint::PAST_EVERY)]
+    pub history_every: u64,
 }
 
 impl Settings {
@@ -119,6 +123,7 @@ impl Settings {
             auth_failures_allowed: AUTH_FAILURES_ALLOWED,
             access_log: false,
             checkpoint_every: journal::checkpoint::EVERY,
+            history_every: journal::checkpoint::PAST_EVERY,
         }
     }
 }
@@ -138,6 +143,7 @@ impl std::fmt::Debug for Settings {
             .field("auth_failures_allowed", &self.auth_failures_allowed)
             .field("access_log", &self.access_log)
             .field("checkpoint_every", &self.checkpoint_every)
+            .field("history_every", &self.history_every)
             .finish()
     }
 }
@@ -351,7 +357,10 @@ impl AppState {
             self.metrics.clone(),
             self.photos.clone(),
             sharing,
-            self.config.settings.checkpoint_every,
+            Spacing {
+                every: self.config.settings.checkpoint_every,
+                past_every: self.config.settings.history_every,
+            },
         )
         .await?;
         if let Some(redis) = &self.redis {

@@ -41,6 +41,7 @@ mod writer;
 use fanout::{Streams, ViewChannel};
 use writer::{Job, BATCH};
 
+pub use history::Spacing;
 pub use presence::{SharedPresence, PRESENCE_TTL};
 
 /// How often counted cheers are written to the log.
@@ -145,9 +146,9 @@ pub struct Hub {
     /// Room for the history reads folding at once (`hub/history.rs`).
     history: tokio::sync::Semaphore,
     /// Whether a checkpoint is being saved.
-    checkpointing: AtomicBool,
-    /// Events between two checkpoints; 0 for none.
-    checkpoint_every: u64,
+    checkpoints_saving: AtomicBool,
+    /// Events between two checkpoints of each kind.
+    checkpoints: Spacing,
 }
 
 /// How instances share a challenge: the log they all append to, and where they sum presence.
@@ -165,21 +166,20 @@ pub struct Sharing {
 impl Hub {
     /// Opens the journal at `path`, replays it and starts the writer; with `sharing`, joins the
     /// challenge's shared log (seeding it from the journal when it is behind) and starts the
-    /// tailer that mirrors it into the journal. A checkpoint of the state is saved every
-    /// `checkpoint_every` events (none with 0).
+    /// tailer that mirrors it into the journal. Checkpoints of the state and of the past are
+    /// saved as `checkpoints` says.
     pub async fn open(
         id: ChallengeId,
         path: &Path,
         metrics: Arc<Metrics>,
         photos: Arc<PhotoStore>,
         sharing: Option<Sharing>,
-        checkpoint_every: u64,
+        checkpoints: Spacing,
     ) -> Result<Arc<Hub>, StoreError> {
         let (opened, state) = {
             let path = path.to_owned();
             // Folded as read, from the latest checkpoint: the log is never held in memory whole.
-            tokio::task::spawn_blocking(move || history::open_folded(&path, checkpoint_every))
-                .await??
+            tokio::task::spawn_blocking(move || history::open_folded(&path, checkpoints)).await??
         };
         tracing::info!(challenge = %id, events = state.seq(), "challenge loaded");
         let index = opened.index();
@@ -224,8 +224,8 @@ impl Hub {
             index,
             photos,
             history: tokio::sync::Semaphore::new(history::HISTORY_READS),
-            checkpointing: AtomicBool::new(false),
-            checkpoint_every,
+            checkpoints_saving: AtomicBool::new(false),
+            checkpoints,
         });
         let weak = Arc::downgrade(&hub);
         match replica_log {

@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 pub mod checkpoint;
 mod index;
 
-pub use checkpoint::Mark;
+pub use checkpoint::{Kind, Mark};
 pub use index::{Index, STRIDE};
 
 /// The index of an open journal, shared by its writer and its readers. A `std` lock: it is
@@ -103,14 +103,14 @@ impl Journal {
     /// a long journal into its state without ever holding the whole log in memory (a million
     /// events are ~400 MB as values, and glibc keeps most of a freed peak).
     ///
-    /// The checkpoints `claimed` are checked against the bytes as read; those that match are in
-    /// the index. With `from`, a checkpoint whose state the caller holds already, the events it
+    /// The checkpoints `claimed` (of either kind) are checked against the bytes as read; those
+    /// that match are in the index. With `from`, a checkpoint whose state the caller holds already, the events it
     /// covers are neither parsed whole nor handed to `sink`, only indexed: returns `None` when
     /// the journal does not hold exactly the bytes `from` covers (nothing is cut then; read it
     /// again without `from`). Otherwise returns the journal and the bytes cut.
     pub fn open_with(
         path: &Path,
-        claimed: &[Mark],
+        claimed: &[(Kind, Mark)],
         from: Option<&Mark>,
         sink: &mut dyn FnMut(Event, &Index) -> Result<(), StoreError>,
     ) -> Result<Option<(Journal, u64)>, StoreError> {
@@ -404,7 +404,7 @@ fn read_all(
     file: &File,
     path: &Path,
     index: &mut Index,
-    claimed: &[Mark],
+    claimed: &[(Kind, Mark)],
     from: Option<&Mark>,
     sink: &mut dyn FnMut(Event, &Index) -> Result<(), StoreError>,
 ) -> Result<(u64, u64, u64), StoreError> {
@@ -413,8 +413,8 @@ fn read_all(
     let mut reader = BufReader::with_capacity(1 << 16, file);
     reader.seek(SeekFrom::Start(0)).map_err(io())?;
     let skip_to = from.map_or(0, |m| m.len);
-    let mut claimed: Vec<&Mark> = claimed.iter().filter(|m| m.len <= total).collect();
-    claimed.sort_by_key(|m| m.len);
+    let mut claimed: Vec<&(Kind, Mark)> = claimed.iter().filter(|(_, m)| m.len <= total).collect();
+    claimed.sort_by_key(|(_, m)| m.len);
     let mut claimed = claimed.into_iter().peekable();
     let mut last_seq = 0u64;
     let mut good = 0u64;
@@ -449,9 +449,12 @@ fn read_all(
                 index.note(seq, at, good, &line);
                 last_seq = seq;
                 good += n;
-                while let Some(mark) = claimed.next_if(|m| m.len <= good) {
-                    if *mark == index.mark() {
-                        index.checkpointed(Some(*mark), &[]);
+                if claimed.peek().is_some_and(|(_, m)| m.len <= good) {
+                    let here = index.mark();
+                    while let Some((kind, mark)) = claimed.next_if(|(_, m)| m.len <= good) {
+                        if *mark == here {
+                            index.found(*kind, *mark);
+                        }
                     }
                 }
                 if let Some(event) = event {

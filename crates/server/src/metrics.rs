@@ -64,6 +64,8 @@ pub struct Metrics {
     stream_lag: Histogram,
     kept: Family<KeptLabel, Gauge>,
     idempotency_lookups: Counter<u64, AtomicU64>,
+    history_reads: Family<StartLabel, Counter<u64, AtomicU64>>,
+    history_folded: Counter<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -107,6 +109,8 @@ impl Metrics {
         let stream_lag = latency();
         let kept = Family::<KeptLabel, Gauge>::default();
         let idempotency_lookups = Counter::default();
+        let history_reads = Family::<StartLabel, Counter<u64, AtomicU64>>::default();
+        let history_folded = Counter::default();
         registry.register(
             "kept",
             "What a challenge keeps in memory, by kind: `events` (applied), `posts` (posts remembered), `posts_whole` (the newest, kept with their \
@@ -119,6 +123,17 @@ impl Metrics {
             "idempotency_lookups",
             "Command ids looked up in the journal because they were outside their actor's window",
             idempotency_lookups.clone(),
+        );
+        registry.register(
+            "history_reads",
+            "Reads of the past (`view?at`, past snapshots) by where their fold started: `past` (a \
+             checkpoint of the past), `state` (one of the whole state) or `none` (the first event)",
+            history_reads.clone(),
+        );
+        registry.register(
+            "history_folded_events",
+            "Events folded by reads of the past after the checkpoint they started from",
+            history_folded.clone(),
         );
         registry.register(
             "connections",
@@ -186,6 +201,8 @@ impl Metrics {
             stream_lag,
             kept,
             idempotency_lookups,
+            history_reads,
+            history_folded,
         }
     }
 
@@ -201,6 +218,15 @@ impl Metrics {
 
     pub(crate) fn idempotency_lookup(&self) {
         self.idempotency_lookups.inc();
+    }
+
+    /// A read of the past that started from `start` (`past`, `state` or `none`) and folded
+    /// `folded` events.
+    pub(crate) fn history_read(&self, start: &'static str, folded: u64) {
+        self.history_reads
+            .get_or_create(&StartLabel { start })
+            .inc();
+        self.history_folded.inc_by(folded);
     }
 
     /// The metrics in the Prometheus text format.

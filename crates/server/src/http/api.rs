@@ -334,24 +334,24 @@ pub struct AtSeq {
         (status = 404, description = "No such challenge, or no such seq yet", body = crate::http::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
-async fn view(caller: Caller, ApiQuery(at): ApiQuery<AtSeq>) -> Result<Json<View>, ApiError> {
+async fn view(caller: Caller, ApiQuery(at): ApiQuery<AtSeq>) -> Result<Response, ApiError> {
     let role = Role::of(&caller.actor);
     match seq_param("at", at.at)? {
-        None => Ok(Json(snapshot(&caller.hub.state(), &role))),
+        None => Ok(Json(snapshot(&caller.hub.state(), &role)).into_response()),
         Some(seq) => {
+            // Hiding a post hides it in the past too, for everyone but the organizers, who
+            // replay the log as it was. Serialised on the blocking thread too: a view of the
+            // past is as big as a live one.
+            let hidden = role != Role::Admin;
             let past = caller
                 .hub
-                .at(seq, move |mut past, now| {
-                    // Hiding a post hides it in the past too, for everyone but the organizers,
-                    // who replay the log as it was.
-                    if role != Role::Admin {
-                        past.hide_as_in(now);
-                    }
-                    snapshot(&past, &role)
+                .at(seq, hidden, move |past| {
+                    serde_json::to_vec(&snapshot(&past, &role))
                 })
                 .await?
-                .ok_or(ApiError::NotFound("seq"))?;
-            Ok(Json(past))
+                .ok_or(ApiError::NotFound("seq"))?
+                .map_err(|e| ApiError::Internal(Box::new(e)))?;
+            Ok(([(header::CONTENT_TYPE, "application/json")], past).into_response())
         }
     }
 }

@@ -84,14 +84,11 @@ async fn get_snapshot(
         Some(asked) if asked > seq => return Err(ApiError::NotFound("seq")),
         Some(asked) if asked < seq => {
             let role = role.clone();
+            // As `/view?at=`: hiding a post hides it in the past too, but for the organizers.
+            let hidden = role != Role::Admin;
             let past = caller
                 .hub
-                .at(asked, move |mut past, now| {
-                    // As `/view?at=`: hiding a post hides it in the past too, but for the
-                    // organizers.
-                    if role != Role::Admin {
-                        past.hide_as_in(now);
-                    }
+                .at(asked, hidden, move |past| {
                     serde_json::to_vec(&snapshot(&past, &role))
                 })
                 .await?

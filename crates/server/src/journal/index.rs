@@ -6,12 +6,13 @@
 //! so the journal's format is unchanged. It holds the offset of every [`STRIDE`]th event (an
 //! eighth of a byte per event) and the last event of each second that saw events (at most 259,200
 //! marks over 72 hours). It also hashes the file as it grows, so that a checkpoint can be
-//! checked against the bytes it claims to be the fold of, and lists the checkpoints found good.
+//! checked against the bytes it claims to be the fold of, and lists the checkpoints found good
+//! (of both kinds: `checkpoint::Kind`).
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::checkpoint::Mark;
+use super::checkpoint::{Kind, Mark};
 
 /// One offset per this many events: a read from any seq skips at most `STRIDE - 1` lines, which
 /// it does without parsing them.
@@ -32,6 +33,8 @@ pub struct Index {
     hasher: Sha256,
     /// The checkpoints that are the fold of this journal's bytes, in seq order.
     checkpoints: Vec<Mark>,
+    /// The checkpoints of the past that are the fold of this journal's bytes, in seq order.
+    pasts: Vec<Mark>,
 }
 
 impl Index {
@@ -120,6 +123,40 @@ impl Index {
             self.checkpoints.retain(|m| m.seq != mark.seq);
             self.checkpoints.push(mark);
             self.checkpoints.sort_by_key(|m| m.seq);
+        }
+    }
+
+    /// The latest good checkpoint of the past at or before `seq`: found in O(log n).
+    pub fn past_to(&self, seq: u64) -> Option<Mark> {
+        let n = self.pasts.partition_point(|m| m.seq <= seq);
+        n.checked_sub(1).map(|i| self.pasts[i])
+    }
+
+    /// The good checkpoints of the past, in seq order.
+    pub fn pasts(&self) -> &[Mark] {
+        &self.pasts
+    }
+
+    /// The seq of the latest good checkpoint of the past; 0 when there is none.
+    pub fn last_past(&self) -> u64 {
+        self.pasts.last().map_or(0, |m| m.seq)
+    }
+
+    /// Notes a checkpoint of the past found good, or just written, and forgets those `removed`.
+    pub fn pasted(&mut self, mark: Option<Mark>, removed: &[Mark]) {
+        self.pasts.retain(|m| !removed.contains(m));
+        if let Some(mark) = mark {
+            self.pasts.retain(|m| m.seq != mark.seq);
+            let at = self.pasts.partition_point(|m| m.seq < mark.seq);
+            self.pasts.insert(at, mark);
+        }
+    }
+
+    /// Notes a checkpoint of `kind` found good.
+    pub fn found(&mut self, kind: Kind, mark: Mark) {
+        match kind {
+            Kind::State => self.checkpointed(Some(mark), &[]),
+            Kind::Past => self.pasted(Some(mark), &[]),
         }
     }
 
