@@ -12,6 +12,7 @@ use makerpulse_core::Role;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
+use crate::http_join;
 use crate::stats::{Clock, Counters, Latency, SendTimes, Step};
 use crate::target::{self, Frame, Kind};
 
@@ -46,9 +47,9 @@ pub struct Shared {
     pub expect_teams: usize,
     /// One verified snapshot per seq; every other snapshot at that seq must be byte-identical.
     pub snapshots: Mutex<HashMap<u64, Utf8Bytes>>,
-    /// Where fresh viewers fetch their snapshot over HTTP before opening the socket from its seq
-    /// (`--join http`); `None`: the socket's own snapshot.
-    pub http_join: Option<reqwest::Client>,
+    /// How fresh viewers fetch their snapshot over HTTP before opening the socket from its seq
+    /// (`--join http`, `http-one`); `None`: the socket's own snapshot.
+    pub http_join: Option<HttpJoin>,
     /// Connections being opened at once at most (a listen backlog overflowing would add the
     /// kernel's one-second SYN retry to the join time instead of measuring the server).
     pub gate: tokio::sync::Semaphore,
@@ -194,8 +195,8 @@ async fn open(
     resume: Option<u64>,
 ) -> anyhow::Result<(target::Socket, bool)> {
     let started = shared.clock.now_ns();
-    if let (None, Some(client)) = (resume, &shared.http_join) {
-        return join_over_http(seat, shared, pos, client, started).await;
+    if let (None, Some(how)) = (resume, &shared.http_join) {
+        return join_over_http(seat, shared, pos, how, started).await;
     }
     let mut ws = target::connect(&seat.url, seat.from).await?;
     let connected = shared.clock.now_ns();
@@ -237,34 +238,76 @@ async fn open(
     }
 }
 
-/// Joins as a page that uses the HTTP snapshot does: `GET …/snapshot` (checked like a socket
-/// snapshot: the HTTP body wrapped as a `snapshot` message must be the socket's bytes at that
-/// seq), then the socket with `since` at its seq; what came after follows on the socket.
+/// How fresh viewers fetch their snapshot over HTTP before opening the socket from its seq.
+pub enum HttpJoin {
+    /// On keep-alive connections the viewers share (a page holds the one it was loaded on); the
+    /// socket on a connection of its own, as a browser opens one.
+    Pooled(reqwest::Client),
+    /// On the viewer's own new connection, which then carries the socket's upgrade.
+    OneConnection,
+}
+
+/// Joins as a page that uses the HTTP snapshot does: `GET …/snapshot` asking for `gzip, br`,
+/// decoded and checked like a socket snapshot (the decoded body wrapped as a `snapshot` message
+/// must be the socket's bytes at that seq), then the socket with `since` at its seq; what came
+/// after follows on the socket.
 async fn join_over_http(
     seat: &Seat,
     shared: &Shared,
     pos: &mut Position,
-    client: &reqwest::Client,
+    how: &HttpJoin,
     started: u64,
 ) -> anyhow::Result<(target::Socket, bool)> {
     let url = seat
         .url
         .replacen("ws://", "http://", 1)
         .replacen("/live", "/snapshot", 1);
-    let body = client
-        .get(url)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    let (coded, kept) = match how {
+        HttpJoin::Pooled(client) => {
+            let res = client
+                .get(&url)
+                .header(reqwest::header::ACCEPT_ENCODING, http_join::ACCEPT_ENCODING)
+                .send()
+                .await?
+                .error_for_status()?;
+            let coding = res
+                .headers()
+                .get(reqwest::header::CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = res.bytes().await?.to_vec();
+            (http_join::Coded { coding, body }, None)
+        }
+        HttpJoin::OneConnection => {
+            let rest = url.trim_start_matches("http://");
+            let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let mut stream = target::connect_tcp(&seat.url, seat.from).await?;
+            let coded = http_join::get_on(&mut stream, host, path).await?;
+            (coded, Some(stream))
+        }
+    };
+    let body = String::from_utf8(coded.decode()?)?;
+    let c = &shared.counters;
+    Counters::inc(&c.http_snapshots);
+    if coded.coding.is_some() {
+        Counters::inc(&c.http_compressed);
+    }
+    c.http_wire_bytes.fetch_add(
+        coded.body.len() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    c.http_decoded_bytes
+        .fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let seq = target::number_after(&body, r#""seq":"#)
         .ok_or_else(|| anyhow::anyhow!("a snapshot without a seq"))?;
     let text = Utf8Bytes::from(format!(r#"{{"type":"snapshot","view":{body}}}"#));
     if !shared.check_snapshot(seq, &text) {
         Counters::inc(&shared.counters.bad_snapshots);
     }
-    let mut ws = target::connect(&seat.url, seat.from).await?;
+    let mut ws = match kept {
+        Some(stream) => target::upgrade(&seat.url, stream).await?,
+        None => target::connect(&seat.url, seat.from).await?,
+    };
     let connected = shared.clock.now_ns();
     shared
         .connect_time
