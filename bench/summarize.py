@@ -128,7 +128,7 @@ def join(scenario):
     if not rows:
         return
     print(f"\n### {scenario}\n")
-    print("| target | runs | connections held | join s (each run) | join s (median) | first snapshot p50 / p99 / max ms | server / load generator CPU s in the join | HTTP snapshots (compressed), MB sent | bad snapshots | load at start |")
+    print("| target | runs | connections held | join s (each run) | join s (median) | first snapshot p50 / p99 / max ms | server / load generator CPU s in the join | HTTP snapshots (compressed / equal to the socket's), MB sent | bad snapshots | load at start |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for t, runs in rows:
         joins = [r.get("join") or {} for r in runs]
@@ -138,7 +138,7 @@ def join(scenario):
             f"| {fmt(med([r['join_s'] for r in runs]), 2)} "
             f"| {fmt(med([r['first_snapshot_ms']['p50'] for r in runs]))} / {fmt(med([r['first_snapshot_ms']['p99'] for r in runs]))} / {fmt(med([r['first_snapshot_ms']['max'] for r in runs]))} "
             f"| {fmt(med([j.get('server_cpu_s') for j in joins]), 2)} / {fmt(med([j.get('loadgen_cpu_s') for j in joins]), 2)} "
-            f"| {fmt(med([j.get('http_snapshots') for j in joins]), 0)} ({fmt(med([j.get('http_compressed') for j in joins]), 0)}), "
+            f"| {fmt(med([j.get('http_snapshots') for j in joins]), 0)} ({fmt(med([j.get('http_compressed') for j in joins]), 0)} / {fmt(med([j.get('http_same_as_socket') for j in joins]), 0)}), "
             f"{fmt(med([j.get('http_wire_bytes', 0) / 1e6 for j in joins]))} "
             f"| {sum(r['checks']['bad_snapshots'] for r in runs)} | {loads(runs)} |"
         )

@@ -160,8 +160,11 @@ pub struct JoinReport {
     pub http_compressed: u64,
     /// Their bodies' bytes as sent.
     pub http_wire_bytes: u64,
-    /// Their bodies' bytes decoded (each checked against the socket's snapshot at its seq).
+    /// Their bodies' bytes decoded.
     pub http_decoded_bytes: u64,
+    /// Of those, the ones equal byte for byte (decoded, in the socket's envelope) to the snapshot
+    /// a socket received at the same seq just before the join.
+    pub http_same_as_socket: u64,
     /// Server CPU seconds from before the viewers until 2 s after the last joined.
     pub server_cpu_s: f64,
     /// Load generator CPU seconds over the same time (its decoding included).
@@ -225,6 +228,7 @@ impl Report {
                 http_compressed: Counters::get(&c.http_compressed),
                 http_wire_bytes: Counters::get(&c.http_wire_bytes),
                 http_decoded_bytes: Counters::get(&c.http_decoded_bytes),
+                http_same_as_socket: Counters::get(&c.http_same_as_socket),
                 server_cpu_s: server[1].cpu_s - server[0].cpu_s,
                 loadgen_cpu_s: loadgen_join_cpu_s,
             },
@@ -268,12 +272,13 @@ impl Report {
         let j = &self.join;
         let _ = writeln!(
             out,
-            "join {:?}: CPU server {:.2} s, load generator {:.2} s; over HTTP {} snapshots ({} compressed), {:.1} MB sent, {:.1} MB decoded",
+            "join {:?}: CPU server {:.2} s, load generator {:.2} s; over HTTP {} snapshots ({} compressed, {} the socket's bytes), {:.1} MB sent, {:.1} MB decoded",
             j.how,
             j.server_cpu_s,
             j.loadgen_cpu_s,
             j.http_snapshots,
             j.http_compressed,
+            j.http_same_as_socket,
             j.http_wire_bytes as f64 / 1e6,
             j.http_decoded_bytes as f64 / 1e6,
         );

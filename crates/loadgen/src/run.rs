@@ -92,6 +92,7 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
             _ => None,
         },
         gate: Semaphore::new(config.connect_concurrency.max(1)),
+        socket_seq: Default::default(),
     });
     if config.target == Kind::Makerpulse {
         let client = seed::http_client(None)?;
@@ -101,6 +102,17 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         shared.sends.set_base(0);
     }
 
+    if shared.http_join.is_some() {
+        // What every HTTP snapshot is checked against: the socket's own at that seq.
+        let url = config
+            .target
+            .viewer_url(&config.urls[0], &config.challenge, &config.pusher_key);
+        let seq = viewer::reference(&url, &shared).await?;
+        eprintln!(
+            "[{}] the socket's snapshot at seq {seq} is the reference",
+            config.label
+        );
+    }
     let baseline = procstat::sample_all(&config.server_pids);
     let loadgen_start = procstat::sample(None).unwrap_or_default();
 

@@ -196,6 +196,8 @@ pub struct Counters {
     pub http_wire_bytes: AtomicU64,
     /// Their bodies' bytes once decoded.
     pub http_decoded_bytes: AtomicU64,
+    /// Of those, the ones checked byte for byte against a snapshot a socket received.
+    pub http_same_as_socket: AtomicU64,
 }
 
 impl Counters {

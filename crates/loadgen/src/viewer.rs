@@ -50,6 +50,9 @@ pub struct Shared {
     /// How fresh viewers fetch their snapshot over HTTP before opening the socket from its seq
     /// (`--join http`, `http-one`); `None`: the socket's own snapshot.
     pub http_join: Option<HttpJoin>,
+    /// The seq of the snapshot a socket of the load generator's own received before an HTTP join
+    /// (0: none): an HTTP snapshot at that seq is checked against the socket's bytes.
+    pub socket_seq: std::sync::atomic::AtomicU64,
     /// Connections being opened at once at most (a listen backlog overflowing would add the
     /// kernel's one-second SYN retry to the join time instead of measuring the server).
     pub gate: tokio::sync::Semaphore,
@@ -303,6 +306,8 @@ async fn join_over_http(
     let text = Utf8Bytes::from(format!(r#"{{"type":"snapshot","view":{body}}}"#));
     if !shared.check_snapshot(seq, &text) {
         Counters::inc(&shared.counters.bad_snapshots);
+    } else if seq == Counters::get(&shared.socket_seq) {
+        Counters::inc(&c.http_same_as_socket);
     }
     let mut ws = match kept {
         Some(stream) => target::upgrade(&seat.url, stream).await?,
@@ -333,6 +338,32 @@ async fn join_over_http(
         .first_snapshot
         .record(seat.id, (shared.clock.now_ns() - started) / 1000);
     Ok((ws, false))
+}
+
+/// Opens one socket to `url` for its snapshot, checked and kept as the bytes every later snapshot
+/// at its seq must have, and closes it; returns the seq.
+pub async fn reference(url: &str, shared: &Shared) -> anyhow::Result<u64> {
+    let mut ws = target::connect(url, IpAddr::from([127, 0, 0, 1])).await?;
+    if let Some(hello) = shared.kind.hello(None) {
+        ws.send(Message::text(hello)).await?;
+    }
+    loop {
+        let Some(msg) = ws.next().await else {
+            anyhow::bail!("closed before the first snapshot");
+        };
+        let Message::Text(text) = msg? else { continue };
+        if let Frame::Snapshot(seq) = shared.kind.classify(text.as_str()) {
+            anyhow::ensure!(
+                shared.check_snapshot(seq, &text),
+                "the reference snapshot is not a valid view"
+            );
+            shared
+                .socket_seq
+                .store(seq, std::sync::atomic::Ordering::Relaxed);
+            let _ = ws.close(None).await;
+            return Ok(seq);
+        }
+    }
 }
 
 /// Reads messages until the connection ends (`None`) or the run asks for another generation.
