@@ -3,6 +3,7 @@
 //! for its socket, and the decoding of what came back.
 
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -29,9 +30,14 @@ impl Coded {
     }
 }
 
+/// The size of the last body decoded: the room the next one starts with (a join storm decodes
+/// the same snapshot ten thousand times; growing the buffer on the way copies it twice more).
+static LAST_DECODED: AtomicUsize = AtomicUsize::new(0);
+
 /// `body` decoded from `coding` (`gzip`, `br`, or none).
 pub fn decode(coding: Option<&str>, body: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(body.len() * 8);
+    let room = LAST_DECODED.load(Ordering::Relaxed).max(body.len() * 8);
+    let mut out = Vec::with_capacity(room + 1);
     match coding {
         None | Some("identity") => return Ok(body.to_vec()),
         Some("gzip") => flate2::read::GzDecoder::new(body).read_to_end(&mut out),
@@ -39,6 +45,7 @@ pub fn decode(coding: Option<&str>, body: &[u8]) -> anyhow::Result<Vec<u8>> {
         Some(other) => anyhow::bail!("a coding that was not asked for: {other}"),
     }
     .with_context(|| format!("decoding {}", coding.unwrap_or_default()))?;
+    LAST_DECODED.store(out.len(), Ordering::Relaxed);
     Ok(out)
 }
 
