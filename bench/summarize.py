@@ -11,7 +11,8 @@ import sys
 from collections import defaultdict
 
 RESULTS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "results")
-ORDER = ["makerpulse", "ceiling", "ws", "socketio", "sockudo", "one-instance", "two-instances"]
+ORDER = ["makerpulse", "ceiling", "ws", "socketio", "sockudo", "one-instance", "two-instances",
+         "socket", "http", "http-one"]
 NAMES = {
     "makerpulse": "makerpulse",
     "ceiling": "ceiling (raw tokio-tungstenite)",
@@ -20,6 +21,9 @@ NAMES = {
     "sockudo": "Sockudo (Pusher)",
     "one-instance": "makerpulse, one instance",
     "two-instances": "makerpulse, two instances + Redis",
+    "socket": "the socket's own snapshot",
+    "http": "GET …/snapshot (gzip, br), then the socket on a connection of its own",
+    "http-one": "GET …/snapshot (gzip, br), then the socket's upgrade on the same connection",
 }
 
 
@@ -124,13 +128,18 @@ def join(scenario):
     if not rows:
         return
     print(f"\n### {scenario}\n")
-    print("| target | runs | connections held | join s (all snapshots) | first snapshot p50 / p99 / max ms | bad snapshots | load at start |")
-    print("|---|---|---|---|---|---|---|")
+    print("| target | runs | connections held | join s (each run) | join s (median) | first snapshot p50 / p99 / max ms | server / load generator CPU s in the join | HTTP snapshots (compressed / equal to the socket's), MB sent | bad snapshots | load at start |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for t, runs in rows:
+        joins = [r.get("join") or {} for r in runs]
         print(
             f"| {NAMES.get(t, t)} | {len(runs)} | {fmt(med([r['connections_held'] for r in runs]), 0)} "
+            f"| {', '.join(fmt(r['join_s'], 2) for r in runs)} "
             f"| {fmt(med([r['join_s'] for r in runs]), 2)} "
             f"| {fmt(med([r['first_snapshot_ms']['p50'] for r in runs]))} / {fmt(med([r['first_snapshot_ms']['p99'] for r in runs]))} / {fmt(med([r['first_snapshot_ms']['max'] for r in runs]))} "
+            f"| {fmt(med([j.get('server_cpu_s') for j in joins]), 2)} / {fmt(med([j.get('loadgen_cpu_s') for j in joins]), 2)} "
+            f"| {fmt(med([j.get('http_snapshots') for j in joins]), 0)} ({fmt(med([j.get('http_compressed') for j in joins]), 0)} / {fmt(med([j.get('http_same_as_socket') for j in joins]), 0)}), "
+            f"{fmt(med([j.get('http_wire_bytes', 0) / 1e6 for j in joins]))} "
             f"| {sum(r['checks']['bad_snapshots'] for r in runs)} | {loads(runs)} |"
         )
 

@@ -168,3 +168,132 @@ async fn each_token_gets_its_own_snapshot_and_never_the_organizers() {
     assert_eq!(status, 401);
     server.stop().await;
 }
+
+/// One HTTP/1.1 response read off `stream`, exactly to its end: status, headers (names in lower
+/// case), body.
+async fn read_response(
+    stream: &mut tokio::net::TcpStream,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let head_end = loop {
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.expect("read");
+        assert!(n > 0, "closed before the response's head");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8(buf[..head_end].to_vec()).expect("an ASCII head");
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap()[9..12].parse().expect("a status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(0, |(_, v)| v.parse().expect("a length"));
+    let mut body = buf.split_off(head_end);
+    let had = body.len();
+    assert!(
+        had <= length,
+        "nothing past the body before the next request"
+    );
+    body.resize(length, 0);
+    stream.read_exact(&mut body[had..]).await.expect("body");
+    (status, headers, body)
+}
+
+fn value<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn the_compressed_snapshot_decodes_to_the_plain_one_and_the_same_connection_goes_on_to_the_socket(
+) {
+    use futures_util::{SinkExt, StreamExt};
+    use std::io::Read;
+    use tokio::io::AsyncWriteExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let tokens = server.seed("c").await;
+    let (status, _, plain) = fetch(&server, "/api/challenges/c/snapshot", None, None).await;
+    assert_eq!(status, 200);
+    let seq = serde_json::from_str::<View>(&plain).unwrap().seq;
+
+    // One connection, as a page's: the snapshot asked for in each coding a browser accepts, twice
+    // each (the second from the cache of that seq), then the socket's upgrade on it.
+    let addr = server.http().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    for coding in ["br", "gzip", "br", "gzip"] {
+        let request = format!(
+            "GET /api/challenges/c/snapshot HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: {coding}\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let (status, headers, body) = read_response(&mut stream).await;
+        assert_eq!(status, 200);
+        assert_eq!(value(&headers, "content-encoding"), coding);
+        assert_eq!(
+            value(&headers, "etag"),
+            format!("\"{seq}-audience-{coding}\"")
+        );
+        assert_eq!(value(&headers, "vary"), "authorization, accept-encoding");
+        assert!(
+            body.len() * 2 < plain.len(),
+            "{} of {}",
+            body.len(),
+            plain.len()
+        );
+        let mut decoded = String::new();
+        match coding {
+            "br" => brotli::Decompressor::new(&body[..], 4096).read_to_string(&mut decoded),
+            _ => flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut decoded),
+        }
+        .expect("decodes");
+        assert_eq!(decoded, plain, "the socket's view, byte for byte");
+    }
+    let url = format!("{}/api/challenges/c/live", server.ws());
+    let (mut socket, response) = tokio_tungstenite::client_async(url, stream)
+        .await
+        .expect("the upgrade as the connection's next request");
+    assert_eq!(response.status().as_u16(), 101);
+    let hello = format!(r#"{{"type":"hello","since":{seq}}}"#);
+    socket.send(Message::text(hello)).await.unwrap();
+    let (status, ack) = server
+        .command("c", Some(tokens.team("t1")), post("after the snapshot"))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let posted = ack["last_seq"].as_u64().unwrap();
+    let mut welcomed = false;
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("a frame");
+        let Message::Text(text) = frame else { continue };
+        match serde_json::from_str::<ServerMessage>(text.as_str()).unwrap() {
+            ServerMessage::Welcome { seq: at, .. } => {
+                assert!(at >= seq, "welcomed at {at}, before the snapshot's {seq}");
+                welcomed = true;
+            }
+            ServerMessage::Delta(delta) => {
+                assert!(welcomed, "the welcome first");
+                assert_eq!(delta.seq, posted, "only what followed");
+                assert!(delta.prev_seq <= seq, "no gap");
+                break;
+            }
+            ServerMessage::Snapshot { .. } => panic!("a snapshot to a client that holds one"),
+            _ => {}
+        }
+    }
+    server.stop().await;
+}

@@ -7,6 +7,8 @@
 // shows the last known state, marked as such, until the live one arrives. A console names the
 // parts of the view it shows (`parts`: of 'leaderboard', 'peoples_choice', 'ticker'); the server
 // then sends it nothing for an event that changes none of them, and those it left out stay empty.
+// A page that shows the whole view and holds none yet fetches its snapshot over HTTP first
+// (compressed, and the same bytes for every phone in a hall), then opens the socket from its seq.
 
 import { newId, postCommand } from './api.js';
 import { tx, tokenTag } from './idb.js';
@@ -24,6 +26,9 @@ export const ANNOUNCEMENTS_KEPT = 30;
 const CLOSE_UNAUTHORIZED = 4001;
 const CLOSE_PROTOCOL = 4003;
 const CLOSE_NOT_FOUND = 4004;
+
+/** How long a page waits for its snapshot over HTTP before it asks the socket for it instead. */
+const SNAPSHOT_TIMEOUT_MS = 5000;
 
 function byTeamThenJudge(a, b) {
   if (a.team !== b.team) return a.team < b.team ? -1 : 1;
@@ -190,6 +195,9 @@ export class Live {
     this.cacheKey = null;
     this.saveTimer = null;
     this.restoring = null;
+    // The snapshot fetched over HTTP, held until the socket's welcome; and the fetch under way.
+    this.fetched = null;
+    this.fetching = null;
     // The browser tests compare the view held here with the server's.
     if (window.makerpulse) window.makerpulse.live = this;
     window.addEventListener('online', () => this.kick());
@@ -263,12 +271,50 @@ export class Live {
     }, 1000);
   }
 
-  /** Opens the connection (again). */
+  /**
+   * The snapshot of this page's view over HTTP (`GET …/snapshot`, compressed by the server and
+   * revalidated by the browser's cache), or null when it cannot be had: offline, an unknown
+   * challenge, a revoked link. The socket's own snapshot then comes as before, and its close
+   * says what went wrong.
+   */
+  async fetchSnapshot() {
+    try {
+      const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
+      // A network that swallows the request must not keep the socket from trying: a few seconds.
+      const signal = AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS);
+      const res = await fetch(`/api/challenges/${encodeURIComponent(this.challenge)}/snapshot`, { headers, signal });
+      if (!res.ok) return null;
+      const view = await res.json();
+      return Number.isSafeInteger(view.seq) ? view : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Opens the connection (again). A page that follows every part and holds no view yet fetches
+   * the snapshot over HTTP first and asks the socket only for what came after it.
+   */
   connect() {
-    if (this.stopped) return;
+    if (this.stopped || this.fetching) return;
     if (!this.restoring) this.restoring = this.restore();
     clearTimeout(this.timer);
     this.timer = null;
+    if (!this.view && !this.parts && !this.fetched) {
+      this.fetching = this.fetchSnapshot().then((view) => {
+        this.fetching = null;
+        if (this.stopped) return;
+        if (!this.view) this.fetched = view;
+        // A socket on its way in the meantime (none should be) is left to finish.
+        if (!this.ws) this.openSocket();
+      });
+      return;
+    }
+    this.openSocket();
+  }
+
+  /** Opens the socket, from the seq of the view held or fetched. */
+  openSocket() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const url = `${proto}//${location.host}/api/challenges/${encodeURIComponent(this.challenge)}/live`;
     let ws;
@@ -285,6 +331,7 @@ export class Live {
       if (this.token) hello.token = this.token;
       if (this.parts) hello.parts = this.parts;
       if (this.view) hello.since = this.view.seq;
+      else if (this.fetched) hello.since = this.fetched.seq;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => {
@@ -306,7 +353,10 @@ export class Live {
         this.setStatus('unauthorized');
         return;
       }
-      if (ev.code === CLOSE_PROTOCOL) this.view = null;
+      if (ev.code === CLOSE_PROTOCOL) {
+        this.view = null;
+        this.fetched = null;
+      }
       if (ev.code === CLOSE_NOT_FOUND || !this.everLive) {
         // The upgrade of an unknown challenge is refused with a plain 404, which a WebSocket
         // only reports as a failed connection: ask over HTTP whether the challenge exists.
@@ -366,6 +416,12 @@ export class Live {
         this.everLive = true;
         this.setStatus('live');
         this.emit('welcome', msg.role);
+        if (this.fetched) {
+          // The snapshot fetched over HTTP is the view from here: what came after it follows.
+          const view = this.fetched;
+          this.fetched = null;
+          if (!this.view) this.receive({ type: 'snapshot', view });
+        }
         break;
       case 'snapshot':
         this.resyncing = false;

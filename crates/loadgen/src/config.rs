@@ -10,8 +10,15 @@ use crate::target::Kind;
 pub enum Join {
     /// In the socket's first message.
     Socket,
-    /// Over HTTP, then the socket from its seq.
+    /// Over HTTP (`GET …/snapshot` on keep-alive connections the viewers share, as a page
+    /// that was loaded from the server holds one), then the socket on a connection of its own
+    /// from the snapshot's seq, as a browser opens it.
     Http,
+    /// Over HTTP on the viewer's own new connection, then the WebSocket upgrade as the next
+    /// request on that same connection: one TCP handshake per viewer, as with `socket`.
+    #[value(name = "http-one")]
+    #[serde(rename = "http-one")]
+    HttpOne,
 }
 
 /// Which parts of their views the consoles follow (`--consoles`).
@@ -94,9 +101,10 @@ pub struct Config {
     /// End the ramp after the first step whose p99 passes this many milliseconds.
     #[arg(long)]
     pub stop_p99_ms: Option<f64>,
-    /// How a makerpulse viewer joins: `socket`, the snapshot as the socket's first message; or
-    /// `http`, the snapshot from `GET …/snapshot` (cached by seq on the server), then the socket
-    /// from its seq (`hello` with `since`).
+    /// How a makerpulse viewer joins: `socket`, the snapshot as the socket's first message;
+    /// `http`, the snapshot from `GET …/snapshot` (asking for `gzip, br` as a browser does;
+    /// cached by seq on the server), then the socket from its seq (`hello` with `since`); or
+    /// `http-one`, the same GET and the socket's upgrade on one connection.
     #[arg(long, value_enum, default_value = "socket")]
     pub join: Join,
     /// Connections opened at once at most.

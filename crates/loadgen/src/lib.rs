@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod consoles;
+pub mod http_join;
 pub mod procstat;
 pub mod publish;
 pub mod report;

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::config::Config;
+use crate::config::{Config, Join};
 use crate::procstat::Sample;
 use crate::stats::{Counters, Percentiles};
 use crate::target::Kind;
@@ -159,6 +159,30 @@ pub struct Report {
     pub checks: Checks,
     /// Broadcast payload size (peers).
     pub payload_bytes: usize,
+    /// How the viewers joined and what it cost.
+    pub join: JoinReport,
+}
+
+/// The join: how, the snapshots fetched over HTTP, and the CPU it took.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct JoinReport {
+    /// `socket`, `http` or `http-one`.
+    pub how: Join,
+    /// Snapshots fetched over HTTP.
+    pub http_snapshots: u64,
+    /// Of those, the ones that came compressed.
+    pub http_compressed: u64,
+    /// Their bodies' bytes as sent.
+    pub http_wire_bytes: u64,
+    /// Their bodies' bytes decoded.
+    pub http_decoded_bytes: u64,
+    /// Of those, the ones equal byte for byte (decoded, in the socket's envelope) to the snapshot
+    /// a socket received at the same seq just before the join.
+    pub http_same_as_socket: u64,
+    /// Server CPU seconds from before the viewers until 2 s after the last joined.
+    pub server_cpu_s: f64,
+    /// Load generator CPU seconds over the same time (its decoding included).
+    pub loadgen_cpu_s: f64,
 }
 
 impl Report {
@@ -175,6 +199,7 @@ impl Report {
         loadgen: Sample,
         steps: Vec<StepReport>,
         reconnect: Option<Reconnect>,
+        loadgen_join_cpu_s: f64,
     ) -> Report {
         let c = &shared.counters;
         let per_conn = if held > 0 {
@@ -211,6 +236,16 @@ impl Report {
                 unattributed: Counters::get(&c.unattributed),
             },
             payload_bytes: config.payload_bytes,
+            join: JoinReport {
+                how: config.join,
+                http_snapshots: Counters::get(&c.http_snapshots),
+                http_compressed: Counters::get(&c.http_compressed),
+                http_wire_bytes: Counters::get(&c.http_wire_bytes),
+                http_decoded_bytes: Counters::get(&c.http_decoded_bytes),
+                http_same_as_socket: Counters::get(&c.http_same_as_socket),
+                server_cpu_s: server[1].cpu_s - server[0].cpu_s,
+                loadgen_cpu_s: loadgen_join_cpu_s,
+            },
         }
     }
 
@@ -247,6 +282,19 @@ impl Report {
             self.first_snapshot_ms.p50,
             self.first_snapshot_ms.p99,
             self.first_snapshot_ms.max
+        );
+        let j = &self.join;
+        let _ = writeln!(
+            out,
+            "join {:?}: CPU server {:.2} s, load generator {:.2} s; over HTTP {} snapshots ({} compressed, {} the socket's bytes), {:.1} MB sent, {:.1} MB decoded",
+            j.how,
+            j.server_cpu_s,
+            j.loadgen_cpu_s,
+            j.http_snapshots,
+            j.http_compressed,
+            j.http_same_as_socket,
+            j.http_wire_bytes as f64 / 1e6,
+            j.http_decoded_bytes as f64 / 1e6,
         );
         let _ = writeln!(
             out,

@@ -18,7 +18,7 @@ use crate::report::{Reconnect, Report, StepReport};
 use crate::seed;
 use crate::stats::{Clock, Counters, Latency, Percentiles, SendTimes, Step};
 use crate::target::Kind;
-use crate::viewer::{self, Seat, Shared, STOP};
+use crate::viewer::{self, HttpJoin, Seat, Shared, STOP};
 
 /// How long connecting every viewer may take at most.
 const JOIN_LIMIT: Duration = Duration::from_secs(180);
@@ -82,15 +82,17 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         expect_teams,
         snapshots: Default::default(),
         http_join: match (config.target, config.join) {
-            (Kind::Makerpulse, Join::Http) => Some(
+            (Kind::Makerpulse, Join::Http) => Some(HttpJoin::Pooled(
                 reqwest::Client::builder()
                     .timeout(Duration::from_secs(30))
                     .pool_max_idle_per_host(config.connect_concurrency.max(1))
                     .build()?,
-            ),
+            )),
+            (Kind::Makerpulse, Join::HttpOne) => Some(HttpJoin::OneConnection),
             _ => None,
         },
         gate: Semaphore::new(config.connect_concurrency.max(1)),
+        socket_seq: Default::default(),
     });
     if config.target == Kind::Makerpulse {
         let client = seed::http_client(None)?;
@@ -100,6 +102,17 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         shared.sends.set_base(0);
     }
 
+    if shared.http_join.is_some() {
+        // What every HTTP snapshot is checked against: the socket's own at that seq.
+        let url = config
+            .target
+            .viewer_url(&config.urls[0], &config.challenge, &config.pusher_key);
+        let seq = viewer::reference(&url, &shared).await?;
+        eprintln!(
+            "[{}] the socket's snapshot at seq {seq} is the reference",
+            config.label
+        );
+    }
     let baseline = procstat::sample_all(&config.server_pids);
     let loadgen_start = procstat::sample(None).unwrap_or_default();
 
@@ -156,6 +169,7 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
     // Let the server settle (presence broadcasts, allocator) before reading its memory.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let connected = procstat::sample_all(&config.server_pids);
+    let loadgen_joined = procstat::sample(None).unwrap_or_default();
 
     // The writers stand for judges on their own phones: they get a runtime (and a thread) of
     // their own, so that a send never waits in line behind the viewers' tasks of this process.
@@ -318,6 +332,7 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         },
         step_reports,
         reconnect,
+        loadgen_joined.cpu_s - loadgen_start.cpu_s,
     ))
 }
 

@@ -205,6 +205,16 @@ pub struct Counters {
     pub write_errors: AtomicU64,
     /// Writes skipped because too many were already in flight.
     pub write_skipped: AtomicU64,
+    /// Snapshots fetched over HTTP (`--join http`, `http-one`).
+    pub http_snapshots: AtomicU64,
+    /// Of those, the ones that came compressed.
+    pub http_compressed: AtomicU64,
+    /// Their bodies' bytes as sent.
+    pub http_wire_bytes: AtomicU64,
+    /// Their bodies' bytes once decoded.
+    pub http_decoded_bytes: AtomicU64,
+    /// Of those, the ones checked byte for byte against a snapshot a socket received.
+    pub http_same_as_socket: AtomicU64,
 }
 
 impl Counters {

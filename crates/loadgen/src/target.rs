@@ -199,6 +199,12 @@ pub fn socket_addr(url: &str) -> anyhow::Result<SocketAddr> {
 
 /// Opens a WebSocket to `url` from the source address `from`.
 pub async fn connect(url: &str, from: IpAddr) -> anyhow::Result<Socket> {
+    let stream = connect_tcp(url, from).await?;
+    upgrade(url, stream).await
+}
+
+/// Opens a TCP connection to the host of `url` from the source address `from`.
+pub async fn connect_tcp(url: &str, from: IpAddr) -> anyhow::Result<TcpStream> {
     let addr = socket_addr(url)?;
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
@@ -209,7 +215,12 @@ pub async fn connect(url: &str, from: IpAddr) -> anyhow::Result<Socket> {
         socket.bind(SocketAddr::new(from, 0))?;
     }
     socket.set_nodelay(true)?;
-    let stream = socket.connect(addr).await?;
+    Ok(socket.connect(addr).await?)
+}
+
+/// The WebSocket handshake for `url` on an open connection (a new one, or one whose earlier
+/// requests have all been answered).
+pub async fn upgrade(url: &str, stream: TcpStream) -> anyhow::Result<Socket> {
     let (ws, _) =
         tokio_tungstenite::client_async_with_config(url, stream, Some(client_config())).await?;
     Ok(ws)

@@ -12,6 +12,7 @@ use makerpulse_core::Role;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
+use crate::http_join;
 use crate::stats::{Clock, Counters, Latency, SendTimes, Step};
 use crate::target::{self, Frame, Kind};
 
@@ -46,9 +47,12 @@ pub struct Shared {
     pub expect_teams: usize,
     /// One verified snapshot per seq; every other snapshot at that seq must be byte-identical.
     pub snapshots: Mutex<HashMap<u64, Utf8Bytes>>,
-    /// Where fresh viewers fetch their snapshot over HTTP before opening the socket from its seq
-    /// (`--join http`); `None`: the socket's own snapshot.
-    pub http_join: Option<reqwest::Client>,
+    /// How fresh viewers fetch their snapshot over HTTP before opening the socket from its seq
+    /// (`--join http`, `http-one`); `None`: the socket's own snapshot.
+    pub http_join: Option<HttpJoin>,
+    /// The seq of the snapshot a socket of the load generator's own received before an HTTP join
+    /// (0: none): an HTTP snapshot at that seq is checked against the socket's bytes.
+    pub socket_seq: std::sync::atomic::AtomicU64,
     /// Connections being opened at once at most (a listen backlog overflowing would add the
     /// kernel's one-second SYN retry to the join time instead of measuring the server).
     pub gate: tokio::sync::Semaphore,
@@ -107,6 +111,35 @@ impl Shared {
                 .insert(seq, text.clone());
         }
         valid
+    }
+}
+
+impl Shared {
+    /// Checks a view fetched over HTTP as [`Shared::check_snapshot`] does, in the socket's
+    /// envelope: equal to the snapshot known at its seq (compared in place, no copy: bytes equal
+    /// to checked UTF-8 are UTF-8), or, the first at its seq, a valid view.
+    fn check_view(&self, seq: u64, view: Vec<u8>) -> bool {
+        const HEAD: &[u8] = br#"{"type":"snapshot","view":"#;
+        let known = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&seq)
+            .cloned();
+        if let Some(known) = known {
+            let known = known.as_bytes();
+            return known.len() == HEAD.len() + view.len() + 1
+                && known.starts_with(HEAD)
+                && known.ends_with(b"}")
+                && known[HEAD.len()..known.len() - 1] == view[..];
+        }
+        let Ok(view) = String::from_utf8(view) else {
+            return false;
+        };
+        self.check_snapshot(
+            seq,
+            &Utf8Bytes::from(format!(r#"{{"type":"snapshot","view":{view}}}"#)),
+        )
     }
 }
 
@@ -194,8 +227,8 @@ async fn open(
     resume: Option<u64>,
 ) -> anyhow::Result<(target::Socket, bool)> {
     let started = shared.clock.now_ns();
-    if let (None, Some(client)) = (resume, &shared.http_join) {
-        return join_over_http(seat, shared, pos, client, started).await;
+    if let (None, Some(how)) = (resume, &shared.http_join) {
+        return join_over_http(seat, shared, pos, how, started).await;
     }
     let mut ws = target::connect(&seat.url, seat.from).await?;
     let connected = shared.clock.now_ns();
@@ -237,34 +270,79 @@ async fn open(
     }
 }
 
-/// Joins as a page that uses the HTTP snapshot does: `GET …/snapshot` (checked like a socket
-/// snapshot: the HTTP body wrapped as a `snapshot` message must be the socket's bytes at that
-/// seq), then the socket with `since` at its seq; what came after follows on the socket.
+/// How fresh viewers fetch their snapshot over HTTP before opening the socket from its seq.
+pub enum HttpJoin {
+    /// On keep-alive connections the viewers share (a page holds the one it was loaded on); the
+    /// socket on a connection of its own, as a browser opens one.
+    Pooled(reqwest::Client),
+    /// On the viewer's own new connection, which then carries the socket's upgrade.
+    OneConnection,
+}
+
+/// Joins as a page that uses the HTTP snapshot does: `GET …/snapshot` asking for `gzip, br`,
+/// decoded and checked like a socket snapshot (the decoded body wrapped as a `snapshot` message
+/// must be the socket's bytes at that seq), then the socket with `since` at its seq; what came
+/// after follows on the socket.
 async fn join_over_http(
     seat: &Seat,
     shared: &Shared,
     pos: &mut Position,
-    client: &reqwest::Client,
+    how: &HttpJoin,
     started: u64,
 ) -> anyhow::Result<(target::Socket, bool)> {
     let url = seat
         .url
         .replacen("ws://", "http://", 1)
         .replacen("/live", "/snapshot", 1);
-    let body = client
-        .get(url)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
-    let seq = target::number_after(&body, r#""seq":"#)
-        .ok_or_else(|| anyhow::anyhow!("a snapshot without a seq"))?;
-    let text = Utf8Bytes::from(format!(r#"{{"type":"snapshot","view":{body}}}"#));
-    if !shared.check_snapshot(seq, &text) {
-        Counters::inc(&shared.counters.bad_snapshots);
+    let (coded, kept) = match how {
+        HttpJoin::Pooled(client) => {
+            let res = client
+                .get(&url)
+                .header(reqwest::header::ACCEPT_ENCODING, http_join::ACCEPT_ENCODING)
+                .send()
+                .await?
+                .error_for_status()?;
+            let coding = res
+                .headers()
+                .get(reqwest::header::CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = res.bytes().await?.to_vec();
+            (http_join::Coded { coding, body }, None)
+        }
+        HttpJoin::OneConnection => {
+            let rest = url.trim_start_matches("http://");
+            let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let mut stream = target::connect_tcp(&seat.url, seat.from).await?;
+            let coded = http_join::get_on(&mut stream, host, path).await?;
+            (coded, Some(stream))
+        }
+    };
+    let body = coded.decode()?;
+    let c = &shared.counters;
+    Counters::inc(&c.http_snapshots);
+    if coded.coding.is_some() {
+        Counters::inc(&c.http_compressed);
     }
-    let mut ws = target::connect(&seat.url, seat.from).await?;
+    c.http_wire_bytes.fetch_add(
+        coded.body.len() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    c.http_decoded_bytes
+        .fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    // The seq is the view's first number field but for `schema`: within its first bytes.
+    let head = &body[..body.len().min(256)];
+    let seq = target::number_after(&String::from_utf8_lossy(head), r#""seq":"#)
+        .ok_or_else(|| anyhow::anyhow!("a snapshot without a seq"))?;
+    if !shared.check_view(seq, body) {
+        Counters::inc(&shared.counters.bad_snapshots);
+    } else if seq == Counters::get(&shared.socket_seq) {
+        Counters::inc(&c.http_same_as_socket);
+    }
+    let mut ws = match kept {
+        Some(stream) => target::upgrade(&seat.url, stream).await?,
+        None => target::connect(&seat.url, seat.from).await?,
+    };
     let connected = shared.clock.now_ns();
     shared
         .connect_time
@@ -290,6 +368,32 @@ async fn join_over_http(
         .first_snapshot
         .record(seat.id, (shared.clock.now_ns() - started) / 1000);
     Ok((ws, false))
+}
+
+/// Opens one socket to `url` for its snapshot, checked and kept as the bytes every later snapshot
+/// at its seq must have, and closes it; returns the seq.
+pub async fn reference(url: &str, shared: &Shared) -> anyhow::Result<u64> {
+    let mut ws = target::connect(url, IpAddr::from([127, 0, 0, 1])).await?;
+    if let Some(hello) = shared.kind.hello(None) {
+        ws.send(Message::text(hello)).await?;
+    }
+    loop {
+        let Some(msg) = ws.next().await else {
+            anyhow::bail!("closed before the first snapshot");
+        };
+        let Message::Text(text) = msg? else { continue };
+        if let Frame::Snapshot(seq) = shared.kind.classify(text.as_str()) {
+            anyhow::ensure!(
+                shared.check_snapshot(seq, &text),
+                "the reference snapshot is not a valid view"
+            );
+            shared
+                .socket_seq
+                .store(seq, std::sync::atomic::Ordering::Relaxed);
+            let _ = ws.close(None).await;
+            return Ok(seq);
+        }
+    }
 }
 
 /// Reads messages until the connection ends (`None`) or the run asks for another generation.

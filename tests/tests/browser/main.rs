@@ -1075,6 +1075,52 @@ async fn the_phone_and_the_screen_reload_offline_with_the_last_board() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn a_page_joins_with_the_compressed_snapshot_over_http_and_follows_from_its_seq() {
+    let _turn = TURN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let seeded = server.seed("c").await;
+    ok(&server, seeded.judge("j1"), scorecard("t2", 7)).await;
+    post(&server, &seeded, "t3", "Before the page opened", None).await;
+    let driver = Driver::start().await;
+    for (page, (w, h), score) in [("phone/c", PHONE, 8), ("screen/c", DESKTOP, 9)] {
+        let b = driver.browser(w, h).await;
+        b.goto(&format!("{}/{page}", server.http())).await;
+        assert_same_view(&b, &server, "c", None, page).await;
+        // The view came over HTTP, compressed: the browser's own record of the request.
+        let sizes = b
+            .js(
+                "const e = performance.getEntriesByType('resource').find(e => e.name.includes('/api/challenges/c/snapshot')); \
+                 return e ? [e.encodedBodySize, e.decodedBodySize] : null;",
+                vec![],
+            )
+            .await;
+        let sizes = sizes
+            .as_array()
+            .unwrap_or_else(|| panic!("{page}: no snapshot over HTTP"));
+        let (encoded, decoded) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
+        assert!(
+            encoded > 0 && encoded * 2 < decoded,
+            "{page}: {encoded} of {decoded} bytes"
+        );
+        // What follows comes over the socket from that seq, applied onto it.
+        post(
+            &server,
+            &seeded,
+            "t1",
+            &format!("After {page} joined"),
+            None,
+        )
+        .await;
+        ok(&server, seeded.judge("j1"), scorecard("t2", score)).await;
+        assert_same_view(&b, &server, "c", None, page).await;
+        b.assert_clean(page).await;
+        b.close().await;
+    }
+    server.stop().await;
+}
+
 /// Every page, at 1920×1080 and at 390×844, through the life of a challenge: running with posts
 /// and scores, then frozen, then the reveal, which two big screens play in step.
 #[tokio::test]
