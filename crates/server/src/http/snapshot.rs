@@ -157,11 +157,14 @@ async fn get_snapshot(
     Ok((answer_headers, body).into_response())
 }
 
-/// One compressed snapshot: the seq it is of, and its bytes once made.
-type Packed = (u64, Arc<tokio::sync::OnceCell<Bytes>>);
+/// One compressed snapshot: the seq it is of, the plain bytes it compresses, and its compressed
+/// bytes once made.
+type Packed = (u64, Bytes, Arc<tokio::sync::OnceCell<Bytes>>);
 
 /// The audience's latest snapshot of each challenge compressed in each coding (one entry per
-/// challenge and coding, replaced when the seq moves on: a few tens of KB each).
+/// challenge and coding, replaced when the seq moves on: a few tens of KB each). An entry is
+/// reused only for the same plain bytes: a challenge's id and seq alone do not name a snapshot
+/// (two servers in one process, as the tests run them, hold different challenges of one id).
 static PACKED: LazyLock<Mutex<HashMap<(String, Encoding), Packed>>> =
     LazyLock::new(Default::default);
 
@@ -177,12 +180,12 @@ async fn packed(
         let mut packed = PACKED.lock().unwrap_or_else(|e| e.into_inner());
         let entry = packed
             .entry((challenge.to_owned(), encoding))
-            .or_insert_with(|| (seq, Arc::default()));
-        if entry.0 < seq {
-            *entry = (seq, Arc::default());
+            .or_insert_with(|| (seq, body.clone(), Arc::default()));
+        if entry.0 < seq || (entry.0 == seq && entry.1 != body) {
+            *entry = (seq, body.clone(), Arc::default());
         }
         if entry.0 == seq {
-            entry.1.clone()
+            entry.2.clone()
         } else {
             // A request that read the snapshot just before a newer one was cached: its own.
             Arc::default()
@@ -226,5 +229,35 @@ mod tests {
         .to_json();
         let inside = view_of(Bytes::from(message));
         assert_eq!(inside, serde_json::to_vec(&view).unwrap());
+    }
+
+    /// Two challenges of one id at one seq (two servers in one process) are two snapshots: each
+    /// request gets its own bytes compressed, never the other's.
+    #[tokio::test]
+    async fn a_compressed_snapshot_is_reused_only_for_the_same_bytes() {
+        let decoded = |packed: Bytes| {
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&packed[..]), &mut plain)
+                .unwrap();
+            plain
+        };
+        let one = Bytes::from_static(br#"{"challenge":{"started_at":"one"}}"#);
+        let other = Bytes::from_static(br#"{"challenge":{"started_at":"other"}}"#);
+        let id = "a-compressed-snapshot-is-reused-only-for-the-same-bytes";
+        let first = packed(id, 7, Encoding::Gzip, &one).await.unwrap();
+        assert_eq!(decoded(first.clone()), one);
+        assert_eq!(
+            packed(id, 7, Encoding::Gzip, &one).await.unwrap().as_ptr(),
+            first.as_ptr(),
+            "the same snapshot is compressed once"
+        );
+        assert_eq!(
+            decoded(packed(id, 7, Encoding::Gzip, &other).await.unwrap()),
+            other
+        );
+        assert_eq!(
+            decoded(packed(id, 7, Encoding::Gzip, &one).await.unwrap()),
+            one
+        );
     }
 }
