@@ -62,7 +62,7 @@ impl Latency {
 
     /// The latencies of each of `n` groups of viewers, viewer `i` in group `i % n` (the URL it
     /// joined, with `n` URLs): shard `k` holds viewers `k (mod SHARDS)`, so when `n` divides
-    /// [`SHARDS`] a shard's viewers are all in group `k % n`. `None` when it does not.
+    /// `SHARDS` (16) a shard's viewers are all in group `k % n`. `None` when it does not.
     pub fn merged_by(&self, n: usize) -> Option<Vec<Histogram<u64>>> {
         if n == 0 || !SHARDS.is_multiple_of(n) {
             return None;
