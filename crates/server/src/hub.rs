@@ -123,6 +123,8 @@ pub struct Hub {
     id: ChallengeId,
     committed: RwLock<State>,
     streams: Mutex<Streams>,
+    /// The audience's snapshot compressed for HTTP joins (`http/snapshot.rs`).
+    packed: crate::http::snapshot::PackedSnapshots,
     jobs: mpsc::Sender<Job>,
     cheers: Mutex<BTreeMap<TeamId, u64>>,
     healthy: AtomicBool,
@@ -210,6 +212,7 @@ impl Hub {
             id,
             committed: RwLock::new(state.clone()),
             streams: Mutex::new(streams),
+            packed: Default::default(),
             jobs,
             cheers: Mutex::new(BTreeMap::new()),
             healthy: AtomicBool::new(true),
@@ -256,6 +259,11 @@ impl Hub {
     /// The challenge id.
     pub fn id(&self) -> &ChallengeId {
         &self.id
+    }
+
+    /// The audience's snapshot compressed for HTTP joins, kept by the hub whose seq names it.
+    pub(crate) fn packed_snapshots(&self) -> &crate::http::snapshot::PackedSnapshots {
+        &self.packed
     }
 
     /// Whether the last append succeeded.

@@ -8,7 +8,7 @@
 //! same cached text); each caller gets the view of its own token, exactly as on the socket.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -105,7 +105,7 @@ async fn get_snapshot(
     let coded = match negotiate(&headers, body.len()) {
         encoding @ (Encoding::Gzip | Encoding::Br) if current && role == Role::Audience => Some((
             encoding,
-            packed(caller.hub.id().as_str(), seq, encoding, &body).await?,
+            packed(caller.hub.packed_snapshots(), seq, encoding, &body).await?,
         )),
         _ => None,
     };
@@ -157,35 +157,33 @@ async fn get_snapshot(
     Ok((answer_headers, body).into_response())
 }
 
-/// One compressed snapshot: the seq it is of, the plain bytes it compresses, and its compressed
-/// bytes once made.
-type Packed = (u64, Bytes, Arc<tokio::sync::OnceCell<Bytes>>);
+/// One compressed snapshot: the seq it is of, and its bytes once made.
+type Packed = (u64, Arc<tokio::sync::OnceCell<Bytes>>);
 
-/// The audience's latest snapshot of each challenge compressed in each coding (one entry per
-/// challenge and coding, replaced when the seq moves on: a few tens of KB each). An entry is
-/// reused only for the same plain bytes: a challenge's id and seq alone do not name a snapshot
-/// (two servers in one process, as the tests run them, hold different challenges of one id).
-static PACKED: LazyLock<Mutex<HashMap<(String, Encoding), Packed>>> =
-    LazyLock::new(Default::default);
+/// A challenge's audience snapshot compressed in each coding, at the latest seq asked (one entry
+/// per coding, replaced when the seq moves on: a few tens of KB each). Each hub holds its own, so
+/// a seq names one snapshot.
+#[derive(Default)]
+pub struct PackedSnapshots(Mutex<HashMap<Encoding, Packed>>);
 
-/// `body` (the audience's snapshot of `challenge` at `seq`) in `encoding`, compressed by the
-/// first request for that seq on a blocking thread while the others wait for its bytes.
+/// `body` (the audience's snapshot of the hub's challenge at `seq`) in `encoding`, compressed by
+/// the first request for that seq on a blocking thread while the others wait for its bytes.
 async fn packed(
-    challenge: &str,
+    cache: &PackedSnapshots,
     seq: u64,
     encoding: Encoding,
     body: &Bytes,
 ) -> Result<Bytes, ApiError> {
     let cell = {
-        let mut packed = PACKED.lock().unwrap_or_else(|e| e.into_inner());
+        let mut packed = cache.0.lock().unwrap_or_else(|e| e.into_inner());
         let entry = packed
-            .entry((challenge.to_owned(), encoding))
-            .or_insert_with(|| (seq, body.clone(), Arc::default()));
-        if entry.0 < seq || (entry.0 == seq && entry.1 != body) {
-            *entry = (seq, body.clone(), Arc::default());
+            .entry(encoding)
+            .or_insert_with(|| (seq, Arc::default()));
+        if entry.0 < seq {
+            *entry = (seq, Arc::default());
         }
         if entry.0 == seq {
-            entry.2.clone()
+            entry.1.clone()
         } else {
             // A request that read the snapshot just before a newer one was cached: its own.
             Arc::default()
@@ -231,10 +229,10 @@ mod tests {
         assert_eq!(inside, serde_json::to_vec(&view).unwrap());
     }
 
-    /// Two challenges of one id at one seq (two servers in one process) are two snapshots: each
-    /// request gets its own bytes compressed, never the other's.
+    /// Two challenges of one id at one seq (two servers in one process) are two hubs with a
+    /// cache each: each gets its own bytes compressed, never the other's.
     #[tokio::test]
-    async fn a_compressed_snapshot_is_reused_only_for_the_same_bytes() {
+    async fn a_compressed_snapshot_is_reused_only_by_its_own_hub() {
         let decoded = |packed: Bytes| {
             let mut plain = Vec::new();
             std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&packed[..]), &mut plain)
@@ -243,20 +241,23 @@ mod tests {
         };
         let one = Bytes::from_static(br#"{"challenge":{"started_at":"one"}}"#);
         let other = Bytes::from_static(br#"{"challenge":{"started_at":"other"}}"#);
-        let id = "a-compressed-snapshot-is-reused-only-for-the-same-bytes";
-        let first = packed(id, 7, Encoding::Gzip, &one).await.unwrap();
+        let (mine, theirs) = (PackedSnapshots::default(), PackedSnapshots::default());
+        let first = packed(&mine, 7, Encoding::Gzip, &one).await.unwrap();
         assert_eq!(decoded(first.clone()), one);
         assert_eq!(
-            packed(id, 7, Encoding::Gzip, &one).await.unwrap().as_ptr(),
+            packed(&mine, 7, Encoding::Gzip, &one)
+                .await
+                .unwrap()
+                .as_ptr(),
             first.as_ptr(),
             "the same snapshot is compressed once"
         );
         assert_eq!(
-            decoded(packed(id, 7, Encoding::Gzip, &other).await.unwrap()),
+            decoded(packed(&theirs, 7, Encoding::Gzip, &other).await.unwrap()),
             other
         );
         assert_eq!(
-            decoded(packed(id, 7, Encoding::Gzip, &one).await.unwrap()),
+            decoded(packed(&mine, 7, Encoding::Gzip, &one).await.unwrap()),
             one
         );
     }
