@@ -353,15 +353,50 @@ pub async fn send_accepted(
     token: &str,
     command: Command,
 ) -> u64 {
+    let res = send_envelope(client, base, token, &Envelope::new(cid(), command)).await;
+    assert_eq!(res.status().as_u16(), 200);
+    last_seq(res).await
+}
+
+/// Sends `command` until it is accepted, as a team's console does: a `503` is no
+/// acknowledgement ("send it again": two instances racing for the top of the log may lose the
+/// race more often than the writer retries, or the tailer may not have read the append back in
+/// time), and the resend carries the same command id, so it is applied at most once and answered
+/// with the first answer if the first send did land.
+pub async fn send_until_accepted(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    command: Command,
+) -> u64 {
     let envelope = Envelope::new(cid(), command);
-    let res = client
+    for _ in 0..20 {
+        let res = send_envelope(client, base, token, &envelope).await;
+        match res.status().as_u16() {
+            200 => return last_seq(res).await,
+            503 => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            other => panic!("{other}: {}", res.text().await.unwrap_or_default()),
+        }
+    }
+    panic!("still unavailable after 20 sends");
+}
+
+async fn send_envelope(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    envelope: &Envelope,
+) -> reqwest::Response {
+    client
         .post(format!("{base}/api/challenges/c/commands"))
         .bearer_auth(token)
-        .json(&envelope)
+        .json(envelope)
         .send()
         .await
-        .expect("request");
-    assert_eq!(res.status().as_u16(), 200);
+        .expect("request")
+}
+
+async fn last_seq(res: reqwest::Response) -> u64 {
     let body: Value = res.json().await.expect("json");
     body["last_seq"]
         .as_u64()

@@ -162,40 +162,6 @@ async fn a_scorecard_through_one_instance_reaches_an_audience_on_the_other_in_or
     b.stop().await;
 }
 
-/// Sends `command` until it is accepted, as a team's console does: a `503` is no
-/// acknowledgement ("send it again": two instances racing for the top of the log may lose the
-/// race more often than the writer retries, or the tailer may not have read the append back in
-/// time), and the resend carries the same command id, so it is applied at most once and answered
-/// with the first answer if the first send did land.
-async fn resent_until_accepted(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    command: Command,
-) -> u64 {
-    let envelope = makerpulse_core::Envelope::new(makerpulse_e2e::cid(), command);
-    for _ in 0..20 {
-        let res = client
-            .post(format!("{base}/api/challenges/c/commands"))
-            .bearer_auth(token)
-            .json(&envelope)
-            .send()
-            .await
-            .expect("request");
-        match res.status().as_u16() {
-            200 => {
-                let body: serde_json::Value = res.json().await.expect("json");
-                return body["last_seq"]
-                    .as_u64()
-                    .expect("an accepted command has a seq");
-            }
-            503 => tokio::time::sleep(Duration::from_millis(50)).await,
-            other => panic!("{other}: {}", res.text().await.unwrap_or_default()),
-        }
-    }
-    panic!("still unavailable after 20 sends");
-}
-
 #[tokio::test]
 async fn concurrent_writers_on_both_instances_make_one_gapless_log() {
     let redis = RedisServer::start().await;
@@ -212,7 +178,8 @@ async fn concurrent_writers_on_both_instances_make_one_gapless_log() {
             let mut acked = Vec::new();
             for n in 0..15 {
                 let text = format!("{team} #{n}");
-                let seq = resent_until_accepted(&client, &base, &token, post(&text)).await;
+                let seq =
+                    makerpulse_e2e::send_until_accepted(&client, &base, &token, post(&text)).await;
                 acked.push((seq, text));
             }
             acked
