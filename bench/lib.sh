@@ -99,8 +99,12 @@ launch() {
   case $name in
     makerpulse)
       # The metrics on the port 1000 above, so that several instances can run side by side.
+      # MAKERPULSE_THREADS=N: each of its runtimes (main and audience) gets N worker threads
+      # instead of one per core — an instance sized to its share of the cores, for instances
+      # that share a machine (scenario 5, SPLIT_CORES=1).
       env MAKERPULSE_BIND="$HOST:$port" MAKERPULSE_METRICS_BIND="$HOST:$((port + 1000))" \
         MAKERPULSE_DATA_DIR="$dir/data" RUST_LOG=warn \
+        ${MAKERPULSE_THREADS:+MAKERPULSE_THREADS=$MAKERPULSE_THREADS} \
         ${redis:+MAKERPULSE_REDIS_URL=$redis} "$BIN/makerpulse" serve >"$logfile" 2>&1 &
       ;;
     ceiling)

@@ -3,7 +3,8 @@
 # viewers split between them; the judges write to the first. Beside it, one instance alone with
 # the same load, in the same run. Every port follows BENCH_PORT_BASE (`port_of`); after each run
 # the instances' own measures (stream lag, Redis append, fsync: /metrics) and each thread's CPU
-# seconds go beside the JSON, to see where the time went.
+# seconds go beside the JSON, to see where the time went. SPLIT_CORES=1 sizes each of the two
+# instances to half the cores (below).
 source "$(dirname "$0")/lib.sh"
 out=$RESULTS/s5-redis
 mkdir -p "$out"
@@ -16,10 +17,15 @@ for rep in $(seq 1 "$REPEATS"); do
   url=redis://$HOST:$(port_of redis)/
   pa=$(port_of makerpulse-a)
   pb=$(port_of makerpulse-b)
+  # With SPLIT_CORES=1 each instance runs its runtimes with half the machine's cores in worker
+  # threads, as two instances on machines of their own would be sized: the two together run as
+  # many threads as the one instance alone, on the same cores.
+  if [ "${SPLIT_CORES:-0}" = 1 ]; then MAKERPULSE_THREADS=$(( ($(nproc) + 1) / 2 )); fi
   start makerpulse "$pa" "$url"
   a=$STARTED
   start makerpulse "$pb" "$url"
   b=$STARTED
+  unset MAKERPULSE_THREADS
   sleep 1
   log "two instances → $out/two-instances-$rep.json"
   timeout 900 "${LOADGEN[@]}" --label two-instances --url "ws://$HOST:$pa" \

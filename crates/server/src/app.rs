@@ -105,6 +105,13 @@ pub struct Settings {
     /// ids, gzipped), from which `view?at=SEQ` folds on; 0 for none.
     #[arg(long, env = "MAKERPULSE_HISTORY_EVERY", default_value_t = journal::checkpoint::PAST_EVERY)]
     pub history_every: u64,
+    /// Worker threads of each of the server's two runtimes (the one for HTTP, commands and the
+    /// consoles, and the audience's); unset: one per core. Instances that share a machine each
+    /// get their share of its cores (two on 8 cores: 4 each): with a thread per core each, they
+    /// would run twice as many threads as cores and spend the difference switching between them
+    /// (bench/README.md, scenario 5).
+    #[arg(long, env = "MAKERPULSE_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 impl Settings {
@@ -124,6 +131,7 @@ impl Settings {
             access_log: false,
             checkpoint_every: journal::checkpoint::EVERY,
             history_every: journal::checkpoint::PAST_EVERY,
+            threads: None,
         }
     }
 }
@@ -144,6 +152,7 @@ impl std::fmt::Debug for Settings {
             .field("access_log", &self.access_log)
             .field("checkpoint_every", &self.checkpoint_every)
             .field("history_every", &self.history_every)
+            .field("threads", &self.threads)
             .finish()
     }
 }
@@ -305,6 +314,7 @@ impl AppState {
             &config.settings.data_dir,
             config.settings.photos.clone(),
         ));
+        let threads = config.settings.threads;
         let state = AppState {
             config: Arc::new(config),
             hubs,
@@ -313,7 +323,9 @@ impl AppState {
             limits,
             photos,
             cheers,
-            audience: Arc::new(AudienceRuntime::new().context("starting the audience runtime")?),
+            audience: Arc::new(
+                AudienceRuntime::new(threads).context("starting the audience runtime")?,
+            ),
             redis,
             opening: Arc::default(),
         };

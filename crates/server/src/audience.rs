@@ -22,12 +22,13 @@ pub struct AudienceRuntime {
 }
 
 impl AudienceRuntime {
-    /// A multi-threaded runtime with a worker per core.
-    pub fn new() -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .thread_name("audience")
-            .enable_all()
-            .build()?;
+    /// A multi-threaded runtime with `threads` workers, or one per core.
+    pub fn new(threads: Option<u16>) -> std::io::Result<Self> {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if let Some(threads) = threads {
+            builder.worker_threads(usize::from(threads).max(1));
+        }
+        let runtime = builder.thread_name("audience").enable_all().build()?;
         Ok(AudienceRuntime {
             runtime: Some(runtime),
             live: Arc::default(),
@@ -79,6 +80,30 @@ impl Drop for AudienceRuntime {
         // Dropped from inside the main runtime at exit: a blocking shutdown would panic there.
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workers(audience: &AudienceRuntime) -> usize {
+        audience
+            .runtime
+            .as_ref()
+            .expect("running")
+            .metrics()
+            .num_workers()
+    }
+
+    #[test]
+    fn the_audience_runs_on_as_many_workers_as_it_is_given_or_one_per_core() {
+        assert_eq!(workers(&AudienceRuntime::new(Some(1)).unwrap()), 1);
+        assert_eq!(workers(&AudienceRuntime::new(Some(3)).unwrap()), 3);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+            assert_eq!(workers(&AudienceRuntime::new(None).unwrap()), cores);
         }
     }
 }

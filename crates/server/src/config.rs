@@ -233,4 +233,23 @@ mod tests {
         assert_eq!(serve(&["--metrics-bind", ""]).unwrap(), None);
         assert!(serve(&["--metrics-bind", "everywhere"]).is_err());
     }
+
+    #[test]
+    fn threads_are_a_positive_count_or_one_per_core() {
+        let serve = |args: &[&str]| {
+            let cli = Cli::try_parse_from(["makerpulse", "serve"].iter().chain(args))?;
+            let Cmd::Serve(args) = cli.command else {
+                panic!("serve")
+            };
+            Ok::<_, clap::Error>(args.settings.threads)
+        };
+        assert_eq!(serve(&[]).unwrap(), None);
+        assert_eq!(serve(&["--threads", "4"]).unwrap(), Some(4));
+        for wrong in ["0", "-1", "many", "100000"] {
+            let err = serve(&[&format!("--threads={wrong}")])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("--threads"), "{wrong}: {err}");
+        }
+    }
 }

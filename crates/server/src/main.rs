@@ -10,9 +10,26 @@ use makerpulse_server::{app, archive, backup, demo, healthcheck, AppState, Confi
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The main runtime's workers, as `--threads` says for a server (the audience's runtime
+    // reads it from the settings), one per core otherwise.
+    let threads = match &cli.command {
+        Cmd::Serve(args) | Cmd::Demo { serve: args, .. } => args.settings.threads,
+        _ => None,
+    };
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = threads {
+        runtime.worker_threads(usize::from(threads));
+    }
+    runtime
+        .enable_all()
+        .build()
+        .context("starting the runtime")?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
