@@ -458,6 +458,52 @@ async fn first_viewers_storming_another_instance_open_the_challenge_once() {
     assert_eq!(lines, top, "every event exactly once in B's journal");
 }
 
+#[tokio::test]
+async fn a_first_viewer_on_another_instance_sees_the_challenge_as_shared_not_an_empty_one() {
+    let redis = RedisServer::start().await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = TestServer::start_with(da.path(), Some(&redis.url())).await;
+    let b = TestServer::start_with(db.path(), Some(&redis.url())).await;
+    let ws = b.ws();
+    // Created through A, then asked of B at once: B opens it there on first use, and what it
+    // shows must already hold what the shared log held when it was asked — not a challenge of
+    // nothing at seq 0, whose creation then arrives as deltas (a storm's viewers did get that).
+    for round in 0..4 {
+        let id = format!("c{round}");
+        a.seed(&id).await;
+        let (_, on_a) = a.get(&format!("/api/challenges/{id}/view"), None).await;
+        let top = on_a["seq"].as_u64().unwrap();
+        let path = format!("/api/challenges/{id}/view");
+        let view = b.get(&path, None);
+        let joins = (0..10).map(|_| makerpulse_client::LiveClient::connect(&ws, &id, None, None));
+        let (viewers, (status, view)) =
+            futures_util::future::join(futures_util::future::join_all(joins), view).await;
+        assert_eq!(status, 200, "{view}");
+        assert!(
+            view["seq"].as_u64().unwrap() >= top,
+            "{id}: B's view at {}",
+            view["seq"]
+        );
+        assert_eq!(view["teams"], on_a["teams"]);
+        for viewer in viewers {
+            let mut viewer = viewer.unwrap();
+            viewer.next_update().await.unwrap();
+            let first = viewer.view.as_ref().unwrap();
+            assert!(
+                first.seq >= top,
+                "{id}: a first snapshot at {} < {top}",
+                first.seq
+            );
+            assert!(
+                first.challenge.is_some(),
+                "{id}: a snapshot without the challenge"
+            );
+        }
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
 /// Reads one field of `INFO` from Redis.
 async fn info_field(conn: &mut redis::aio::MultiplexedConnection, field: &str) -> u64 {
     let info: String = redis::cmd("INFO").query_async(conn).await.unwrap();

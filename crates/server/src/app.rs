@@ -336,13 +336,13 @@ impl AppState {
             ids.dedup();
         }
         for id in ids {
-            state.open_hub(&id).await?;
+            state.open_hub(&id, Shown::AtOnce).await?;
         }
         tokio::spawn(timers(state.clone()));
         Ok((state, tx))
     }
 
-    async fn open_hub(&self, id: &ChallengeId) -> Result<Arc<Hub>, StoreError> {
+    async fn open_hub(&self, id: &ChallengeId, shown: Shown) -> Result<Arc<Hub>, StoreError> {
         // Requests race to open a challenge another instance created (the first viewers of a
         // join storm all arrive before it is open here). Two hubs over one journal would both
         // mirror the shared log into it, writing every event twice, so opening is one at a time
@@ -378,10 +378,16 @@ impl AppState {
         if let Some(redis) = &self.redis {
             redis.share(id).await?;
         }
+        if shown == Shown::CaughtUp {
+            // Still under the lock: the requests racing to open it wait, then find it caught up.
+            hub.catch_up().await;
+        }
         Ok(self.hubs.entry(id.clone()).or_insert(hub).clone())
     }
 
-    /// A live challenge. With Redis, a challenge another instance created is opened on first use.
+    /// A live challenge. With Redis, a challenge another instance created is opened on first use,
+    /// and shown once this instance has read the shared log as it stood then: a viewer of the
+    /// first storm on this instance gets the challenge as it is, not an empty one at seq 0.
     pub async fn hub(&self, id: &ChallengeId) -> Option<Arc<Hub>> {
         if let Some(hub) = self.hubs.get(id) {
             return Some(hub.clone());
@@ -392,7 +398,7 @@ impl AppState {
         if !redis.is_shared(id).await.unwrap_or(false) {
             return None;
         }
-        match self.open_hub(id).await {
+        match self.open_hub(id, Shown::CaughtUp).await {
             Ok(hub) => Some(hub),
             Err(err) => {
                 tracing::warn!(challenge = %id, %err, "could not open a shared challenge");
@@ -408,7 +414,7 @@ impl AppState {
         let opened = self.hubs.get(id).map(|hub| hub.clone());
         match opened {
             Some(hub) => Ok(hub),
-            None => self.open_hub(id).await,
+            None => self.open_hub(id, Shown::AtOnce).await,
         }
     }
 
@@ -517,4 +523,14 @@ async fn timers(state: AppState) {
     for hub in state.all_hubs() {
         hub.tally_cheers().await;
     }
+}
+
+/// When a challenge opened here is shown to the requests waiting for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shown {
+    /// At once: opened at start from this instance's journal, or created here.
+    AtOnce,
+    /// Once it has read the shared log up to its top as it was at opening (at most the 5 s of
+    /// [`Hub::catch_up`]): a challenge another instance created, opened on its first use here.
+    CaughtUp,
 }
