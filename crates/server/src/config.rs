@@ -179,6 +179,15 @@ impl fmt::Debug for ServeArgs {
 mod tests {
     use super::*;
 
+    /// `makerpulse serve` with `args`, as the command line parses them.
+    fn serve(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["makerpulse", "serve"].iter().chain(args))?;
+        let Cmd::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        Ok(args)
+    }
+
     #[test]
     fn debug_never_shows_secrets() {
         let cli = Cli::parse_from(["makerpulse", "serve", "--admin-token", "hunter2-secret"]);
@@ -200,13 +209,7 @@ mod tests {
 
     #[test]
     fn trusted_proxies_are_a_comma_separated_list_and_none_by_default() {
-        let serve = |args: &[&str]| {
-            let cli = Cli::try_parse_from(["makerpulse", "serve"].iter().chain(args))?;
-            let Cmd::Serve(args) = cli.command else {
-                panic!("serve")
-            };
-            Ok::<_, clap::Error>(args.settings.trusted_proxies)
-        };
+        let serve = |args: &[&str]| serve(args).map(|args| args.settings.trusted_proxies);
         assert!(serve(&[]).unwrap().is_empty());
         let list = serve(&["--trusted-proxies", "10.0.0.0/8, 127.0.0.1"]).unwrap();
         assert!(list.contains("10.1.2.3".parse().unwrap()));
@@ -217,13 +220,7 @@ mod tests {
 
     #[test]
     fn metrics_listen_on_loopback_unless_moved_or_off() {
-        let serve = |args: &[&str]| {
-            let cli = Cli::try_parse_from(["makerpulse", "serve"].iter().chain(args))?;
-            let Cmd::Serve(args) = cli.command else {
-                panic!("serve")
-            };
-            Ok::<_, clap::Error>(args.metrics_bind.0)
-        };
+        let serve = |args: &[&str]| serve(args).map(|args| args.metrics_bind.0);
         assert_eq!(serve(&[]).unwrap(), Some("127.0.0.1:9090".parse().unwrap()));
         assert_eq!(
             serve(&["--metrics-bind", "10.0.0.2:9100"]).unwrap(),
@@ -236,13 +233,7 @@ mod tests {
 
     #[test]
     fn threads_are_a_positive_count_or_one_per_core() {
-        let serve = |args: &[&str]| {
-            let cli = Cli::try_parse_from(["makerpulse", "serve"].iter().chain(args))?;
-            let Cmd::Serve(args) = cli.command else {
-                panic!("serve")
-            };
-            Ok::<_, clap::Error>(args.settings.threads)
-        };
+        let serve = |args: &[&str]| serve(args).map(|args| args.settings.threads);
         assert_eq!(serve(&[]).unwrap(), None);
         assert_eq!(serve(&["--threads", "4"]).unwrap(), Some(4));
         for wrong in ["0", "-1", "many", "100000"] {
