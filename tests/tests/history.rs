@@ -74,6 +74,17 @@ async fn play(server: &TestServer, id: &str, tokens: &Seeded, n: usize, tag: &st
     }
 }
 
+/// [`every_view_is_the_fold`] from the first seq once the checkpoints being saved are written,
+/// then again after a restart (which opens from them), and stops the server.
+async fn the_fold_now_and_after_a_restart(server: TestServer, dir: &Path, id: &str) {
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    every_view_is_the_fold(&server, dir, id, 1).await;
+    server.stop().await;
+    let server = start(dir).await;
+    every_view_is_the_fold(&server, dir, id, 1).await;
+    server.stop().await;
+}
+
 /// Asks `view?at=SEQ` of every seq `from..=top` as the organizers and as the audience, and
 /// compares each with the fold of the journal's first SEQ events: as it was for the organizers,
 /// with every post hidden since hidden for the audience.
@@ -139,12 +150,7 @@ async fn the_past_of_a_long_timeline_with_hidden_posts_is_the_fold() {
     hide(&server, "c", posts[5]).await;
     hide(&server, "c", posts[posts.len() - 40]).await;
     play(&server, "c", &tokens, 6, "last").await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    every_view_is_the_fold(&server, dir.path(), "c", 1).await;
-    server.stop().await;
-    let server = start(dir.path()).await;
-    every_view_is_the_fold(&server, dir.path(), "c", 1).await;
-    server.stop().await;
+    the_fold_now_and_after_a_restart(server, dir.path(), "c").await;
 }
 
 #[tokio::test]
@@ -247,12 +253,7 @@ async fn a_torn_foreign_or_too_new_checkpoint_is_ignored() {
     every_view_is_the_fold(&server, dir.path(), "d", 1).await;
     // The challenge goes on from the journal, and its past stays the journal's.
     play(&server, "c", &tokens, 25, "again").await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    every_view_is_the_fold(&server, dir.path(), "c", 1).await;
-    server.stop().await;
-    let server = start(dir.path()).await;
-    every_view_is_the_fold(&server, dir.path(), "c", 1).await;
-    server.stop().await;
+    the_fold_now_and_after_a_restart(server, dir.path(), "c").await;
 }
 
 #[tokio::test]

@@ -77,18 +77,22 @@ impl Shared {
         }
     }
 
+    /// The snapshot first seen at `seq`, once checked.
+    fn known(&self, seq: u64) -> Option<Utf8Bytes> {
+        let snapshots = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        snapshots.get(&seq).cloned()
+    }
+
     /// Checks a makerpulse snapshot: the first one at a seq must be a valid audience view at
     /// that seq with every team; the others must be the same bytes.
     fn check_snapshot(&self, seq: u64, text: &Utf8Bytes) -> bool {
         if self.kind != Kind::Makerpulse {
             return true;
         }
-        let known = self
-            .snapshots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&seq)
-            .cloned();
+        let known = self.known(seq);
         if let Some(known) = known {
             return known == *text;
         }
@@ -120,12 +124,7 @@ impl Shared {
     /// to checked UTF-8 are UTF-8), or, the first at its seq, a valid view.
     fn check_view(&self, seq: u64, view: Vec<u8>) -> bool {
         const HEAD: &[u8] = br#"{"type":"snapshot","view":"#;
-        let known = self
-            .snapshots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&seq)
-            .cloned();
+        let known = self.known(seq);
         if let Some(known) = known {
             let known = known.as_bytes();
             return known.len() == HEAD.len() + view.len() + 1
